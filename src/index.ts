@@ -15,3 +15,21 @@ export * as ToolKind from "./ToolKind.ts"
 
 /** @since 0.1.0 */
 export * as ToolPolicy from "./ToolPolicy.ts"
+
+/** @since 0.1.0 */
+export * as Approval from "./Approval.ts"
+
+/** @since 0.1.0 */
+export * as Concurrency from "./Concurrency.ts"
+
+/** @since 0.1.0 */
+export * as Executor from "./Executor.ts"
+
+/** @since 0.1.0 */
+export * as ToolEvents from "./ToolEvents.ts"
+
+/** @since 0.1.0 */
+export * as ToolResult from "./ToolResult.ts"
+
+/** @since 0.1.0 */
+export * as TestApproval from "./TestApproval.ts"

@@ -1,0 +1,473 @@
+/**
+ * The dynamic gate: does a human, or code acting for one, allow this call
+ * now?
+ *
+ * The executor asks the `ApprovalHandler` only when the policy answered
+ * `Ask`, after the call's params were decoded (nobody is asked to approve
+ * garbage) and after the call was admitted by its pool (so serial mutators
+ * are asked one at a time, in model order). The handler's default approves
+ * everything, which is what headless agents want; interactive programs swap
+ * it with {@link layer}. Handlers never watch for cancellation: when the call
+ * is cancelled, the handler's effect is interrupted.
+ *
+ * The building blocks compose: `timeout(readOnlyFastPath(handler), "30
+ * seconds")` asks only for mutators and denies when nobody answers in time;
+ * {@link queueBridge} funnels concurrent requests into one UI fiber.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Ref } from "effect"
+import { canonicalJson } from "./internal/canonicalJson.ts"
+import type { Origin } from "./ToolCall.ts"
+import type { ToolClass } from "./ToolClass.ts"
+import type * as ToolPolicy from "./ToolPolicy.ts"
+import type { DecidedBy } from "./ToolResult.ts"
+
+// -----------------------------------------------------------------------------
+// Models
+// -----------------------------------------------------------------------------
+
+/**
+ * What an approver is shown: the call with its decoded params, the params as
+ * the model sent them (`input`), the tool's class and description, why the
+ * policy asked (and the rule, when a rule engine decided), and where in the
+ * agent tree the call comes from.
+ *
+ * @example
+ * ```ts
+ * import type { Approval } from "toolgate"
+ * const title = (r: Approval.ApprovalRequest) => `${r.call.name} (${r.toolClass}) wants to run`
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface ApprovalRequest {
+  readonly call: {
+    readonly id: string
+    readonly name: string
+    readonly params: unknown
+  }
+  readonly input: unknown
+  readonly toolClass: ToolClass
+  readonly description: string | undefined
+  readonly reason: string | undefined
+  readonly match: ToolPolicy.Match | undefined
+  readonly origin: Origin
+}
+
+/**
+ * An approver's answer.
+ *
+ * - `Allow`: the call runs. `params` replaces the model's params (in the
+ *   wire form the model uses; they are decoded and checked by the policy
+ *   again). `remember: true` allows identical calls (same tool, same params)
+ *   for the rest of the session without asking; `remember: "tool"` allows
+ *   every call of this tool.
+ * - `Deny`: the call does not run and the model reads `reason`. `stop: true`
+ *   asks the agent loop to end the run after this batch.
+ *
+ * `decidedBy` is set by the building blocks (memory, timeout, fast path);
+ * handlers leave it out.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * Approval.ApprovalDecision.Allow()
+ * Approval.ApprovalDecision.Allow({ remember: true })
+ * Approval.ApprovalDecision.Deny({ reason: "not on a Friday" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type ApprovalDecision = Data.TaggedEnum<{
+  Allow: {
+    readonly params?: unknown
+    readonly remember?: boolean | "tool" | undefined
+    readonly decidedBy?: DecidedBy | undefined
+  }
+  Deny: {
+    readonly reason: string
+    readonly stop?: boolean | undefined
+    readonly decidedBy?: DecidedBy | undefined
+  }
+}>
+
+const DecisionEnum = Data.taggedEnum<ApprovalDecision>()
+
+/**
+ * Constructors and matchers for {@link ApprovalDecision}; `Allow()` takes its
+ * options optionally.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * const d = Approval.ApprovalDecision.Deny({ reason: "no", stop: true })
+ * Approval.ApprovalDecision.$match(d, { Allow: () => "go", Deny: (x) => x.reason })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const ApprovalDecision = {
+  Allow: (
+    options: {
+      readonly params?: unknown
+      readonly remember?: boolean | "tool" | undefined
+      readonly decidedBy?: DecidedBy | undefined
+    } = {}
+  ): ApprovalDecision => DecisionEnum.Allow(options),
+  Deny: DecisionEnum.Deny as (options: {
+    readonly reason: string
+    readonly stop?: boolean | undefined
+    readonly decidedBy?: DecidedBy | undefined
+  }) => ApprovalDecision,
+  $is: DecisionEnum.$is,
+  $match: DecisionEnum.$match
+}
+
+/**
+ * The approval service shape. `approve` may be called from many fibers at
+ * once. A handler that fails or dies denies the call, with a reason naming
+ * the fault (fail closed).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * const handler: Approval.ApprovalHandler = {
+ *   approve: (request) =>
+ *     Effect.succeed(
+ *       request.call.name === "Deploy"
+ *         ? Approval.ApprovalDecision.Deny({ reason: "deploys need a ticket" })
+ *         : Approval.ApprovalDecision.Allow()
+ *     )
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface ApprovalHandler {
+  readonly approve: (request: ApprovalRequest) => Effect.Effect<ApprovalDecision, unknown>
+}
+
+// -----------------------------------------------------------------------------
+// Constructors
+// -----------------------------------------------------------------------------
+
+const allow = ApprovalDecision.Allow()
+
+/**
+ * Allows every call. The default handler.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * const layer = Approval.layer(Approval.autoApprove)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const autoApprove: ApprovalHandler = { approve: () => Effect.succeed(allow) }
+
+/**
+ * Denies every call it is asked about, with `reason`.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * const layer = Approval.layer(Approval.denyAll("this agent may only read"))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const denyAll = (reason: string): ApprovalHandler => {
+  const deny = ApprovalDecision.Deny({ reason })
+  return { approve: () => Effect.succeed(deny) }
+}
+
+/**
+ * A handler from a function returning a decision or an effect of one.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * const handler = Approval.make((request) =>
+ *   request.toolClass === "ReadOnly"
+ *     ? Approval.ApprovalDecision.Allow()
+ *     : Approval.ApprovalDecision.Deny({ reason: "read-only session" })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  approve: (request: ApprovalRequest) => ApprovalDecision | Effect.Effect<ApprovalDecision, unknown>
+): ApprovalHandler => ({
+  approve: (request) => {
+    const decision = approve(request)
+    return Effect.isEffect(decision) ? decision : Effect.succeed(decision)
+  }
+})
+
+/**
+ * Lets read-only calls through without asking `handler`; mutating calls are
+ * asked as before.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * declare const terminal: Approval.ApprovalHandler
+ * const handler = Approval.readOnlyFastPath(terminal)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const readOnlyFastPath = (handler: ApprovalHandler): ApprovalHandler => {
+  const pass = ApprovalDecision.Allow({ decidedBy: "readOnlyFastPath" })
+  return {
+    approve: (request) => request.toolClass === "ReadOnly" ? Effect.succeed(pass) : handler.approve(request)
+  }
+}
+
+/**
+ * Denies a call when `handler` has not answered within `duration`, with a
+ * reason that says so. The late handler is interrupted, so an answer that
+ * arrives afterwards is never acted on (and a queue-bridged prompt is
+ * withdrawn).
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * declare const terminal: Approval.ApprovalHandler
+ * const handler = Approval.timeout(terminal, "2 minutes")
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const timeout = (handler: ApprovalHandler, duration: Duration.Input): ApprovalHandler => {
+  const deny = ApprovalDecision.Deny({
+    reason: `no approval was given within ${Duration.format(Duration.fromInputUnsafe(duration))}`,
+    decidedBy: "timeout"
+  })
+  return {
+    approve: (request) =>
+      Effect.map(Effect.timeoutOption(handler.approve(request), duration), Option.getOrElse(() => deny))
+  }
+}
+
+/**
+ * Adds session memory to `handler`: after an `Allow` with `remember`, later
+ * calls it covers are allowed without asking (`decidedBy: "memory"`), with
+ * the same edited params if there were any. The session is the returned
+ * handler's lifetime; {@link layer} adds memory for you.
+ *
+ * Calls match when they name the same tool and their params are the same
+ * JSON (key order aside); `remember: "tool"` matches every call of the tool.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * declare const terminal: Approval.ApprovalHandler
+ * const program = Effect.gen(function*() {
+ *   const handler = yield* Approval.sessionMemory(terminal)
+ *   return handler
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const sessionMemory = (handler: ApprovalHandler): Effect.Effect<ApprovalHandler> =>
+  Effect.sync(() => {
+    // Plain maps: lookups and inserts are synchronous single steps, so fibers
+    // cannot interleave inside them.
+    const exact = new Map<string, ApprovalDecision>()
+    const wholeTool = new Map<string, ApprovalDecision>()
+    const keyOf = (request: ApprovalRequest): string | undefined => {
+      const params = canonicalJson(request.input)
+      return params === undefined ? undefined : `${request.call.name}\u0000${params}`
+    }
+    return {
+      approve: (request) =>
+        Effect.suspend(() => {
+          const key = keyOf(request)
+          const remembered = wholeTool.get(request.call.name) ?? (key === undefined ? undefined : exact.get(key))
+          if (remembered !== undefined) return Effect.succeed(remembered)
+          return Effect.tap(handler.approve(request), (decision) =>
+            Effect.sync(() => {
+              if (decision._tag !== "Allow" || !decision.remember) return
+              const recalled = ApprovalDecision.Allow({
+                ...(decision.params !== undefined ? { params: decision.params } : {}),
+                decidedBy: "memory"
+              })
+              if (decision.remember === "tool") wholeTool.set(request.call.name, recalled)
+              else if (key !== undefined) exact.set(key, recalled)
+            }))
+        })
+    }
+  })
+
+// -----------------------------------------------------------------------------
+// Queue bridge
+// -----------------------------------------------------------------------------
+
+/**
+ * A request waiting in a {@link QueueBridge}. `decide` answers it (it returns
+ * `false` when the request was already answered or withdrawn); `withdrawn`
+ * completes when the caller stopped waiting (its call was cancelled or timed
+ * out), so a UI showing the request can take it off the screen.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * const answer = (p: Approval.PendingApproval) => p.decide(Approval.ApprovalDecision.Allow())
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface PendingApproval {
+  readonly request: ApprovalRequest
+  readonly decide: (decision: ApprovalDecision) => Effect.Effect<boolean>
+  readonly withdrawn: Effect.Effect<void>
+  readonly isWithdrawn: Effect.Effect<boolean>
+}
+
+/**
+ * A handler that queues every request for one UI fiber, which takes them
+ * one at a time with `take`, shows each and answers it with `decide`.
+ * `pending` lists the requests still waiting, in arrival order. A request
+ * whose caller was interrupted is withdrawn: it leaves `pending`, `take`
+ * never returns it, and its `withdrawn` completes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * const program = Effect.gen(function*() {
+ *   const bridge = yield* Approval.queueBridge
+ *   yield* Effect.forkChild(Effect.forever(Effect.gen(function*() {
+ *     const pending = yield* bridge.take
+ *     yield* pending.decide(Approval.ApprovalDecision.Allow())
+ *   })))
+ *   return Approval.layer(bridge.handler)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface QueueBridge {
+  readonly handler: ApprovalHandler
+  readonly take: Effect.Effect<PendingApproval>
+  readonly pending: Effect.Effect<ReadonlyArray<ApprovalRequest>>
+}
+
+interface Entry {
+  readonly pending: PendingApproval
+  readonly reply: Deferred.Deferred<ApprovalDecision>
+  readonly gone: Deferred.Deferred<void>
+}
+
+/**
+ * Makes a {@link QueueBridge}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * const pendingCount = Effect.flatMap(Approval.queueBridge, (b) => Effect.map(b.pending, (p) => p.length))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const queueBridge: Effect.Effect<QueueBridge> = Effect.gen(function*() {
+  // A Queue cannot drop an element from its middle, so a withdrawn entry is
+  // marked (its `gone` Deferred completes) and skipped when it reaches the
+  // front; `waiting` is the authoritative list of what is still pending.
+  const queue = yield* Queue.unbounded<Entry>()
+  const waiting = yield* Ref.make<ReadonlyArray<Entry>>([])
+  const remove = (entry: Entry) => Ref.update(waiting, (all) => all.filter((e) => e !== entry))
+
+  const approve = (request: ApprovalRequest) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const reply = yield* Deferred.make<ApprovalDecision>()
+        const gone = yield* Deferred.make<void>()
+        const entry: Entry = {
+          reply,
+          gone,
+          pending: {
+            request,
+            decide: (decision) =>
+              Effect.flatMap(Deferred.isDone(gone), (isGone) => isGone ? Effect.succeed(false) : Deferred.succeed(reply, decision)),
+            withdrawn: Deferred.await(gone),
+            isWithdrawn: Deferred.isDone(gone)
+          }
+        }
+        yield* Ref.update(waiting, (all) => [...all, entry])
+        yield* Queue.offer(queue, entry)
+        return yield* restore(Deferred.await(reply)).pipe(
+          Effect.onInterrupt(() => Deferred.succeed(gone, undefined)),
+          Effect.ensuring(remove(entry))
+        )
+      })
+    )
+
+  const take: Effect.Effect<PendingApproval> = Effect.gen(function*() {
+    while (true) {
+      const entry = yield* Queue.take(queue)
+      if (!(yield* Deferred.isDone(entry.gone))) return entry.pending
+    }
+  })
+
+  return {
+    handler: { approve },
+    take,
+    pending: Effect.map(Ref.get(waiting), (all) => all.map((e) => e.pending.request))
+  }
+})
+
+// -----------------------------------------------------------------------------
+// Service
+// -----------------------------------------------------------------------------
+
+/**
+ * The approval handler in force. Defaults to {@link autoApprove}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * const program = Effect.gen(function*() {
+ *   const handler = yield* Approval.ApprovalHandler
+ *   return handler
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const ApprovalHandler = Context.Reference<ApprovalHandler>("toolgate/ApprovalHandler", {
+  defaultValue: () => autoApprove
+})
+
+/**
+ * A Layer putting `handler` in place, with {@link sessionMemory}: the
+ * session is the Layer's lifetime. `handler` may also be an effect that
+ * builds one (a terminal prompt needing the `Terminal` service, say).
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * const ApprovalLive = Approval.layer(
+ *   Approval.timeout(Approval.readOnlyFastPath(Approval.denyAll("nobody is watching")), "1 minute")
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = <E = never, R = never>(
+  handler: ApprovalHandler | Effect.Effect<ApprovalHandler, E, R>
+): Layer.Layer<never, E, R> =>
+  Layer.effect(
+    ApprovalHandler,
+    Effect.flatMap(Effect.isEffect(handler) ? handler : Effect.succeed(handler), sessionMemory)
+  )

@@ -1,0 +1,118 @@
+/**
+ * What is happening to each call, as it happens, for a UI or an audit log.
+ *
+ * The executor publishes an event at every stage of a call — pending,
+ * approval requested, decided (and by whom), started, finished — to the
+ * `ToolEvents` PubSub when one is provided, and publishes nothing (at no
+ * cost) when none is. A UI subscribes to show "waiting for approval" before
+ * anything runs.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, Effect, Layer, PubSub, Stream } from "effect"
+import type * as Approval from "./Approval.ts"
+import type { Origin, ToolCall } from "./ToolCall.ts"
+import type { ToolClass } from "./ToolClass.ts"
+import type * as ToolPolicy from "./ToolPolicy.ts"
+import type { DecidedBy, ToolResult } from "./ToolResult.ts"
+
+/**
+ * One stage of one call.
+ *
+ * - `Pending`: the call entered the gate.
+ * - `ApprovalRequested`: the approval handler is being asked.
+ * - `Decided`: the call was allowed or denied, and by whom (`policy`,
+ *   `handler`, `memory`, `timeout`, `readOnlyFastPath`, `fault`).
+ * - `Started`: the tool began to run.
+ * - `Finished`: the call has its result.
+ *
+ * @example
+ * ```ts
+ * import { ToolEvents } from "toolgate"
+ * const label = (e: ToolEvents.ToolEvent) =>
+ *   ToolEvents.ToolEvent.$match(e, {
+ *     Pending: (x) => `${x.call.name} pending`,
+ *     ApprovalRequested: (x) => `${x.request.call.name} waiting for approval`,
+ *     Decided: (x) => `${x.call.name} ${x.allowed ? "allowed" : "denied"} by ${x.decidedBy}`,
+ *     Started: (x) => `${x.call.name} started`,
+ *     Finished: (x) => `${x.result.name} finished`
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type ToolEvent = Data.TaggedEnum<{
+  Pending: { readonly call: ToolCall; readonly toolClass: ToolClass | undefined; readonly origin: Origin }
+  ApprovalRequested: { readonly request: Approval.ApprovalRequest }
+  Decided: {
+    readonly call: ToolCall
+    readonly allowed: boolean
+    readonly decidedBy: DecidedBy
+    readonly reason: string | undefined
+    readonly match: ToolPolicy.Match | undefined
+    readonly origin: Origin
+  }
+  Started: { readonly call: ToolCall; readonly origin: Origin }
+  Finished: { readonly result: ToolResult; readonly origin: Origin }
+}>
+
+/**
+ * Constructors and matchers for {@link ToolEvent}.
+ *
+ * @example
+ * ```ts
+ * import { ToolEvents } from "toolgate"
+ * const isFinished = ToolEvents.ToolEvent.$is("Finished")
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const ToolEvent = Data.taggedEnum<ToolEvent>()
+
+/**
+ * The PubSub the executor publishes to. Not provided by default: without it
+ * nothing is published.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ToolEvents } from "toolgate"
+ * const program = Effect.gen(function*() {
+ *   const pubsub = yield* ToolEvents.ToolEvents
+ *   return pubsub
+ * }).pipe(Effect.provide(ToolEvents.layer))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export class ToolEvents extends Context.Service<ToolEvents, PubSub.PubSub<ToolEvent>>()("toolgate/ToolEvents") {}
+
+/**
+ * A Layer with an unbounded PubSub of events. Unbounded so that a slow
+ * subscriber never slows the gate; subscribe only while you read.
+ *
+ * @example
+ * ```ts
+ * import { ToolEvents } from "toolgate"
+ * const EventsLive = ToolEvents.layer
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<ToolEvents> = Layer.effect(ToolEvents, PubSub.unbounded<ToolEvent>())
+
+/**
+ * The events published from now on, as a Stream.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { ToolEvents } from "toolgate"
+ * const printAll = ToolEvents.stream.pipe(Stream.runForEach((e) => Effect.log(e._tag)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const stream: Stream.Stream<ToolEvent, never, ToolEvents> = Stream.unwrap(
+  Effect.map(Effect.service(ToolEvents), (pubsub) => Stream.fromPubSub(pubsub))
+)

@@ -1,0 +1,199 @@
+/**
+ * The one result every tool call gets, whatever happened to it.
+ *
+ * A denial, a missing tool, bad parameters, a tool's failure, a tool's
+ * defect and a cancellation are all results the model reads (`isFailure:
+ * true`), never errors of the run: the model sees the reason and tries
+ * another way. The fields line up with effect/ai's `Prompt.ToolResultPart`,
+ * and {@link toPart} converts. `outcome` keeps the facts a UI or an audit log
+ * needs, which the model never has to parse.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+import { Prompt } from "effect/ai"
+import type * as ToolPolicy from "./ToolPolicy.ts"
+
+/**
+ * Who decided an approval: the approval handler, the session memory of an
+ * earlier "allow and remember", a timeout, the read-only fast path, or a
+ * fault of the handler (which always denies).
+ *
+ * @example
+ * ```ts
+ * import type { ToolResult } from "toolgate"
+ * const by: ToolResult.DecidedBy = "timeout"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type DecidedBy = "policy" | "handler" | "memory" | "timeout" | "readOnlyFastPath" | "fault"
+
+/**
+ * When a cancelled call was stopped: waiting for a pool permit (`queued`),
+ * waiting for approval (`approval`), or while the tool ran (`running`).
+ *
+ * @example
+ * ```ts
+ * import type { ToolResult } from "toolgate"
+ * const phase: ToolResult.CancelPhase = "approval"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type CancelPhase = "queued" | "approval" | "running"
+
+/**
+ * What happened to a call.
+ *
+ * - `Succeeded`: the tool ran and returned.
+ * - `Failed`: the tool ran and failed with one of its declared failures
+ *   (`error`), or its result could not be encoded.
+ * - `Crashed`: the tool died (a defect); `message` describes it.
+ * - `PolicyDenied`: the static gate denied it; the deciding rule if known.
+ * - `ApprovalDenied`: the approver denied it; `stop` asks the caller (the
+ *   agent loop) to end the run after this batch.
+ * - `NotFound`: no tool of that name; `available` lists the names there are.
+ * - `InvalidParams`: the params failed the tool's Schema; `message` is the
+ *   Schema's.
+ * - `Cancelled`: the call was cancelled or its batch interrupted.
+ *
+ * @example
+ * ```ts
+ * import { ToolResult } from "toolgate"
+ * const o = ToolResult.Outcome.NotFound({ available: ["Read"] })
+ * ToolResult.Outcome.$is("NotFound")(o) // true
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type Outcome = Data.TaggedEnum<{
+  Succeeded: {}
+  Failed: { readonly error: unknown }
+  Crashed: { readonly message: string }
+  PolicyDenied: { readonly reason: string; readonly match?: ToolPolicy.Match | undefined }
+  ApprovalDenied: { readonly reason: string; readonly decidedBy: DecidedBy; readonly stop: boolean }
+  NotFound: { readonly available: ReadonlyArray<string> }
+  InvalidParams: { readonly message: string }
+  Cancelled: { readonly phase: CancelPhase }
+}>
+
+/**
+ * Constructors and matchers for {@link Outcome}.
+ *
+ * @example
+ * ```ts
+ * import { ToolResult } from "toolgate"
+ * ToolResult.Outcome.$match(ToolResult.Outcome.Succeeded(), {
+ *   Succeeded: () => "ok",
+ *   Failed: () => "failed",
+ *   Crashed: () => "crashed",
+ *   PolicyDenied: (o) => o.reason,
+ *   ApprovalDenied: (o) => o.reason,
+ *   NotFound: () => "no such tool",
+ *   InvalidParams: (o) => o.message,
+ *   Cancelled: (o) => o.phase
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const Outcome = Data.taggedEnum<Outcome>()
+
+/**
+ * The result of one tool call. `result` is what the model reads: the tool's
+ * encoded success or failure when it ran, a plain sentence giving the reason
+ * when it did not.
+ *
+ * @example
+ * ```ts
+ * import type { ToolResult } from "toolgate"
+ * const failed = (r: ToolResult.ToolResult) => r.isFailure && r.outcome._tag !== "Failed"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface ToolResult {
+  readonly id: string
+  readonly name: string
+  readonly isFailure: boolean
+  readonly result: unknown
+  readonly outcome: Outcome
+  /** What the tool's `toModelOutput` made of a successful result, if it has one. */
+  readonly modelOutput?: ReadonlyArray<Prompt.ToolModelOutputPart> | undefined
+}
+
+/**
+ * A result for a call that did not run: `isFailure` is true and `result` is
+ * the sentence the model reads, derived from the outcome by {@link explain}.
+ *
+ * @example
+ * ```ts
+ * import { ToolResult } from "toolgate"
+ * const r = ToolResult.notRun({ id: "1", name: "Write" }, ToolResult.Outcome.Cancelled({ phase: "queued" }))
+ * r.result // "Tool call Write was cancelled before it started."
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const notRun = (call: { readonly id: string; readonly name: string }, outcome: Outcome): ToolResult => ({
+  id: call.id,
+  name: call.name,
+  isFailure: true,
+  result: explain(call.name, outcome),
+  outcome
+})
+
+/**
+ * The sentence the model reads for an outcome.
+ *
+ * @example
+ * ```ts
+ * import { ToolResult } from "toolgate"
+ * ToolResult.explain("Bash", ToolResult.Outcome.PolicyDenied({ reason: "rm is not allowed" }))
+ * // "Tool call Bash was denied by policy: rm is not allowed"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const explain = (name: string, outcome: Outcome): string =>
+  Outcome.$match(outcome, {
+    Succeeded: () => `Tool call ${name} succeeded.`,
+    Failed: () => `Tool call ${name} failed.`,
+    Crashed: ({ message }) => `Tool call ${name} crashed: ${message}`,
+    PolicyDenied: ({ reason }) => `Tool call ${name} was denied by policy: ${reason}`,
+    ApprovalDenied: ({ reason }) => `Tool call ${name} was denied by the user: ${reason}`,
+    NotFound: ({ available }) =>
+      `There is no tool named ${JSON.stringify(name)}. Available tools: ${
+        available.length === 0 ? "none" : available.join(", ")
+      }.`,
+    InvalidParams: ({ message }) => `Invalid parameters for tool ${name}: ${message}`,
+    Cancelled: ({ phase }) =>
+      phase === "running"
+        ? `Tool call ${name} was cancelled while it ran; it may have partly completed.`
+        : `Tool call ${name} was cancelled before it started.`
+  })
+
+/**
+ * Converts a result into effect/ai's `Prompt.ToolResultPart`, ready to be
+ * appended to the conversation.
+ *
+ * @example
+ * ```ts
+ * import { Prompt } from "effect/ai"
+ * import { ToolResult } from "toolgate"
+ * declare const results: ReadonlyArray<ToolResult.ToolResult>
+ * const message = Prompt.makeMessage("tool", { content: results.map(ToolResult.toPart) })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const toPart = (result: ToolResult): Prompt.ToolResultPart =>
+  Prompt.toolResultPart({
+    id: result.id,
+    name: result.name,
+    isFailure: result.isFailure,
+    result: result.result,
+    providerExecuted: false,
+    ...(result.modelOutput !== undefined ? { modelOutput: result.modelOutput } : {})
+  })
