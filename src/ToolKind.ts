@@ -129,3 +129,61 @@ export const path = (param: string) => <T extends Tool.Any>(tool: T): T =>
  */
 export const plain = (param: string) => <T extends Tool.Any>(tool: T): T =>
   tool.annotate(Annotation, ToolKind.Plain({ param })) as T
+
+/**
+ * The kinds of the standard agent tools, named and shaped as in Claude Code:
+ * `Bash` (command in `command`), `Read`, `Write`, `Edit` (path in
+ * `file_path`), `Glob` and `Grep` (path in `path`). Used when a call names
+ * a tool the toolkit does not describe, and by `toolgate check`.
+ *
+ * @example
+ * ```ts
+ * import { ToolKind } from "toolgate"
+ * ToolKind.standard["Bash"] // ToolKind.Command({ param: "command" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const standard: Readonly<Record<string, ToolKind>> = {
+  Bash: ToolKind.Command({ param: "command" }),
+  Read: ToolKind.Path({ param: "file_path" }),
+  Write: ToolKind.Path({ param: "file_path" }),
+  Edit: ToolKind.Path({ param: "file_path" }),
+  Glob: ToolKind.Path({ param: "path" }),
+  Grep: ToolKind.Path({ param: "path" })
+}
+
+/**
+ * The standard tools that only read. Used when no tool (and so no
+ * `Tool.Readonly` annotation) is at hand, e.g. in `toolgate check`.
+ *
+ * @example
+ * ```ts
+ * import { ToolKind } from "toolgate"
+ * ToolKind.standardReadOnly.has("Grep") // true
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const standardReadOnly: ReadonlySet<string> = new Set(["Read", "Glob", "Grep"])
+
+/**
+ * The kind of the tool a call names: the tool's own annotation when it has
+ * one, else the standard kind for that exact name (so an unannotated `Bash`
+ * tool is still matched as a shell), else `Plain` with no parameter. Names
+ * are compared exactly: `bash` or a look-alike `Bаsh` is not `Bash`.
+ *
+ * @example
+ * ```ts
+ * import { ToolKind } from "toolgate"
+ * ToolKind.resolve("Write", undefined)._tag // "Path"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const resolve = (name: string, tool: Tool.Any | undefined): ToolKind => {
+  // A Reference always has a value (its default), so ask the map whether
+  // the tool set one.
+  if (tool !== undefined && tool.annotations.mapUnsafe.has(Annotation.key)) return of(tool)
+  return Object.hasOwn(standard, name) ? standard[name]! : ToolKind.Plain({})
+}
