@@ -537,6 +537,8 @@ const matchRule = (compiled: CompiledRule, kind: ToolKind.ToolKind, subject: Sub
 
 interface Judgment {
   readonly level: "deny" | "ask" | "allow" | "none"
+  /** false when a deny or ask rule might apply but the engine cannot tell */
+  readonly certain: boolean
   readonly match?: ToolPolicy.Match
   readonly reason?: string
 }
@@ -559,10 +561,11 @@ const judge = (
       for (const compiled of rulesFor(rules.index[list], name)) {
         const m = matchRule(compiled, kind, subject, env)
         const match: ToolPolicy.Match = { list, rule: compiled.rule.text, segment }
-        if (m === "yes") return { level: list, match, reason: `${list === "deny" ? "denied" : "asked"} by ${describe(match)}` }
+        if (m === "yes") return { level: list, certain: true, match, reason: `${list === "deny" ? "denied" : "asked"} by ${describe(match)}` }
         if (m === "maybe" && maybe === undefined) {
           maybe = {
             level: "ask",
+            certain: false,
             match,
             reason: `cannot tell whether ${describe(match)} applies${subject._tag === "Unknown" ? `: ${subject.why}` : ""}`
           }
@@ -572,16 +575,16 @@ const judge = (
   }
   if (maybe !== undefined) return maybe
   if (subject._tag === "Unknown") {
-    return { level: "ask", match: { list: "default", rule: "unreadable", segment }, reason: subject.why }
+    return { level: "ask", certain: false, match: { list: "default", rule: "unreadable", segment }, reason: subject.why }
   }
   for (const name of names) {
     for (const compiled of rulesFor(rules.index.allow, name)) {
       if (matchRule(compiled, kind, subject, env) === "yes") {
-        return { level: "allow", match: { list: "allow", rule: compiled.rule.text, segment } }
+        return { level: "allow", certain: true, match: { list: "allow", rule: compiled.rule.text, segment } }
       }
     }
   }
-  return { level: "none" }
+  return { level: "none", certain: true }
 }
 
 const toVerdict = (j: Judgment, rules: Rules, mode: Mode, segment: string | undefined): ToolPolicy.Verdict => {
@@ -752,7 +755,8 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
       const analysis = Shell.analyze(command)
       if (analysis._tag === "Unparseable") {
         const j = judge(rules, names, kind, { _tag: "Unknown", why: `the command cannot be parsed (${analysis.reason})` }, envR, undefined)
-        const verdict = j.level === "deny" || j.level === "ask"
+        // Only whole-tool deny and ask rules can judge what cannot be parsed.
+        const verdict = (j.level === "deny" || j.level === "ask") && j.certain
           ? toVerdict(j, rules, mode === "bypass" ? "default" : mode, undefined)
           : ToolPolicy.Verdict.Ask({ reason: `the command cannot be parsed: ${analysis.reason}`, match: { list: "default", rule: "unparseable" } })
         return planDeny({ verdict, segments: [{ text: command, verdict }] })

@@ -71,7 +71,9 @@ export type Analysis =
   | { readonly _tag: "Parsed"; readonly segments: ReadonlyArray<Segment> }
   | { readonly _tag: "Unparseable"; readonly reason: string }
 
-const maxDepth = 8
+const maxDepth = 4
+const maxLength = 100_000
+const maxChain = 128
 
 // Redirect operators are numeric token ids whose values changed between
 // mvdan/sh releases; learn them from the parser itself instead of hard-coding.
@@ -327,6 +329,15 @@ const analyse = (src: string, depth: number, segments: Array<Segment>): void => 
  */
 export const analyze = (src: string): Analysis => {
   if (src.includes("\u0000")) return { _tag: "Unparseable", reason: "the command contains a NUL byte" }
+  // The GopherJS parser recurses once per `&&`, `||` and `|`, and overflows
+  // the JS stack after a few hundred of them — slowly (seconds to tens of
+  // seconds to unwind). Long chains and huge inputs are refused up front:
+  // such a command is asked, never parsed. The count is over the raw text,
+  // quotes included, so it can only err towards asking.
+  if (src.length > maxLength) return { _tag: "Unparseable", reason: `the command is longer than ${maxLength} characters` }
+  if ((src.match(/&&|\|\||\|/g)?.length ?? 0) > maxChain) {
+    return { _tag: "Unparseable", reason: `the command chains more than ${maxChain} &&, || and | operators` }
+  }
   const segments: Array<Segment> = []
   try {
     analyse(src, 0, segments)
