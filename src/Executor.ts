@@ -88,21 +88,37 @@ export class Cancellation extends Context.Service<Cancellation, CancellationShap
 // -----------------------------------------------------------------------------
 
 /**
- * What `executeBatch` needs from its environment: the handlers of the
- * toolkit's tools and the services those handlers use.
+ * What `executeBatch` needs from its environment: for a `Toolkit`, the
+ * handlers of its tools and the services those handlers use; for an already
+ * resolved `WithHandler`, only the services.
  *
  * @example
  * ```ts
  * import type { Toolkit } from "effect/ai"
  * import type { Executor } from "toolgate"
- * type Needs<T extends Record<string, import("effect/ai").Tool.Any>> = Executor.Requirements<T>
+ * type Needs<K extends Toolkit.Toolkit<any>> = Executor.Requirements<K>
  * ```
  *
  * @since 0.1.0
  */
-export type Requirements<Tools extends Record<string, Tool.Any>> =
-  | Tool.HandlersFor<Tools>
-  | Tool.HandlerServices<Tools[keyof Tools]>
+export type Requirements<K> = K extends Toolkit.Toolkit<infer Tools>
+  ? Tool.HandlersFor<Tools> | Tool.HandlerServices<Tools[keyof Tools]>
+  : K extends Toolkit.WithHandler<infer Tools> ? Tool.HandlerServices<Tools[keyof Tools]>
+  : never
+
+/**
+ * A toolkit as the executor takes it: an effect/ai `Toolkit`, or the
+ * `WithHandler` obtained by yielding one (cheaper when running many batches).
+ *
+ * @example
+ * ```ts
+ * import type { Executor } from "toolgate"
+ * declare const kit: Executor.AnyToolkit
+ * ```
+ *
+ * @since 0.1.0
+ */
+export type AnyToolkit = Toolkit.Toolkit<any> | Toolkit.WithHandler<any>
 
 // The loose shape the executor works with internally: the public signatures
 // keep the toolkit's precise types, and calls arrive by name at run time.
@@ -351,12 +367,10 @@ const executeReady = (env: Env, kit: AnyKit, ready: Ready): Effect.Effect<ToolRe
   )
 }
 
-const isToolkit = (
-  toolkit: Toolkit.Toolkit<any> | Toolkit.WithHandler<any>
-): toolkit is Toolkit.Toolkit<any> => !("handle" in toolkit)
+const isToolkit = (toolkit: AnyToolkit): toolkit is Toolkit.Toolkit<any> => !("handle" in toolkit)
 
 const runBatch = (
-  toolkit: Toolkit.Toolkit<any> | Toolkit.WithHandler<any>,
+  toolkit: AnyToolkit,
   calls: Iterable<ToolCall.ToolCall>
 ): Effect.Effect<ReadonlyArray<ToolResult>, never, unknown> =>
   Effect.gen(function*() {
@@ -435,13 +449,13 @@ const runBatch = (
  *
  * @since 0.1.0
  */
-export const executeBatch = <Tools extends Record<string, Tool.Any>>(
-  toolkit: Toolkit.Toolkit<Tools> | Toolkit.WithHandler<Tools>,
+export const executeBatch = <K extends AnyToolkit>(
+  toolkit: K,
   calls: Iterable<ToolCall.ToolCall>
-): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<Tools>> =>
+): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>> =>
   runBatch(toolkit, calls).pipe(
     Effect.withSpan("toolgate.executeBatch")
-  ) as Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<Tools>>
+  ) as Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>>
 
 /**
  * Runs a single call through the gate: `executeBatch` with one call.
@@ -456,8 +470,8 @@ export const executeBatch = <Tools extends Record<string, Tool.Any>>(
  *
  * @since 0.1.0
  */
-export const execute = <Tools extends Record<string, Tool.Any>>(
-  toolkit: Toolkit.Toolkit<Tools> | Toolkit.WithHandler<Tools>,
+export const execute = <K extends AnyToolkit>(
+  toolkit: K,
   call: ToolCall.ToolCall
-): Effect.Effect<ToolResult, never, Requirements<Tools>> =>
+): Effect.Effect<ToolResult, never, Requirements<K>> =>
   Effect.map(executeBatch(toolkit, [call]), (results) => results[0]!)

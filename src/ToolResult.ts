@@ -124,25 +124,35 @@ export interface ToolResult {
 }
 
 /**
- * A result for a call that did not run: `isFailure` is true and `result` is
- * the sentence the model reads, derived from the outcome by {@link explain}.
+ * A result for a call that did not run. `isFailure` is true and `result` is
+ * what the model reads: for a denial effect/ai's own shape
+ * `{ type: "execution-denied", reason }`, for a cancellation
+ * `{ type: "execution-interrupted", reason }`, otherwise the sentence from
+ * {@link explain}.
  *
  * @example
  * ```ts
  * import { ToolResult } from "toolgate"
  * const r = ToolResult.notRun({ id: "1", name: "Write" }, ToolResult.Outcome.Cancelled({ phase: "queued" }))
- * r.result // "Tool call Write was cancelled before it started."
+ * r.result // { type: "execution-interrupted", reason: "Tool call Write was cancelled before it started." }
  * ```
  *
  * @since 0.1.0
  */
-export const notRun = (call: { readonly id: string; readonly name: string }, outcome: Outcome): ToolResult => ({
-  id: call.id,
-  name: call.name,
-  isFailure: true,
-  result: explain(call.name, outcome),
-  outcome
-})
+export const notRun = (call: { readonly id: string; readonly name: string }, outcome: Outcome): ToolResult => {
+  const reason = explain(call.name, outcome)
+  return {
+    id: call.id,
+    name: call.name,
+    isFailure: true,
+    result: outcome._tag === "PolicyDenied" || outcome._tag === "ApprovalDenied"
+      ? { type: "execution-denied", reason }
+      : outcome._tag === "Cancelled"
+      ? { type: "execution-interrupted", reason }
+      : reason,
+    outcome
+  }
+}
 
 /**
  * The sentence the model reads for an outcome.
