@@ -377,3 +377,72 @@ describe("PolicyRules symlinks", () => {
         expect((yield* PolicyRules.explain(rules, { name: "Write", params: file("plain.txt") }, real)).verdict._tag).toBe("Allow")
       })))
 })
+
+describe("PolicyRules properties", () => {
+  const Word = Schema.Literals(["git", "status", "rm", "-rf", "/", "ls", "echo", "curl", "npm", "run", "test", "x", "sudo", "timeout", "5"])
+  const Words = Schema.NonEmptyArray(Word)
+  const Operator = Schema.Literals([" && ", " || ", "; ", " | ", " & ", "\n"])
+  const Path = Schema.Literals(["/etc/passwd", "src/a.ts", "../x", "~/.ssh/k", "/tmp/y", "src/../../etc/z"])
+  const ModeS = Schema.Literals(["default", "plan", "acceptEdits", "bypass"])
+  const severity = (v: ToolPolicy.Verdict) => v._tag === "Deny" ? 2 : v._tag === "Ask" ? 1 : 0
+  const commandRule = (ws: ReadonlyArray<string>, prefix: boolean) => `Bash(${ws.join(" ")}${prefix ? ":*" : ""})`
+  const verdictOf = (input: PolicyRules.Input, command: string) =>
+    Effect.map(run(input, "Bash", bash(command)), (e) => e.verdict)
+
+  it.effect.prop(
+    "p && c, p; c, p | c and p $(c) are allowed only if c alone is",
+    { p: Words, c: Schema.NonEmptyArray(Words), ops: Schema.NonEmptyArray(Operator), allow: Schema.Array(Words), deny: Schema.Array(Words) },
+    ({ p, c, ops, allow, deny }) =>
+      Effect.gen(function*() {
+        const input: PolicyRules.Input = {
+          allow: [commandRule(p, true), ...allow.map((ws, i) => commandRule(ws, i % 2 === 0))],
+          deny: deny.map((ws) => commandRule(ws, true))
+        }
+        // c may itself be compound: simple commands joined by operators.
+        const command = c.map((ws) => ws.join(" ")).reduce((acc, next, i) => `${acc}${ops[i % ops.length]}${next}`)
+        const alone = yield* verdictOf(input, command)
+        const head = p.join(" ")
+        const pAlone = yield* verdictOf(input, head)
+        for (const combined of [`${head} && ${command}`, `${head}; ${command}`, `${head} | ${command}`, `${head} "$(${command})"`]) {
+          const v = yield* verdictOf(input, combined)
+          if (v._tag === "Allow") expect(alone._tag, combined).toBe("Allow")
+          if (pAlone._tag === "Allow") expect(v._tag, combined).toBe(alone._tag === "Allow" ? "Allow" : v._tag)
+          expect(severity(v), combined).toBeGreaterThanOrEqual(severity(alone))
+        }
+      }),
+    { arbitrary: { runs: 150 } }
+  )
+
+  it.effect.prop(
+    "adding a deny rule never makes a verdict more permissive",
+    {
+      allow: Schema.Array(Words),
+      ask: Schema.Array(Words),
+      deny: Schema.Array(Words),
+      extra: Words,
+      extraPath: Path,
+      c: Schema.NonEmptyArray(Words),
+      path: Path,
+      mode: ModeS,
+      pathRule: Schema.Boolean
+    },
+    ({ allow, ask, deny, extra, extraPath, c, path, mode, pathRule }) =>
+      Effect.gen(function*() {
+        const input: PolicyRules.Input = {
+          allow: [...allow.map((ws) => commandRule(ws, true)), "Write(./src/**)"],
+          ask: ask.map((ws) => commandRule(ws, false)),
+          deny: deny.map((ws) => commandRule(ws, true)),
+          mode
+        }
+        const extraRule = pathRule ? `Write(${extraPath})` : commandRule(extra, true)
+        const stricter: PolicyRules.Input = { ...input, deny: [...(input.deny ?? []), extraRule] }
+        const command = `${c.map((ws) => ws.join(" ")).join(" && ")} > ${path}`
+        for (const [tool, params] of [["Bash", bash(command)], ["Write", file(path)]] as const) {
+          const before = (yield* run(input, tool, params)).verdict
+          const after = (yield* run(stricter, tool, params)).verdict
+          expect(severity(after), `${tool} ${JSON.stringify(params)} + deny ${extraRule}`).toBeGreaterThanOrEqual(severity(before))
+        }
+      }),
+    { arbitrary: { runs: 150 } }
+  )
+})
