@@ -33,3 +33,6 @@ export * as ToolResult from "./ToolResult.ts"
 
 /** @since 0.1.0 */
 export * as TestApproval from "./TestApproval.ts"
+
+/** @since 0.1.0 */
+export * as AuditLog from "./AuditLog.ts"
