@@ -535,6 +535,39 @@ const matchRule = (compiled: CompiledRule, kind: ToolKind.ToolKind, subject: Sub
   }
 }
 
+// Large rule sets are mostly command rules for one tool; bucketing them by
+// their literal first word keeps a segment from being tried against every
+// rule. Built lazily per bucket of rules and cached on the bucket.
+interface ByFirstWord {
+  readonly byWord: Map<string, Array<CompiledRule>>
+  readonly others: Array<CompiledRule>
+}
+const firstWordIndex = new WeakMap<ReadonlyArray<CompiledRule>, ByFirstWord>()
+
+const candidates = (rules: ReadonlyArray<CompiledRule>, subject: Subject): ReadonlyArray<CompiledRule> => {
+  if (subject._tag !== "Argv" || rules.length < 32) return rules
+  let index = firstWordIndex.get(rules)
+  if (index === undefined) {
+    const built: ByFirstWord = { byWord: new Map(), others: [] }
+    for (const compiled of rules) {
+      const first = compiled.rule.specifier === undefined ? undefined : commandMatcher(compiled)?.words[0]
+      if (first?._tag === "Literal") {
+        const bucket = built.byWord.get(first.value)
+        if (bucket === undefined) built.byWord.set(first.value, [compiled])
+        else bucket.push(compiled)
+      } else built.others.push(compiled)
+    }
+    firstWordIndex.set(rules, built)
+    index = built
+  }
+  const words = new Set<string>()
+  for (const view of subject.views) if (view.argv[0] !== undefined) words.add(view.argv[0])
+  // Keep list order so the reported rule is the first that matches.
+  const picked = new Set<CompiledRule>(index.others)
+  for (const word of words) for (const c of index.byWord.get(word) ?? []) picked.add(c)
+  return rules.filter((c) => picked.has(c))
+}
+
 interface Judgment {
   readonly level: "deny" | "ask" | "allow" | "none"
   /** false when a deny or ask rule might apply but the engine cannot tell */
@@ -558,7 +591,7 @@ const judge = (
   let maybe: Judgment | undefined
   for (const list of ["deny", "ask"] as const) {
     for (const name of names) {
-      for (const compiled of rulesFor(rules.index[list], name)) {
+      for (const compiled of candidates(rulesFor(rules.index[list], name), subject)) {
         const m = matchRule(compiled, kind, subject, env)
         const match: ToolPolicy.Match = { list, rule: compiled.rule.text, segment }
         if (m === "yes") return { level: list, certain: true, match, reason: `${list === "deny" ? "denied" : "asked"} by ${describe(match)}` }
@@ -578,7 +611,7 @@ const judge = (
     return { level: "ask", certain: false, match: { list: "default", rule: "unreadable", segment }, reason: subject.why }
   }
   for (const name of names) {
-    for (const compiled of rulesFor(rules.index.allow, name)) {
+    for (const compiled of candidates(rulesFor(rules.index.allow, name), subject)) {
       if (matchRule(compiled, kind, subject, env) === "yes") {
         return { level: "allow", certain: true, match: { list: "allow", rule: compiled.rule.text, segment } }
       }
