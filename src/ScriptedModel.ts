@@ -8,7 +8,9 @@
  * consume turns too, in the order they ask). When the script runs out the
  * model answers with a final text instead of failing, so a run always ends.
  * A malformed scenario is a {@link ScenarioError} naming the file, the path
- * inside it and what is wrong.
+ * inside it and what is wrong. Scripted tool calls go through effect/ai's
+ * usual checks, so ask with the toolkit, or with tool call resolution
+ * disabled and `toolCallValidation: "deferred"` as `Agent` does.
  *
  * @since 0.1.0
  */
