@@ -1,0 +1,208 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Terminal } from "effect"
+import { Approval, Concurrency, Executor } from "toolgate"
+import * as TerminalApproval from "../src/TerminalApproval.ts"
+import { handlers, makeTracker, toolkit } from "./fixtures.ts"
+import * as ScriptedTerminal from "./ScriptedTerminal.ts"
+
+const request = (
+  id: string,
+  name = "Write",
+  input: unknown = { key: "a", value: "x" },
+  extra: Partial<Approval.ApprovalRequest> = {}
+): Approval.ApprovalRequest => ({
+  call: { id, name, params: input },
+  input,
+  toolClass: name === "Read" ? "ReadOnly" : "Mutating",
+  description: undefined,
+  reason: undefined,
+  match: undefined,
+  origin: { depth: 0, parents: [] },
+  ...extra
+})
+
+/** A terminal handler on a scripted terminal, its UI fiber in the test's scope. */
+const setup = Effect.gen(function*() {
+  const term = yield* ScriptedTerminal.make
+  const handler = yield* Effect.provideService(TerminalApproval.make, Terminal.Terminal, term.terminal)
+  return { term, handler }
+})
+
+const write = (id: string, key: string, value: string) => ({ id, name: "Write", params: { key, value } })
+
+// No ToolPolicy layer: the default policy asks about every call.
+describe("TerminalApproval", () => {
+  it.effect("shows tool, class, params and the policy's reason and rule; y allows and the prompt is replaced by one line", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      const fiber = yield* handler.approve(request("1", "Bash", { command: "git push" }, {
+        reason: "git push needs a human",
+        match: { list: "ask", rule: "Bash(git push:*)", segment: "git push" }
+      })).pipe(Effect.forkChild)
+      expect(yield* term.waitFor((s) => s.includes("wants to run"))).toBe(true)
+      const shown = term.screen()
+      expect(shown).toContain("? Bash (Mutating) wants to run")
+      expect(shown).toContain("why:  git push needs a human")
+      expect(shown).toContain("rule: ask Bash(git push:*) on \"git push\"")
+      expect(shown).toContain("\"command\": \"git push\"")
+      expect(shown).toContain("y allow  n deny  a allow for the session  e edit params  s deny and stop")
+      yield* term.type("y")
+      const decision = yield* Fiber.join(fiber)
+      expect(decision).toEqual(Approval.ApprovalDecision.Allow())
+      expect(term.screen()).toBe("✔ Bash allowed")
+    }))
+
+  it.effect("unknown keys are ignored until a known one comes", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      yield* term.type("xq?Z")
+      yield* term.press("return")
+      yield* term.type("s")
+      const decision = yield* handler.approve(request("1"))
+      expect(decision).toMatchObject({ _tag: "Deny", stop: true })
+      expect(term.screen()).toBe("✘ Write denied, stopping the run")
+    }))
+
+  it.effect("n asks for a reason the model reads; an empty reason becomes \"denied by the user\"", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      yield* term.type("nnot on main")
+      yield* term.press("return")
+      expect(yield* handler.approve(request("1"))).toEqual(Approval.ApprovalDecision.Deny({ reason: "not on main" }))
+      yield* term.type("n")
+      yield* term.press("return")
+      expect(yield* handler.approve(request("2"))).toEqual(Approval.ApprovalDecision.Deny({ reason: "denied by the user" }))
+      expect(term.screen()).toContain("✘ Write denied: not on main")
+      expect(term.screen()).toContain("✘ Write denied: denied by the user")
+      expect(term.screen()).not.toContain("wants to run")
+    }))
+
+  it.effect("through the executor: y runs the call, n denies it with the reason, s denies and asks to stop", () =>
+    Effect.gen(function*() {
+      const term = yield* ScriptedTerminal.make
+      const t = makeTracker()
+      yield* term.type("y")
+      yield* term.type("nread-only today")
+      yield* term.press("return")
+      yield* term.type("s")
+      const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "1"), write("2", "b", "2"), write("3", "c", "3")])
+        .pipe(
+          Effect.provide(handlers(t)),
+          Effect.provide(Concurrency.layer()),
+          Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        )
+      expect(results.map((r) => r.outcome)).toMatchObject([
+        { _tag: "Succeeded" },
+        { _tag: "ApprovalDenied", reason: "read-only today", stop: false },
+        { _tag: "ApprovalDenied", stop: true }
+      ])
+      expect([...t.store.keys()]).toEqual(["a"])
+    }))
+
+  it.effect("a allows and remembers: the same call is not asked again in the session", () =>
+    Effect.gen(function*() {
+      const term = yield* ScriptedTerminal.make
+      const t = makeTracker()
+      yield* term.type("a")
+      const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "1"), write("2", "a", "1")]).pipe(
+        Effect.provide(handlers(t)),
+        Effect.provide(Concurrency.layer()),
+        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+      )
+      expect(results.map((r) => r.outcome._tag)).toEqual(["Succeeded", "Succeeded"])
+      expect(term.transcript().match(/wants to run/g)).toHaveLength(1)
+    }))
+
+  it.effect("e edits the params as JSON: bad JSON is refused and asked again, good JSON runs in place of the model's", () =>
+    Effect.gen(function*() {
+      const term = yield* ScriptedTerminal.make
+      const t = makeTracker()
+      yield* term.type("e")
+      yield* term.press("u", { ctrl: true })
+      yield* term.type("{oops")
+      yield* term.press("return")
+      yield* term.press("u", { ctrl: true })
+      yield* term.type(`{"key":"a","value":"edited"}`)
+      yield* term.press("return")
+      const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "model")]).pipe(
+        Effect.provide(handlers(t)),
+        Effect.provide(Concurrency.layer()),
+        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+      )
+      expect(results[0]!.outcome._tag).toBe("Succeeded")
+      expect(t.store.get("a")).toBe("edited")
+      expect(term.transcript()).toContain("not valid params")
+    }))
+
+  it.effect("edited params that fail the tool's schema are an InvalidParams result (the executor re-decodes)", () =>
+    Effect.gen(function*() {
+      const term = yield* ScriptedTerminal.make
+      const t = makeTracker()
+      yield* term.type("e")
+      yield* term.press("u", { ctrl: true })
+      yield* term.type(`{"key":1}`)
+      yield* term.press("return")
+      const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "model")]).pipe(
+        Effect.provide(handlers(t)),
+        Effect.provide(Concurrency.layer()),
+        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+      )
+      expect(results[0]!.outcome._tag).toBe("InvalidParams")
+      expect(t.store.size).toBe(0)
+    }))
+
+  it.effect("one prompt at a time: a second request waits, counted on screen, and is shown once the first is answered", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      const first = yield* Effect.forkChild(handler.approve(request("1", "Write", { key: "first" })))
+      const second = yield* Effect.forkChild(handler.approve(request("2", "Bash", { command: "ls" })))
+      expect(yield* term.waitFor((s) => s.includes("Write (Mutating) wants to run"))).toBe(true)
+      yield* term.waitFor((s) => s.includes("1 more waiting"))
+      expect(term.screen()).not.toContain("Bash")
+      yield* term.type("y")
+      expect(yield* Fiber.join(first)).toEqual(Approval.ApprovalDecision.Allow())
+      expect(yield* term.waitFor((s) => s.includes("Bash (Mutating) wants to run"))).toBe(true)
+      yield* term.type("y")
+      expect(yield* Fiber.join(second)).toEqual(Approval.ApprovalDecision.Allow())
+      expect(term.screen()).toBe("✔ Write allowed\n✔ Bash allowed")
+    }))
+
+  it.effect("interrupting a pending approval withdraws the prompt: it leaves the screen and the next request is asked", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      const first = yield* Effect.forkChild(handler.approve(request("1", "Write", { key: "gone" })))
+      expect(yield* term.waitFor((s) => s.includes("wants to run"))).toBe(true)
+      yield* Fiber.interrupt(first)
+      expect(yield* term.waitFor((s) => s.includes("withdrawn"))).toBe(true)
+      expect(term.screen()).toBe("⊘ Write withdrawn: the call was cancelled")
+      const second = yield* Effect.forkChild(handler.approve(request("2", "Bash", { command: "ls" })))
+      expect(yield* term.waitFor((s) => s.includes("Bash (Mutating) wants to run"))).toBe(true)
+      yield* term.type("y")
+      expect(yield* Fiber.join(second)).toEqual(Approval.ApprovalDecision.Allow())
+    }))
+
+  it.effect("a request withdrawn while its reason is being typed is dropped, and the keys typed are not reused", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      const first = yield* Effect.forkChild(handler.approve(request("1")))
+      yield* term.type("nhalf a reas")
+      expect(yield* term.waitFor((s) => s.includes("half a reas"))).toBe(true)
+      yield* Fiber.interrupt(first)
+      expect(yield* term.waitFor((s) => s.includes("withdrawn"))).toBe(true)
+    }))
+
+  it.effect("Ctrl+C at the prompt denies and stops the run", () =>
+    Effect.gen(function*() {
+      const { handler, term } = yield* setup
+      yield* term.press("c", { ctrl: true })
+      expect(yield* handler.approve(request("1"))).toMatchObject({ _tag: "Deny", stop: true })
+    }))
+
+  it.effect("long params are cut on screen", () =>
+    Effect.sync(() => {
+      const input = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]))
+      const text = TerminalApproval.render(request("1", "Write", input), 0)
+      expect(text).toContain("more lines; e shows them all")
+      expect(text.split("\n").length).toBeLessThan(20)
+    }))
+})
