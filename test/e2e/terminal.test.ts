@@ -1,0 +1,75 @@
+/**
+ * The terminal approver on a real terminal: `approve-demo.ts` runs in a
+ * detached tmux session, and the test reads the screen (`capture-pane`) and
+ * types (`send-keys`) as a user would. Skipped where tmux is not installed.
+ */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterEach, describe, expect, it } from "vitest"
+
+const hasTmux = (() => {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const repo = fileURLToPath(new URL("../..", import.meta.url))
+const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
+const sessions: Array<string> = []
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) {
+    try {
+      tmux("kill-session", "-t", s)
+    } catch {
+      // already gone
+    }
+  }
+})
+
+const waitForScreen = async (session: string, predicate: (screen: string) => boolean, ms = 20_000) => {
+  const until = Date.now() + ms
+  let screen = ""
+  while (Date.now() < until) {
+    screen = tmux("capture-pane", "-p", "-t", session)
+    if (predicate(screen)) return screen
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out waiting for the screen; it shows:\n${screen}`)
+}
+
+describe("terminal approver end to end", () => {
+  it.skipIf(!hasTmux)("y allows the first Write, n with a typed reason denies the second; files and screen agree", async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "toolgate-e2e-"))
+    const session = `toolgate-e2e-${process.pid}-${Date.now()}`
+    sessions.push(session)
+    const command = `cd ${JSON.stringify(repo)} && npx node test/e2e/approve-demo.ts ${JSON.stringify(workspace)}; echo DEMO-EXITED $?; sleep 60`
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+
+    await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("a.txt"))
+    tmux("send-keys", "-t", session, "y")
+    await waitForScreen(session, (s) => s.includes("✔ Write allowed") && s.includes("b.txt"))
+    expect(fs.readFileSync(path.join(workspace, "a.txt"), "utf8")).toBe("from the first call\n")
+
+    // The reason is typed straight after `n`, without waiting for its prompt:
+    // keys of one dialogue are not lost between its prompts.
+    tmux("send-keys", "-t", session, "n")
+    tmux("send-keys", "-t", session, "not this one", "Enter")
+    const screen = await waitForScreen(session, (s) => s.includes("DEMO-EXITED"))
+
+    expect(screen).toContain("✘ Write denied: not this one")
+    expect(screen).toContain("demo: w1 Succeeded")
+    expect(screen).toContain("demo: w2 ApprovalDenied: not this one")
+    expect(screen).toContain("DEMO-EXITED 0")
+    // answered prompts leave the screen
+    expect(screen).not.toContain("wants to run")
+    expect(fs.existsSync(path.join(workspace, "b.txt"))).toBe(false)
+    fs.rmSync(workspace, { recursive: true, force: true })
+  }, 60_000)
+})
