@@ -1,0 +1,32 @@
+/**
+ * `@effect/ai-anthropic` and `@effect/ai-openai` 4.0.0-beta.106, the newest
+ * builds for Effect 4, were compiled against effect's prerelease layout:
+ * `ai`, `http`, `encoding` and `socket` under `effect/unstable/*`, and an
+ * `effect/Encoding` module whose `encodeBase64` is `effect/encoding/Base64`'s
+ * `encode` in 4.1. Nothing else they import moved, so this Node resolve hook
+ * maps those specifiers and leaves every other one alone (none of them
+ * resolves otherwise). Remove it once the provider packages ship a build for
+ * effect 4.1.
+ */
+import { registerHooks } from "node:module"
+
+const prefix = "effect/unstable/"
+let registered = false
+
+export const registerEffectUnstableAlias = (): void => {
+  if (registered) return
+  registered = true
+  registerHooks({
+    resolve: (specifier, context, nextResolve) => {
+      if (specifier.startsWith(prefix)) return nextResolve(`effect/${specifier.slice(prefix.length)}`, context)
+      if (specifier === "effect/Encoding") {
+        const base64 = nextResolve("effect/encoding/Base64", context).url
+        return {
+          url: `data:text/javascript,export { encode as encodeBase64 } from ${JSON.stringify(base64)}`,
+          shortCircuit: true
+        }
+      }
+      return nextResolve(specifier, context)
+    }
+  })
+}

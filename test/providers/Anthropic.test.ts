@@ -1,0 +1,80 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import { HttpServerResponse } from "effect/http"
+import { ToolPolicy } from "toolgate"
+import * as Agent from "../../src/Agent.ts"
+import * as Providers from "../../src/Providers.ts"
+import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import { fakeProvider } from "./server.ts"
+
+const usage = {
+  input_tokens: 21,
+  output_tokens: 9,
+  cache_creation_input_tokens: null,
+  cache_read_input_tokens: null,
+  cache_creation: null,
+  inference_geo: null,
+  service_tier: "standard"
+}
+
+const message = (content: ReadonlyArray<unknown>, stop_reason: string) => ({
+  id: `msg_${stop_reason}`,
+  type: "message",
+  role: "assistant",
+  model: "claude-sonnet-4-5",
+  content,
+  stop_reason,
+  stop_sequence: null,
+  usage
+})
+
+// Anthropic's Messages API: first a tool_use turn (one call the policy
+// denies, one it lets through), then a plain text answer.
+const answers = [
+  message([
+    { type: "text", text: "Let me look.", citations: null },
+    { type: "tool_use", id: "toolu_01", name: "Write", input: { key: "etc", value: "x" } },
+    { type: "tool_use", id: "toolu_02", name: "Read", input: { key: "a" } }
+  ], "tool_use"),
+  message([{ type: "text", text: "Writing etc is not allowed; a holds 1.", citations: null }], "end_turn")
+]
+
+describe("Providers.anthropic", () => {
+  it.live("runs the agent loop against the Messages API wire format, every call through the gate", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeProvider((_, i) => HttpServerResponse.jsonUnsafe(answers[i] ?? answers[1]))
+      const t = makeTracker()
+      t.store.set("a", "1")
+      const model = Providers.anthropic({ apiKey: Redacted.make("test-key"), apiUrl: server.url }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici)
+      )
+      const policy = ToolPolicy.byName({ Write: ToolPolicy.Verdict.Deny({ reason: "etc is off limits" }) })
+      const result = yield* Agent.run({ prompt: "what is in a?", toolkit }).pipe(
+        Effect.provide(handlers(t)),
+        Effect.provide(ToolPolicy.layer(policy)),
+        Effect.provide(model)
+      )
+      expect(result.text).toBe("Writing etc is not allowed; a holds 1.")
+      expect(result.stopReason._tag).toBe("Completed")
+      expect(result.usage.outputTokens.total).toBe(18)
+      expect(t.store.has("etc")).toBe(false)
+
+      expect(server.received.map((r) => [r.method, r.url])).toEqual([
+        ["POST", "/v1/messages?beta=true"],
+        ["POST", "/v1/messages?beta=true"]
+      ])
+      const [first, second] = server.received
+      expect(first!.headers["x-api-key"]).toBe("test-key")
+      expect(first!.body.tools.map((tool: { name: string }) => tool.name)).toEqual(["Read", "Write", "Promoted", "Fail", "Die"])
+      // The second request carries the gate's answers as tool_result blocks.
+      const toolResults = second!.body.messages.at(-1).content
+      expect(toolResults).toMatchObject([
+        { type: "tool_result", tool_use_id: "toolu_01", is_error: true },
+        { type: "tool_result", tool_use_id: "toolu_02" }
+      ])
+      expect(JSON.stringify(toolResults[0])).toContain("denied by policy: etc is off limits")
+      expect(JSON.stringify(toolResults[1])).toContain("1")
+      expect(toolResults[1].is_error).not.toBe(true)
+    }).pipe(Effect.scoped))
+})
