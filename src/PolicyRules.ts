@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import { Effect, FileSystem, Layer, Schema } from "effect"
+import type { Tool } from "effect/ai"
 import * as NodePath from "node:path"
 import picomatch from "picomatch"
 import * as Shell from "./internal/shell.ts"
@@ -241,9 +242,10 @@ export interface Explanation {
  *
  * @example
  * ```ts
+ * import { Effect } from "effect"
  * import { PolicyRules } from "toolgate"
- * PolicyRules.parse("Bash(npm run test:*)", "allow")
- * // Result.succeed({ list: "allow", text: "Bash(npm run test:*)", tool: "Bash", specifier: "npm run test:*" })
+ * const rule = Effect.runSync(PolicyRules.parse("Bash(npm run test:*)", "allow"))
+ * // { list: "allow", text: "Bash(npm run test:*)", tool: "Bash", specifier: "npm run test:*" }
  * ```
  *
  * @since 0.1.0
@@ -726,7 +728,7 @@ const combine = (segments: ReadonlyArray<Segment>, empty: () => ToolPolicy.Verdi
 export interface Request {
   readonly name: string
   readonly params: unknown
-  readonly tool?: import("effect/ai").Tool.Any | undefined
+  readonly tool?: Tool.Any | undefined
   readonly toolClass?: "ReadOnly" | "Mutating" | undefined
 }
 

@@ -22,6 +22,7 @@ const base: PolicyRules.Input = {
     "Bash(echo:*)",
     "Bash(cat:*)",
     "Bash(grep:*)",
+    "Bash(find:*)",
     "Bash(ls*)",
     "Write(./src/**)",
     "Edit(./src/**)",
@@ -107,6 +108,9 @@ const cases: ReadonlyArray<Case> = [
   ["allowed command in sh -c is allowed", "Bash", bash("sh -c 'git status'"), "Allow", "Bash(git status)"],
   ["sudo does not inherit the inner command's allow", "Bash", bash("sudo git status"), "Ask"],
   ["xargs adds unseen arguments, so an exact rule does not match", "Bash", bash("echo x | xargs git status"), "Ask"],
+  ["find -exec runs its command, which is judged", "Bash", bash("find . -name '*.o' -exec rm {} \\;"), "Deny", "Bash(rm:*)", "-exec rm …"],
+  ["find -execdir with + is judged", "Bash", bash("find . -execdir curl x {} +"), "Deny", "Bash(curl:*)"],
+  ["find -exec of an allowed command is allowed", "Bash", bash("find . -exec ls {} ;".replace(";", "\\;")), "Allow"],
   ["sh -c with a computed script is asked", "Bash", bash("sh -c \"$SCRIPT\""), "Ask"],
   ["env -S splitting is asked", "Bash", bash("env -S 'rm x'"), "Ask"],
   // computed words

@@ -165,6 +165,7 @@ const xargsArgs = new Set(["-I", "-i", "-n", "-P", "-L", "-l", "-s", "-d", "-E",
 const execArgs = new Set(["-a"])
 const niceArgs = new Set(["-n", "--adjustment"])
 const noArgs = new Set<string>()
+const findExec = new Set(["-exec", "-execdir", "-ok", "-okdir"])
 
 const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
   const name = argv[0]
@@ -254,7 +255,7 @@ const analyse = (src: string, depth: number, segments: Array<Segment>): void => 
     throw new Unparseable(message.replace(/^:/, ""))
   }
   const text = utf8(src)
-  const command = (node: ShNode, argv: ReadonlyArray<Word>) => {
+  const command = (node: ShNode, argv: ReadonlyArray<Word>, label = text(node)) => {
     const views: Array<View> = [{ argv, privileged: false }]
     let current = argv
     let privileged = false
@@ -277,7 +278,19 @@ const analyse = (src: string, depth: number, segments: Array<Segment>): void => 
       current = step.argv
       views.push({ argv: current, privileged })
     }
-    segments.push({ _tag: "Command", text: text(node), views, transparent })
+    segments.push({ _tag: "Command", text: label, views, transparent })
+    // `find … -exec cmd {} ;` runs cmd: each clause is a command of its own.
+    const name = current[0]
+    if (name !== undefined && (name === "find" || name.endsWith("/find"))) {
+      for (let i = 1; i < current.length; i++) {
+        if (!findExec.has(current[i] ?? "")) continue
+        let end = i + 1
+        while (end < current.length && current[end] !== ";" && current[end] !== "+") end++
+        const inner = current.slice(i + 1, end)
+        if (inner.length > 0) command(node, inner, `${current[i]} ${inner.map((w) => w ?? "…").join(" ")}`)
+        i = end
+      }
+    }
   }
   sh.syntax.Walk(file, (node) => {
     if (node === null) return true
