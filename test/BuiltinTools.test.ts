@@ -266,6 +266,22 @@ describe("BuiltinTools", () => {
         expect(stdout.startsWith("a".repeat(100) + "\n[output truncated: 4900 more bytes]")).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))
 
+    it.live("a command that leaves a background child returns when the shell exits, and the child dies with it", () =>
+      Effect.gen(function*() {
+        const ws = yield* workspace
+        const started = Date.now()
+        const r = yield* call(ws.root, "Bash", { command: "sleep 30 & echo $! > bg.pid; echo back" })
+        expect(Date.now() - started).toBeLessThan(5000)
+        expect(r.result).toMatchObject({ exitCode: 0, stdout: "back\n" })
+        const pid = Number.parseInt(NodeFs.readFileSync(ws.join(ws.root, "bg.pid"), "utf8"), 10)
+        let alive = true
+        for (let i = 0; i < 100 && alive; i++) {
+          alive = isAlive(pid)
+          if (alive) yield* Effect.sleep("20 millis")
+        }
+        expect(alive).toBe(false)
+      }).pipe(Effect.provide(NodeServices.layer)))
+
     it.live("interrupting a running command kills its whole process tree", () =>
       Effect.gen(function*() {
         const ws = yield* workspace
