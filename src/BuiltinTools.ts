@@ -580,7 +580,7 @@ export const layer = (options: Options) =>
         return yield* Bash_.run(command, { cwd: workspace.real, timeout: limit, maxOutputBytes }).pipe(
           Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
           Effect.mapError((error) =>
-            "_tag" in error && error._tag === "TimedOut"
+            error._tag === "TimedOut"
               ? new CommandTimedOut({
                 command,
                 timeoutMs: Duration.toMillis(limit),
@@ -588,7 +588,7 @@ export const layer = (options: Options) =>
                 stderr: error.stderr,
                 message: `the command did not finish within ${Duration.format(limit)} and was killed`
               })
-              : new IoFailure({ path: workspace.real, message: `could not run bash: ${(error as PlatformError).message}` })
+              : new IoFailure({ path: workspace.real, message: `could not run bash: ${error.message}` })
           )
         )
       })

@@ -9,7 +9,7 @@
  * kept; the rest is counted and dropped, so a chatty command can neither
  * block on a full pipe nor fill memory.
  */
-import { Duration, Effect, Fiber, Stream } from "effect"
+import { Data, Duration, Effect, Fiber, Stream } from "effect"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import type { PlatformError } from "effect/PlatformError"
 
@@ -22,9 +22,7 @@ export interface Finished extends Output {
   readonly exitCode: number
 }
 
-export interface TimedOut extends Output {
-  readonly _tag: "TimedOut"
-}
+export class TimedOut extends Data.TaggedError("TimedOut")<Output> {}
 
 interface Collector {
   readonly push: (chunk: Uint8Array) => void
@@ -90,6 +88,6 @@ export const run = (
     }).pipe(Effect.scoped)
 
     const finished = yield* Effect.timeoutOption(execute, options.timeout)
-    if (finished._tag === "None") return yield* Effect.fail<TimedOut>({ _tag: "TimedOut", ...output() })
+    if (finished._tag === "None") return yield* new TimedOut(output())
     return finished.value
   })
