@@ -414,7 +414,7 @@ describe("PolicyRules properties", () => {
           expect(severity(v), combined).toBeGreaterThanOrEqual(severity(alone))
         }
       }),
-    { arbitrary: { runs: 150 } }
+    { arbitrary: { runs: 100 } }
   )
 
   it.effect.prop(
@@ -447,6 +447,6 @@ describe("PolicyRules properties", () => {
           expect(severity(after), `${tool} ${JSON.stringify(params)} + deny ${extraRule}`).toBeGreaterThanOrEqual(severity(before))
         }
       }),
-    { arbitrary: { runs: 150 } }
+    { arbitrary: { runs: 100 } }
   )
 })
