@@ -1,12 +1,12 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { ToolPolicy } from "toolgate"
 import * as Agent from "../../src/Agent.ts"
 import * as Providers from "../../src/Providers.ts"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
-import { fakeProvider } from "./server.ts"
+import { fakeProvider, sse } from "./server.ts"
 
 const usage = {
   input_tokens: 21,
@@ -76,5 +76,80 @@ describe("Providers.anthropic", () => {
       expect(JSON.stringify(toolResults[0])).toContain("denied by policy: etc is off limits")
       expect(JSON.stringify(toolResults[1])).toContain("1")
       expect(toolResults[1].is_error).not.toBe(true)
+    }).pipe(Effect.scoped))
+})
+
+// The same exchange, streamed as Messages API server-sent events.
+const streamed = (blocks: ReadonlyArray<{ readonly text: string } | { readonly id: string; readonly name: string; readonly input: unknown }>, stop: string) =>
+  sse([
+    { event: "message_start", data: { type: "message_start", message: { ...message([], stop), stop_reason: null } } },
+    ...blocks.flatMap((block, index) =>
+      "text" in block
+        ? [
+          { event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "text", text: "", citations: null } } },
+          ...block.text.split(/(?<= )/).map((piece) => ({
+            event: "content_block_delta",
+            data: { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } }
+          })),
+          { event: "content_block_stop", data: { type: "content_block_stop", index } }
+        ]
+        : [
+          {
+            event: "content_block_start",
+            data: { type: "content_block_start", index, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } }
+          },
+          {
+            event: "content_block_delta",
+            data: { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) } }
+          },
+          { event: "content_block_stop", data: { type: "content_block_stop", index } }
+        ]
+    ),
+    {
+      event: "message_delta",
+      data: { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }
+    },
+    { event: "message_stop", data: { type: "message_stop" } }
+  ])
+
+describe("Providers.anthropic streaming", () => {
+  it.live("Agent.stream relays the provider's text deltas and the gate's events", () =>
+    Effect.gen(function*() {
+      const bodies = [
+        streamed([{ text: "Let me look at a." }, { id: "toolu_01", name: "Read", input: { key: "a" } }], "tool_use"),
+        streamed([{ text: "a holds 1." }], "end_turn")
+      ]
+      const server = yield* fakeProvider((_, i) =>
+        HttpServerResponse.text(bodies[i] ?? bodies[1]!, { contentType: "text/event-stream" })
+      )
+      const t = makeTracker()
+      t.store.set("a", "1")
+      const model = Providers.anthropic({ apiKey: Redacted.make("test-key"), apiUrl: server.url }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici)
+      )
+      const events = Array.from(
+        yield* Agent.stream({ prompt: "what is in a?", toolkit }).pipe(
+          Stream.runCollect,
+          Effect.provide(handlers(t)),
+          Effect.provide(model)
+        )
+      )
+      const deltas = events.flatMap((e) => e._tag === "TextDelta" ? [e.delta] : [])
+      expect(deltas).toEqual(["Let ", "me ", "look ", "at ", "a.", "a ", "holds ", "1."])
+      expect(events.flatMap((e) => e._tag === "Tool" ? [e.event._tag] : [])).toEqual([
+        "Pending",
+        "ApprovalRequested",
+        "Decided",
+        "Started",
+        "Finished"
+      ])
+      const done = events.at(-1)!
+      expect(done._tag).toBe("Done")
+      if (done._tag !== "Done") return
+      expect(done.result.text).toBe("a holds 1.")
+      expect(server.received[0]!.body.stream).toBe(true)
+      const toolResult = server.received[1]!.body.messages.at(-1).content[0]
+      expect(toolResult).toMatchObject({ type: "tool_result", tool_use_id: "toolu_01" })
+      expect(JSON.stringify(toolResult)).toContain("1")
     }).pipe(Effect.scoped))
 })
