@@ -79,11 +79,13 @@ describe("Providers.anthropic", () => {
     }).pipe(Effect.scoped))
 })
 
+type SseEvent = { readonly event?: string; readonly data: unknown }
+
 // The same exchange, streamed as Messages API server-sent events.
 const streamed = (blocks: ReadonlyArray<{ readonly text: string } | { readonly id: string; readonly name: string; readonly input: unknown }>, stop: string) =>
   sse([
     { event: "message_start", data: { type: "message_start", message: { ...message([], stop), stop_reason: null } } },
-    ...blocks.flatMap((block, index) =>
+    ...blocks.flatMap((block, index): Array<SseEvent> =>
       "text" in block
         ? [
           { event: "content_block_start", data: { type: "content_block_start", index, content_block: { type: "text", text: "", citations: null } } },
