@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Ref } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Ref, type Scope } from "effect"
 import { canonicalJson } from "./internal/canonicalJson.ts"
 import type { Origin } from "./ToolCall.ts"
 import type { ToolClass } from "./ToolClass.ts"
@@ -466,7 +466,7 @@ export const ApprovalHandler = Context.Reference<ApprovalHandler>("toolgate/Appr
  */
 export const layer = <E = never, R = never>(
   handler: ApprovalHandler | Effect.Effect<ApprovalHandler, E, R>
-): Layer.Layer<never, E, R> =>
+): Layer.Layer<never, E, Exclude<R, Scope.Scope>> =>
   Layer.effect(
     ApprovalHandler,
     Effect.flatMap(Effect.isEffect(handler) ? handler : Effect.succeed(handler), sessionMemory)

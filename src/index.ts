@@ -36,3 +36,9 @@ export * as TestApproval from "./TestApproval.ts"
 
 /** @since 0.1.0 */
 export * as AuditLog from "./AuditLog.ts"
+
+/** @since 0.1.0 */
+export * as BuiltinTools from "./BuiltinTools.ts"
+
+/** @since 0.1.0 */
+export * as TerminalApproval from "./TerminalApproval.ts"
