@@ -42,3 +42,9 @@ export * as BuiltinTools from "./BuiltinTools.ts"
 
 /** @since 0.1.0 */
 export * as TerminalApproval from "./TerminalApproval.ts"
+
+/** @since 0.1.0 */
+export * as PolicyFile from "./PolicyFile.ts"
+
+/** @since 0.1.0 */
+export * as PolicyRules from "./PolicyRules.ts"
