@@ -48,3 +48,17 @@ export * as PolicyFile from "./PolicyFile.ts"
 
 /** @since 0.1.0 */
 export * as PolicyRules from "./PolicyRules.ts"
+
+/** @since 0.1.0 */
+export * as Agent from "./Agent.ts"
+
+/** @since 0.1.0 */
+export * as ScriptedModel from "./ScriptedModel.ts"
+
+/**
+ * Real model providers (Anthropic, OpenAI), chosen from the environment.
+ * Node only: it installs a module resolve hook for the provider packages.
+ *
+ * @since 0.1.0
+ */
+export * as Providers from "./Providers.ts"

@@ -104,16 +104,18 @@ describe("ScriptedModel", () => {
   })
 
   describe("files", () => {
-    it.effect("the demo scenario loads: read, write, shell, then an answer", () =>
+    it.effect("the demo scenario loads: read, write, a denied and an allowed shell command, then an answer", () =>
       Effect.gen(function*() {
         const scenario = yield* ScriptedModel.load("scenarios/demo.json")
         expect(scenario.turns.map((t) => (t.toolCalls ?? []).map((c) => c.name))).toEqual([
           ["Read"],
           ["Write"],
           ["Bash"],
+          ["Bash"],
           []
         ])
-        expect(scenario.turns[2]!.toolCalls![0]!.params).toEqual({ command: "ls" })
+        expect(scenario.turns[2]!.toolCalls![0]!.params).toEqual({ command: "ls && rm -rf build" })
+        expect(scenario.turns[3]!.toolCalls![0]!.params).toEqual({ command: "ls" })
         expect(scenario.turns[0]!.toolCalls![0]!.params).toEqual({ file_path: "README.md" })
       }).pipe(Effect.provide(NodeServices.layer)))
 

@@ -9,8 +9,9 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { check, Exit, exitCodes } from "../cli/check.ts"
+import { run } from "../cli/run.ts"
 
-const subcommands = [check] as const
+const subcommands = [run, check] as const
 
 const toolgate = Command.make("toolgate").pipe(
   Command.withDescription("The tool gate for Effect agents"),
