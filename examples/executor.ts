@@ -1,5 +1,5 @@
 /**
- * `npm start` until the agent CLI lands: one scripted batch of tool calls,
+ * The executor on its own (`npx node examples/executor.ts`): one batch of tool calls,
  * as a model would issue them, through the gate. It prints each stage as the
  * executor publishes it, then each call's result, so you can see a policy
  * denial, an approval, a denial by the approver, a missing tool and bad
@@ -8,7 +8,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { Tool, Toolkit } from "effect/ai"
-import { Approval, Executor, ToolEvents, ToolPolicy } from "../index.ts"
+import { Approval, Executor, ToolEvents, ToolPolicy } from "../src/index.ts"
 
 const Read = Tool.make("Read", {
   description: "Read a file",
