@@ -91,7 +91,9 @@ export class NoProviderConfigured extends Schema.TaggedError<NoProviderConfigure
   override get message(): string {
     return this.wanted === undefined
       ? "No model provider is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY."
-      : `TOOLGATE_PROVIDER is ${this.wanted}, but its API key is not set.`
+      : `TOOLGATE_PROVIDER is ${this.wanted}, but ${this.wanted === "openai" ? "OPENAI" : "ANTHROPIC"}_API_KEY (or ${
+        this.wanted === "openai" ? "OPENAI" : "ANTHROPIC"
+      }_BASE_URL) is not set.`
   }
 }
 

@@ -72,4 +72,35 @@ describe("terminal approver end to end", () => {
     expect(fs.existsSync(path.join(workspace, "b.txt"))).toBe(false)
     fs.rmSync(workspace, { recursive: true, force: true })
   }, 60_000)
+
+  it.skipIf(!hasTmux)("toolgate run: the user denies the Write at the prompt; nothing is written and the audit log records who decided", async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "toolgate-e2e-run-"))
+    fs.writeFileSync(path.join(workspace, "README.md"), "# e2e\n")
+    const audit = path.join(workspace, "..", `${path.basename(workspace)}.audit.jsonl`)
+    const session = `toolgate-e2e-run-${process.pid}-${Date.now()}`
+    sessions.push(session)
+    const command = `cd ${JSON.stringify(repo)} && npx node src/bin/toolgate.ts run --root ${JSON.stringify(workspace)} --audit ${
+      JSON.stringify(audit)
+    }; echo RUN-EXITED $?; sleep 60`
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command)
+
+    await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("SUMMARY.md"))
+    tmux("send-keys", "-t", session, "n")
+    tmux("send-keys", "-t", session, "keep the workspace clean", "Enter")
+    const screen = await waitForScreen(session, (s) => s.includes("RUN-EXITED"))
+
+    expect(screen).toContain("approver:  you, at this terminal")
+    expect(screen).toContain("Write denied by handler")
+    expect(screen).toContain("Bash denied by policy [deny: Bash(rm -rf:*)]")
+    expect(screen).toContain("Bash allowed by policy [allow: Bash(ls:*)]")
+    expect(screen).toContain("— Completed")
+    expect(screen).toContain("RUN-EXITED 0")
+    expect(fs.existsSync(path.join(workspace, "SUMMARY.md"))).toBe(false)
+    const decisions = fs.readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+      .filter((e) => e.event === "decided")
+      .map((e) => `${e.name}:${e.allowed}:${e.decidedBy}`)
+    expect(decisions).toEqual(["Read:true:policy", "Write:false:handler", "Bash:false:policy", "Bash:true:policy"])
+    fs.rmSync(workspace, { recursive: true, force: true })
+    fs.rmSync(audit, { force: true })
+  }, 60_000)
 })
