@@ -282,7 +282,4 @@ export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Termi
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<never, never, Terminal.Terminal> =
-  // Not `Approval.layer(make)`: its type keeps `Scope` as a requirement,
-  // though `Layer.effect` provides the layer's own scope.
-  Layer.effect(Approval.ApprovalHandler, Effect.flatMap(make, Approval.sessionMemory))
+export const layer: Layer.Layer<never, never, Terminal.Terminal> = Approval.layer(make)
