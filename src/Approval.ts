@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, Ref, type Scope } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, type Scope } from "effect"
 import { canonicalJson } from "./internal/canonicalJson.ts"
 import type { Origin } from "./ToolCall.ts"
 import type { ToolClass } from "./ToolClass.ts"
@@ -382,10 +382,13 @@ interface Entry {
 export const queueBridge: Effect.Effect<QueueBridge> = Effect.gen(function*() {
   // A Queue cannot drop an element from its middle, so a withdrawn entry is
   // marked (its `gone` Deferred completes) and skipped when it reaches the
-  // front; `waiting` is the authoritative list of what is still pending.
+  // front; `waiting` is the authoritative list of what is still pending. It
+  // is a Set (insertion-ordered, O(1) removal; each update is one synchronous
+  // step) rather than an array filtered on every exit: with 1,000 prompts
+  // withdrawn at once the filtering alone took ~10 ms (bench/cancel.bench.ts).
   const queue = yield* Queue.unbounded<Entry>()
-  const waiting = yield* Ref.make<ReadonlyArray<Entry>>([])
-  const remove = (entry: Entry) => Ref.update(waiting, (all) => all.filter((e) => e !== entry))
+  const waiting = new Set<Entry>()
+  const remove = (entry: Entry) => Effect.sync(() => void waiting.delete(entry))
 
   const approve = (request: ApprovalRequest) =>
     Effect.uninterruptibleMask((restore) =>
@@ -403,7 +406,7 @@ export const queueBridge: Effect.Effect<QueueBridge> = Effect.gen(function*() {
             isWithdrawn: Deferred.isDone(gone)
           }
         }
-        yield* Ref.update(waiting, (all) => [...all, entry])
+        yield* Effect.sync(() => void waiting.add(entry))
         yield* Queue.offer(queue, entry)
         return yield* restore(Deferred.await(reply)).pipe(
           Effect.onInterrupt(() => Deferred.succeed(gone, undefined)),
@@ -422,7 +425,7 @@ export const queueBridge: Effect.Effect<QueueBridge> = Effect.gen(function*() {
   return {
     handler: { approve },
     take,
-    pending: Effect.map(Ref.get(waiting), (all) => all.map((e) => e.pending.request))
+    pending: Effect.sync(() => Array.from(waiting, (e) => e.pending.request))
   }
 })
 
