@@ -180,7 +180,9 @@ const span = <A, E, R>(
 
 const decidePolicy = (env: Env, request: ToolPolicy.PolicyRequest): Effect.Effect<ToolPolicy.Verdict> =>
   span(
-    env.policy.decide(request).pipe(
+    // suspended so that a policy throwing instead of returning an effect is
+    // a fault that denies, not a defect of the whole batch
+    Effect.suspend(() => env.policy.decide(request)).pipe(
       Effect.catchCause((cause) =>
         Effect.succeed(ToolPolicy.Verdict.Deny({
           reason: `the policy failed (${describeCause(cause)}), so the call was denied to be safe`
@@ -236,9 +238,20 @@ const prepare = (env: Env, kit: AnyKit, call: ToolCall.ToolCall, index: number) 
     return ready
   })
 
+const serialisable = (value: unknown): unknown => {
+  try {
+    JSON.stringify(value)
+    return value
+  } catch {
+    return describeValue(value)
+  }
+}
+
 const encodeFailure = (tool: Tool.Any, error: unknown): unknown => {
   try {
-    return Schema.encodeUnknownSync(Tool.failureResultSchema(tool) as unknown as Schema.Codec<unknown, unknown>)(error)
+    return serialisable(
+      Schema.encodeUnknownSync(Tool.failureResultSchema(tool) as unknown as Schema.Codec<unknown, unknown>)(error)
+    )
   } catch {
     return describeValue(error)
   }
@@ -259,7 +272,10 @@ const runTool = (kit: AnyKit, ready: Ready, input: unknown): Effect.Effect<ToolR
           id: call.id,
           name: call.name,
           isFailure,
-          result: encodedResult,
+          // effect/ai's failure for a result that would not encode carries
+          // the raw value, which may not serialise (cycles, bigints): the
+          // model must always get something it can be sent
+          result: isFailure ? serialisable(encodedResult) : encodedResult,
           outcome: isFailure ? Outcome.Failed({ error: result }) : Outcome.Succeeded(),
           ...(modelOutput !== undefined ? { modelOutput } : {})
         }
@@ -297,7 +313,8 @@ const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDec
     origin: env.origin
   }
   const ask = publish(env, ToolEvent.ApprovalRequested({ request })).pipe(
-    Effect.andThen(env.approval.approve(request)),
+    // suspended: a handler that throws is a fault that denies, like one that dies
+    Effect.andThen(Effect.suspend(() => env.approval.approve(request))),
     Effect.catchCause((cause) =>
       Effect.succeed(Approval.ApprovalDecision.Deny({
         reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
