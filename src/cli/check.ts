@@ -9,10 +9,10 @@
  */
 import { Console, Data, Effect, FileSystem, Option, Result, Runtime, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as Os from "node:os"
 import * as NodePath from "node:path"
 import * as PolicyFile from "../PolicyFile.ts"
 import * as PolicyRules from "../PolicyRules.ts"
+import { environment, modeFlag } from "./options.ts"
 import type * as ToolPolicy from "../ToolPolicy.ts"
 
 /**
@@ -97,10 +97,6 @@ const policyFlag = Flag.String("policy").pipe(
   Flag.atLeast(1),
   Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first")
 )
-const modeFlag = Flag.Literals("mode", ["default", "plan", "acceptEdits", "bypass"]).pipe(
-  Flag.optional,
-  Flag.withDescription("permission mode, overriding the files' defaultMode")
-)
 const rootFlag = Flag.String("root").pipe(
   Flag.optional,
   Flag.withDescription("directory relative paths and ./ rules resolve against (default: the current directory)")
@@ -138,12 +134,7 @@ export const check = Command.make("check", {
     const policy = yield* PolicyFile.load(config.policy).pipe(
       Effect.catchTag("PolicyFileError", (e) => badInput(e.message))
     )
-    const env: PolicyRules.Environment = {
-      root: NodePath.resolve(Option.getOrElse(config.root, () => process.cwd())),
-      home: Os.homedir(),
-      mode: Option.getOrUndefined(config.mode),
-      realPath: (p) => fs.realPath(p)
-    }
+    const env = yield* environment(NodePath.resolve(Option.getOrElse(config.root, () => process.cwd())), config.mode)
     if (config.selfTest) {
       if (Option.isSome(config.call)) return yield* badInput("give either --self-test or a call, not both")
       if (policy.tests.length === 0) {

@@ -13,7 +13,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, FileSystem, Layer, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Agent from "../Agent.ts"
@@ -22,6 +21,7 @@ import * as AuditLog from "../AuditLog.ts"
 import * as BuiltinTools from "../BuiltinTools.ts"
 import * as PolicyFile from "../PolicyFile.ts"
 import * as PolicyRules from "../PolicyRules.ts"
+import { environment, modeFlag } from "./options.ts"
 import * as Providers from "../Providers.ts"
 import * as ScriptedModel from "../ScriptedModel.ts"
 import * as TerminalApproval from "../TerminalApproval.ts"
@@ -73,10 +73,6 @@ const describe = (event: ToolEvents.ToolEvent): string | undefined => {
 const policyFlag = Flag.String("policy").pipe(
   Flag.between(0, 16),
   Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer. Default: the bundled policies/default.json")
-)
-const modeFlag = Flag.Literals("mode", ["default", "plan", "acceptEdits", "bypass"]).pipe(
-  Flag.optional,
-  Flag.withDescription("permission mode, overriding the files' defaultMode")
 )
 const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withDefault(false),
@@ -150,12 +146,7 @@ export const run = Command.make("run", {
     // The static gate.
     const policyFiles = config.policy.length > 0 ? config.policy : [bundled.policy]
     const policy = yield* PolicyFile.load(policyFiles).pipe(Effect.catchTag("PolicyFileError", (e) => bad(e.message)))
-    const env: PolicyRules.Environment = {
-      root,
-      home: Os.homedir(),
-      mode: Option.getOrUndefined(config.mode),
-      realPath: (p) => fs.realPath(p)
-    }
+    const env = yield* environment(root, config.mode)
 
     // The dynamic gate: a human when there is a terminal, else a stated rule.
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
