@@ -72,7 +72,7 @@ const sizes = quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000]
 const rows: Array<Array<string>> = []
 const ratios: Record<number, { gateVsDispatch: number; bridgeVsDispatch: number; rulesVsDispatch: number }> = {}
 for (const n of sizes) {
-  const rounds = quick ? 5 : roundsFor(n, n >= 10_000 ? 100_000 : 200_000, n >= 10_000 ? 5 : 15, 400)
+  const rounds = quick ? 5 : roundsFor(n, n >= 10_000 ? 50_000 : 40_000, 5, 100)
   const samples = await interleave(variants(n), { rounds, warmup: Math.max(3, Math.ceil(rounds / 5)) })
   const us = (k: keyof typeof samples) => {
     const s = stats(samples[k])
