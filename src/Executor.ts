@@ -39,6 +39,10 @@ interface CancellationShape {
   readonly cancel: (id: string) => Effect.Effect<void>
   /** The signal a call with this id watches. */
   readonly signal: (id: string) => Deferred.Deferred<void>
+  /** Forgets the signal of a call that has ended, so a long session does not keep one per call. */
+  readonly release: (id: string) => void
+  /** How many signals are held: calls running or waiting, and cancels not yet claimed. */
+  readonly size: () => number
 }
 
 const makeCancellation = (): CancellationShape => {
@@ -56,7 +60,9 @@ const makeCancellation = (): CancellationShape => {
   }
   return {
     signal,
-    cancel: (id) => Effect.asVoid(Deferred.succeed(signal(id), undefined))
+    cancel: (id) => Effect.asVoid(Deferred.succeed(signal(id), undefined)),
+    release: (id) => void signals.delete(id),
+    size: () => signals.size
   }
 }
 
@@ -388,7 +394,7 @@ const executeReady = (env: Env, kit: AnyKit, ready: Ready): Effect.Effect<ToolRe
       return Effect.flatMap(
         Deferred.isDone(signal),
         (done) => done ? cancelled : Effect.raceFirst(gated, Effect.andThen(Deferred.await(signal), cancelled))
-      )
+      ).pipe(Effect.ensuring(Effect.sync(() => cancellation.release(ready.call.id))))
     })
   return span(Effect.flatMap(withCancel, (result) => finish(env, result)), "toolgate.call", {
     "toolgate.tool": ready.call.name,

@@ -483,6 +483,24 @@ describe("Executor.executeBatch", () => {
       }))
   })
 
+  it.effect("the cancellation registry forgets calls once they end, cancelled or not", () =>
+    Effect.gen(function*() {
+      const t = makeTracker()
+      const program = Effect.gen(function*() {
+        const cancellation = yield* Executor.Cancellation
+        yield* cancellation.cancel("2")
+        const results = yield* Executor.executeBatch(toolkit, Array.from({ length: 50 }, (_, i) => read(`${i}`, `k${i}`)))
+        return { results, held: cancellation.size() }
+      })
+      const { held, results } = yield* program.pipe(
+        Effect.provide(handlers(t)),
+        Effect.provide(Layer.mergeAll(pools(), Executor.Cancellation.layer))
+      )
+      expect(results[2]!.outcome).toMatchObject({ _tag: "Cancelled", phase: "queued" })
+      expect(results.filter((r) => r.outcome._tag === "Succeeded")).toHaveLength(49)
+      expect(held).toBe(0)
+    }))
+
   it.effect("several promoted mutators asking at once through the queue bridge: the UI sees one at a time and each answer reaches its call", () =>
     Effect.gen(function*() {
       const t = makeTracker()
