@@ -2,18 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { Approval, TestApproval } from "toolgate"
+import { approvalRequest } from "./fixtures.ts"
 
 const { ApprovalDecision } = Approval
 
-const request = (id: string, name = "Write", input: unknown = { key: id }): Approval.ApprovalRequest => ({
-  call: { id, name, params: input },
-  input,
-  toolClass: name === "Read" ? "ReadOnly" : "Mutating",
-  description: undefined,
-  reason: undefined,
-  match: undefined,
-  origin: { depth: 0, parents: [] }
-})
+const request = approvalRequest
 
 describe("Approval", () => {
   it.effect("the default handler allows everything", () =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Terminal } from "effect"
 import { Approval, Concurrency, Executor } from "toolgate"
 import * as TerminalApproval from "../src/TerminalApproval.ts"
-import { handlers, makeTracker, toolkit } from "./fixtures.ts"
+import { approvalRequest, handlers, makeTracker, toolkit } from "./fixtures.ts"
 import * as ScriptedTerminal from "./ScriptedTerminal.ts"
 
 const request = (
@@ -10,16 +10,7 @@ const request = (
   name = "Write",
   input: unknown = { key: "a", value: "x" },
   extra: Partial<Approval.ApprovalRequest> = {}
-): Approval.ApprovalRequest => ({
-  call: { id, name, params: input },
-  input,
-  toolClass: name === "Read" ? "ReadOnly" : "Mutating",
-  description: undefined,
-  reason: undefined,
-  match: undefined,
-  origin: { depth: 0, parents: [] },
-  ...extra
-})
+) => approvalRequest(id, name, input, extra)
 
 /** A terminal handler on a scripted terminal, its UI fiber in the test's scope. */
 const setup = Effect.gen(function*() {

@@ -5,6 +5,7 @@
 import { Effect, Fiber, Schema } from "effect"
 import { Tool, Toolkit } from "effect/ai"
 import { TestClock } from "effect/testing"
+import type { Approval } from "toolgate"
 
 const Params = Schema.Struct({ key: Schema.String, ms: Schema.optional(Schema.Number) })
 
@@ -105,3 +106,20 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>, limit: number
     }
     return yield* Fiber.join(fiber)
   })
+
+/** An approval request as the executor would build it for a top-level call. */
+export const approvalRequest = (
+  id: string,
+  name = "Write",
+  input: unknown = { key: id },
+  extra: Partial<Approval.ApprovalRequest> = {}
+): Approval.ApprovalRequest => ({
+  call: { id, name, params: input },
+  input,
+  toolClass: name === "Read" ? "ReadOnly" : "Mutating",
+  description: undefined,
+  reason: undefined,
+  match: undefined,
+  origin: { depth: 0, parents: [] },
+  ...extra
+})
