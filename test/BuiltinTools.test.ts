@@ -53,6 +53,16 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
+/** Polls (real time: a real process) until `pid` is gone, for up to 2 seconds. */
+const diesWithin2s = (pid: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 100; i++) {
+      if (!isAlive(pid)) return true
+      yield* Effect.sleep("20 millis")
+    }
+    return !isAlive(pid)
+  })
+
 describe("BuiltinTools", () => {
   describe("declarations", () => {
     it.effect("readers are ReadOnly, writers and Bash Mutating, each with the policy kind of its standard name", () =>
@@ -274,12 +284,7 @@ describe("BuiltinTools", () => {
         expect(Date.now() - started).toBeLessThan(5000)
         expect(r.result).toMatchObject({ exitCode: 0, stdout: "back\n" })
         const pid = Number.parseInt(NodeFs.readFileSync(ws.join(ws.root, "bg.pid"), "utf8"), 10)
-        let alive = true
-        for (let i = 0; i < 100 && alive; i++) {
-          alive = isAlive(pid)
-          if (alive) yield* Effect.sleep("20 millis")
-        }
-        expect(alive).toBe(false)
+        expect(yield* diesWithin2s(pid)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))
 
     it.live("interrupting a running command kills its whole process tree", () =>
@@ -296,12 +301,7 @@ describe("BuiltinTools", () => {
         }
         expect(isAlive(pid)).toBe(true)
         yield* Fiber.interrupt(fiber)
-        let alive = true
-        for (let i = 0; i < 100 && alive; i++) {
-          alive = isAlive(pid)
-          if (alive) yield* Effect.sleep("20 millis")
-        }
-        expect(alive).toBe(false)
+        expect(yield* diesWithin2s(pid)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))
   })
 })
