@@ -15,7 +15,7 @@
  */
 import { Effect, Stream } from "effect"
 import { Approval, Executor, ToolPolicy } from "../src/index.ts"
-import * as PolicyRules from "../src/PolicyRules.ts"
+import * as PolicyRules from "../src/policy/PolicyRules.ts"
 import { noopCalls, noopHandler, noopHandlers, noopToolkit } from "./fixtures.ts"
 import { fmt, interleave, quick, roundsFor, stats, table } from "./harness.ts"
 

@@ -5,8 +5,8 @@
  * call by call; the table shows the median and p90.
  */
 import { Effect } from "effect"
-import * as Shell from "../src/internal/shell.ts"
-import * as PolicyRules from "../src/PolicyRules.ts"
+import * as Shell from "../src/policy/internal/shell.ts"
+import * as PolicyRules from "../src/policy/PolicyRules.ts"
 
 const env: PolicyRules.Environment = { root: "/repo", home: "/home/me" }
 

@@ -17,7 +17,7 @@ import { MockLanguageModelV3 } from "ai/test"
 import { Effect } from "effect"
 import { LanguageModel } from "effect/ai"
 import * as Agent from "../src/Agent.ts"
-import * as ScriptedModel from "../src/ScriptedModel.ts"
+import * as ScriptedModel from "../src/testing/ScriptedModel.ts"
 import { noopHandlers, noopToolkit } from "./fixtures.ts"
 import { fmt, interleave, quick, roundsFor, stats, table } from "./harness.ts"
 

@@ -1,7 +1,10 @@
 // Embedding the gated agent in an Effect program, with a custom approver.
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
-import { Agent, Approval, BuiltinTools, PolicyRules, ScriptedModel } from "../src/index.ts"
+import { Agent, Approval } from "toolgate"
+import { BuiltinTools } from "toolgate/node"
+import { PolicyRules } from "toolgate/policy"
+import { ScriptedModel } from "toolgate/testing"
 
 // Allow every write except to SUMMARY.md; ask about nothing else.
 const approver = Approval.make(({ call }) =>

@@ -8,7 +8,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { Tool, Toolkit } from "effect/ai"
-import { Approval, Executor, ToolEvents, ToolPolicy } from "../src/index.ts"
+import { Approval, Executor, ToolEvents, ToolPolicy } from "toolgate"
 
 const Read = Tool.make("Read", {
   description: "Read a file",

@@ -547,7 +547,8 @@ const runTraced = Effect.fn("toolgate.Agent.run")(
  * ```ts
  * import { Effect, Schema } from "effect"
  * import { Tool, Toolkit } from "effect/ai"
- * import { Agent, ScriptedModel } from "toolgate"
+ * import { Agent } from "toolgate"
+import { ScriptedModel } from "toolgate/testing"
  *
  * const Read = Tool.make("Read", { parameters: Schema.Struct({ file_path: Schema.String }), success: Schema.String })
  *   .annotate(Tool.Readonly, true)

@@ -1,6 +1,12 @@
 /**
  * toolgate: the gate between an LLM's tool calls and the tools, for Effect.
  *
+ * This is the core entry point. It knows nothing of shells, files, terminals
+ * or HTTP, loads no parser and touches no global on import. The rule engine
+ * is `toolgate/policy`, what needs Node (terminal approver, audit log,
+ * providers, built-in tools) is `toolgate/node`, and test doubles are
+ * `toolgate/testing`.
+ *
  * @since 0.1.0
  */
 
@@ -9,9 +15,6 @@ export * as ToolCall from "./ToolCall.ts"
 
 /** @since 0.1.0 */
 export * as ToolClass from "./ToolClass.ts"
-
-/** @since 0.1.0 */
-export * as ToolKind from "./ToolKind.ts"
 
 /** @since 0.1.0 */
 export * as ToolPolicy from "./ToolPolicy.ts"
@@ -32,33 +35,4 @@ export * as ToolEvents from "./ToolEvents.ts"
 export * as ToolResult from "./ToolResult.ts"
 
 /** @since 0.1.0 */
-export * as TestApproval from "./TestApproval.ts"
-
-/** @since 0.1.0 */
-export * as AuditLog from "./AuditLog.ts"
-
-/** @since 0.1.0 */
-export * as BuiltinTools from "./BuiltinTools.ts"
-
-/** @since 0.1.0 */
-export * as TerminalApproval from "./TerminalApproval.ts"
-
-/** @since 0.1.0 */
-export * as PolicyFile from "./PolicyFile.ts"
-
-/** @since 0.1.0 */
-export * as PolicyRules from "./PolicyRules.ts"
-
-/** @since 0.1.0 */
 export * as Agent from "./Agent.ts"
-
-/** @since 0.1.0 */
-export * as ScriptedModel from "./ScriptedModel.ts"
-
-/**
- * Real model providers (Anthropic, OpenAI), chosen from the environment.
- * Node only: it installs a module resolve hook for the provider packages.
- *
- * @since 0.1.0
- */
-export * as Providers from "./Providers.ts"

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Ref, Stream } from "effect"
 import { LanguageModel, type Prompt, Toolkit } from "effect/ai"
-import { Approval, TestApproval, ToolPolicy } from "toolgate"
+import { Approval, ToolPolicy } from "toolgate"
+import { TestApproval } from "toolgate/testing"
 import * as Agent from "../src/Agent.ts"
-import * as ScriptedModel from "../src/ScriptedModel.ts"
+import * as ScriptedModel from "../src/testing/ScriptedModel.ts"
 import { handlers, makeTracker, started, toolkit, withClock } from "./fixtures.ts"
 
 const { ApprovalDecision } = Approval

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import { Approval, TestApproval } from "toolgate"
+import { Approval } from "toolgate"
+import { TestApproval } from "toolgate/testing"
 import { approvalRequest } from "./fixtures.ts"
 
 const { ApprovalDecision } = Approval

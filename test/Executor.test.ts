@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, PubSub, Schema } from "effect"
 import { Tool, Toolkit } from "effect/ai"
 import { TestClock } from "effect/testing"
-import { Approval, Concurrency, Executor, TestApproval, ToolCall, ToolClass, ToolEvents, ToolPolicy } from "toolgate"
+import { Approval, Concurrency, Executor, ToolCall, ToolClass, ToolEvents, ToolPolicy } from "toolgate"
+import { TestApproval } from "toolgate/testing"
 import { handlers, makeTracker, started, toolkit, withClock } from "./fixtures.ts"
 
 const { ApprovalDecision } = Approval

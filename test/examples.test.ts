@@ -19,7 +19,7 @@ describe.concurrent("examples", () => {
   it("examples/agent.ts: the custom approver's denial keeps SUMMARY.md from being written", async () => {
     const root = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-example-"))
     Fs.writeFileSync(NodePath.join(root, "README.md"), "# example\n")
-    const { code, stdout } = await node(["examples/agent.ts", root])
+    const { code, stdout } = await node(["--conditions=toolgate-source", "examples/agent.ts", root])
     expect(code).toBe(0)
     expect(stdout).toContain("Completed")
     expect(Fs.readdirSync(root)).toEqual(["README.md"])
@@ -27,7 +27,7 @@ describe.concurrent("examples", () => {
   }, 60_000)
 
   it("examples/executor.ts: each call's result, in the order the model asked", async () => {
-    const { code, stdout } = await node(["examples/executor.ts"])
+    const { code, stdout } = await node(["--conditions=toolgate-source", "examples/executor.ts"])
     expect(code).toBe(0)
     const results = stdout.split("What the model reads back")[1]!.trim().split("\n").slice(1).map((l) => l.trim().split(" ").slice(0, 3).join(" "))
     expect(results).toEqual([

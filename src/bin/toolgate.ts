@@ -1,27 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `toolgate` executable: a root command whose subcommands are the CLI's
- * tools. Add a subcommand by appending it to `subcommands`.
+ * The `toolgate` executable. It checks the Node version first, in syntax any
+ * Node can read, so an old Node prints one line instead of a SyntaxError from
+ * deep inside a dependency; then it loads the command.
  *
  * @since 0.1.0
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect } from "effect"
-import { CliError, Command } from "effect/cli"
-import { check, Exit, exitCodes } from "../cli/check.ts"
-import { run } from "../cli/run.ts"
-
-const subcommands = [run, check] as const
-
-const toolgate = Command.make("toolgate").pipe(
-  Command.withDescription("The tool gate for Effect agents"),
-  Command.withSubcommands(subcommands)
-)
-
-Command.run(toolgate, { version: "0.1.0" }).pipe(
-  // effect/cli has already printed what was wrong with the arguments; the
-  // status says "bad input" rather than a generic failure.
-  Effect.catchIf(CliError.isCliError, () => Effect.fail(new Exit({ code: exitCodes.BadInput }))),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+const minimum = [22, 19]
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
+if (major < minimum[0]! || (major === minimum[0] && minor < minimum[1]!)) {
+  process.stderr.write(`toolgate needs Node ${minimum.join(".")} or newer; this is Node ${process.versions.node}.\n`)
+  process.exit(1)
+}
+await import("../cli/main.ts")

@@ -10,8 +10,8 @@
 import { Console, Data, Effect, FileSystem, Option, Result, Runtime, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
-import * as PolicyFile from "../PolicyFile.ts"
-import * as PolicyRules from "../PolicyRules.ts"
+import * as PolicyFile from "../policy/PolicyFile.ts"
+import * as PolicyRules from "../policy/PolicyRules.ts"
 import { environment, modeFlag } from "./options.ts"
 import type * as ToolPolicy from "../ToolPolicy.ts"
 
@@ -23,13 +23,13 @@ import type * as ToolPolicy from "../ToolPolicy.ts"
  *
  * @example
  * ```ts
- * import { Exit } from "toolgate/cli/check"
+ * import { Exit } from "../src/cli/check.ts"
  * new Exit({ code: 2 })
  * ```
  *
  * @since 0.1.0
  */
-export class Exit extends Data.TaggedError("toolgate/cli/Exit")<{ readonly code: number }> {
+export class Exit extends Data.TaggedError("../src/cli/Exit.ts")<{ readonly code: number }> {
   override get [Runtime.errorExitCode](): number {
     return this.code
   }
@@ -44,7 +44,7 @@ export class Exit extends Data.TaggedError("toolgate/cli/Exit")<{ readonly code:
  *
  * @example
  * ```ts
- * import { exitCodes } from "toolgate/cli/check"
+ * import { exitCodes } from "../src/cli/check.ts"
  * exitCodes.Deny // 2
  * ```
  *
@@ -71,7 +71,7 @@ const lower = (verdict: ToolPolicy.Verdict) => verdict._tag.toLowerCase()
  * @example
  * ```ts
  * import { ToolPolicy } from "toolgate"
- * import { render } from "toolgate/cli/check"
+ * import { render } from "../src/cli/check.ts"
  * const verdict = ToolPolicy.Verdict.Allow({ match: { list: "allow", rule: "Read" } })
  * render({ verdict, segments: [{ text: "a.txt", verdict }] })
  * ```
@@ -116,7 +116,7 @@ const callArgument = Argument.String("call").pipe(
  * @example
  * ```ts
  * import { Command } from "effect/cli"
- * import { check } from "toolgate/cli/check"
+ * import { check } from "../src/cli/check.ts"
  * const root = Command.make("toolgate").pipe(Command.withSubcommands([check]))
  * ```
  *

@@ -7,7 +7,7 @@
 import { Effect, FileSystem, Option } from "effect"
 import { Flag } from "effect/cli"
 import * as Os from "node:os"
-import type * as PolicyRules from "../PolicyRules.ts"
+import type * as PolicyRules from "../policy/PolicyRules.ts"
 
 /**
  * `--mode`: the permission mode, overriding the policy files' `defaultMode`.
@@ -15,7 +15,7 @@ import type * as PolicyRules from "../PolicyRules.ts"
  * @example
  * ```ts
  * import { Command } from "effect/cli"
- * import { modeFlag } from "toolgate/cli/options"
+ * import { modeFlag } from "../src/cli/options.ts"
  * const cmd = Command.make("x", { mode: modeFlag })
  * ```
  *
@@ -33,7 +33,7 @@ export const modeFlag = Flag.Literals("mode", ["default", "plan", "acceptEdits",
  * @example
  * ```ts
  * import { Option } from "effect"
- * import { environment } from "toolgate/cli/options"
+ * import { environment } from "../src/cli/options.ts"
  * const env = environment("/work", Option.none())
  * ```
  *

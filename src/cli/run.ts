@@ -17,14 +17,14 @@ import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Agent from "../Agent.ts"
 import * as Approval from "../Approval.ts"
-import * as AuditLog from "../AuditLog.ts"
-import * as BuiltinTools from "../BuiltinTools.ts"
-import * as PolicyFile from "../PolicyFile.ts"
-import * as PolicyRules from "../PolicyRules.ts"
+import * as AuditLog from "../node/AuditLog.ts"
+import * as BuiltinTools from "../node/BuiltinTools.ts"
+import * as PolicyFile from "../policy/PolicyFile.ts"
+import * as PolicyRules from "../policy/PolicyRules.ts"
 import { environment, modeFlag } from "./options.ts"
-import * as Providers from "../Providers.ts"
-import * as ScriptedModel from "../ScriptedModel.ts"
-import * as TerminalApproval from "../TerminalApproval.ts"
+import * as Providers from "../node/Providers.ts"
+import * as ScriptedModel from "../testing/ScriptedModel.ts"
+import * as TerminalApproval from "../node/TerminalApproval.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import { Exit, exitCodes } from "./check.ts"
 
@@ -105,7 +105,7 @@ const taskArgument = Argument.String("task").pipe(
  * @example
  * ```ts
  * import { Command } from "effect/cli"
- * import { run } from "toolgate/cli/run"
+ * import { run } from "../src/cli/run.ts"
  * const root = Command.make("toolgate").pipe(Command.withSubcommands([run]))
  * ```
  *

@@ -6,9 +6,9 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
-import * as BuiltinTools from "../../src/BuiltinTools.ts"
+import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
 import { Executor } from "../../src/index.ts"
-import * as TerminalApproval from "../../src/TerminalApproval.ts"
+import * as TerminalApproval from "../../src/node/TerminalApproval.ts"
 
 const root = process.argv[2]
 if (root === undefined) throw new Error("usage: approve-demo.ts <workspace>")

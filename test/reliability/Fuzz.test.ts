@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { Approval, BuiltinTools, Executor } from "toolgate"
+import { Approval, Executor } from "toolgate"
+import { BuiltinTools } from "toolgate/node"
 import { runs, timeoutFor } from "./runs.ts"
 
 const names = Object.keys(BuiltinTools.toolkit.tools)

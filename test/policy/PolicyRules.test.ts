@@ -5,9 +5,9 @@ import { Tool } from "effect/ai"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import * as PolicyRules from "../src/PolicyRules.ts"
-import * as ToolKind from "../src/ToolKind.ts"
-import * as ToolPolicy from "../src/ToolPolicy.ts"
+import * as PolicyRules from "../../src/policy/PolicyRules.ts"
+import * as PolicySubject from "../../src/policy/PolicySubject.ts"
+import * as ToolPolicy from "../../src/ToolPolicy.ts"
 
 const env: PolicyRules.Environment = { root: "/repo", home: "/home/me" }
 
@@ -292,9 +292,9 @@ describe("PolicyRules modes", () => {
 })
 
 describe("PolicyRules tool kinds", () => {
-  const Shell = ToolKind.command("script")(Tool.make("Shell", { parameters: Schema.Struct({ script: Schema.String }) }))
-  const Save = ToolKind.path("target")(Tool.make("Save", { parameters: Schema.Struct({ target: Schema.String }) }))
-  const Fetch = ToolKind.plain("url")(Tool.make("Fetch", { parameters: Schema.Struct({ url: Schema.String }) }))
+  const Shell = PolicySubject.command("script")(Tool.make("Shell", { parameters: Schema.Struct({ script: Schema.String }) }))
+  const Save = PolicySubject.path("target")(Tool.make("Save", { parameters: Schema.Struct({ target: Schema.String }) }))
+  const Fetch = PolicySubject.plain("url")(Tool.make("Fetch", { parameters: Schema.Struct({ url: Schema.String }) }))
   const explainWith = (input: PolicyRules.Input, tool: Tool.Any, params: unknown) =>
     Effect.flatMap(PolicyRules.make(input), (rules) => PolicyRules.explain(rules, { name: tool.name, params, tool }, env))
 

@@ -12,7 +12,7 @@
  */
 import { Clock, Effect, FileSystem, Layer, PubSub, type Scope } from "effect"
 import type { PlatformError } from "effect/PlatformError"
-import { type ToolEvent, ToolEvents } from "./ToolEvents.ts"
+import { type ToolEvent, ToolEvents } from "../ToolEvents.ts"
 
 /**
  * One line of the audit log: a decision (`decided`) or a call's final
@@ -20,7 +20,7 @@ import { type ToolEvent, ToolEvents } from "./ToolEvents.ts"
  *
  * @example
  * ```ts
- * import type { AuditLog } from "toolgate"
+ * import type { AuditLog } from "toolgate/node"
  * const denied = (e: AuditLog.Entry) => e.event === "decided" && !e.allowed
  * ```
  *
@@ -54,7 +54,7 @@ export type Entry =
  *
  * @example
  * ```ts
- * import { AuditLog } from "toolgate"
+ * import { AuditLog } from "toolgate/node"
  * declare const event: import("toolgate").ToolEvents.ToolEvent
  * const line = AuditLog.entry(event, new Date())
  * ```
@@ -101,7 +101,8 @@ export const entry = (event: ToolEvent, now: Date): Entry | undefined => {
  * ```ts
  * import { NodeServices } from "@effect/platform-node"
  * import { Layer } from "effect"
- * import { AuditLog, ToolEvents } from "toolgate"
+ * import { AuditLog } from "toolgate/node"
+import { ToolEvents } from "toolgate"
  * const Audit = AuditLog.layer("audit.jsonl").pipe(
  *   Layer.provideMerge(ToolEvents.layer),
  *   Layer.provide(NodeServices.layer)

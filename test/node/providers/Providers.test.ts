@@ -2,9 +2,9 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { HttpServerResponse } from "effect/http"
-import * as Agent from "../../src/Agent.ts"
-import * as Providers from "../../src/Providers.ts"
-import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import * as Agent from "../../../src/Agent.ts"
+import * as Providers from "../../../src/node/Providers.ts"
+import { handlers, makeTracker, toolkit } from "../../fixtures.ts"
 import { fakeProvider } from "./server.ts"
 
 const withEnv = (env: Record<string, string>) => Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env }))

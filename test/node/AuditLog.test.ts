@@ -1,8 +1,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer } from "effect"
-import { Approval, AuditLog, Executor, ToolEvents, ToolPolicy } from "toolgate"
-import { handlers, makeTracker, toolkit } from "./fixtures.ts"
+import { Approval, Executor, ToolEvents, ToolPolicy } from "toolgate"
+import { AuditLog } from "toolgate/node"
+import { handlers, makeTracker, toolkit } from "../fixtures.ts"
 
 describe("AuditLog", () => {
   it.effect("writes every decision and result as a JSON line, including those still queued when the run ends", () =>

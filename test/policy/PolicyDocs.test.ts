@@ -4,15 +4,15 @@ import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { render } from "../src/cli/check.ts"
-import * as Shell from "../src/internal/shell.ts"
-import * as PolicyFile from "../src/PolicyFile.ts"
-import * as PolicyRules from "../src/PolicyRules.ts"
+import { render } from "../../src/cli/check.ts"
+import * as Shell from "../../src/policy/internal/shell.ts"
+import * as PolicyFile from "../../src/policy/PolicyFile.ts"
+import * as PolicyRules from "../../src/policy/PolicyRules.ts"
 
 // Keeps docs/policy.md honest: every `toolgate check` example in it is run
 // in-process against docs/examples/, and its printed lines must appear in
 // what `toolgate check` would print; every JSON block must load.
-const repo = fileURLToPath(new URL("..", import.meta.url))
+const repo = fileURLToPath(new URL("../..", import.meta.url))
 const doc = Fs.readFileSync(NodePath.join(repo, "docs/policy.md"), "utf8")
 const env: PolicyRules.Environment = { root: repo, home: "/home/me" }
 

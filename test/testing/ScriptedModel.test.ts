@@ -2,8 +2,8 @@ import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
 import { LanguageModel, Toolkit } from "effect/ai"
-import * as ScriptedModel from "../src/ScriptedModel.ts"
-import { toolkit } from "./fixtures.ts"
+import * as ScriptedModel from "../../src/testing/ScriptedModel.ts"
+import { toolkit } from "../fixtures.ts"
 
 describe("ScriptedModel", () => {
   it.effect("replays turns in order: text, tool calls with generated ids, finish reason and usage", () =>

@@ -27,8 +27,29 @@ interface MvdanSh {
     readonly Walk: (node: ShNode, f: (node: ShNode | null) => boolean) => void
   }
 }
-const sh = createRequire(import.meta.url)("mvdan-sh") as MvdanSh
-const parser = sh.syntax.NewParser()
+// The parser is 1.5 MB of GopherJS that takes ~150 ms to load, and its loader
+// sets `Error.stackTraceLimit = Infinity` for the whole process. It is loaded
+// on the first analysis, not on import, and the global is put back.
+let sh: MvdanSh
+let parser: ReturnType<MvdanSh["syntax"]["NewParser"]>
+let writeOps: ReadonlySet<number>
+let dupOutOp: number
+let readOps: ReadonlySet<number>
+let loaded = false
+const load = (): void => {
+  if (loaded) return
+  const stackTraceLimit = Error.stackTraceLimit
+  try {
+    sh = createRequire(import.meta.url)("mvdan-sh") as MvdanSh
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
+  }
+  parser = sh.syntax.NewParser()
+  writeOps = new Set([": > f", ": >> f", ": >| f", ": &> f", ": &>> f", ": <> f"].map(opOf))
+  dupOutOp = opOf(": >& f")
+  readOps = new Set([": < f"].map(opOf))
+  loaded = true
+}
 
 /** A word of a command: its literal value, or `undefined` when the shell computes it (expansions, globs). */
 export type Word = string | undefined
@@ -85,9 +106,6 @@ const opOf = (src: string): number => {
   })
   return op
 }
-const writeOps = new Set([": > f", ": >> f", ": >| f", ": &> f", ": &>> f", ": <> f"].map(opOf))
-const dupOutOp = opOf(": >& f")
-const readOps = new Set([": < f"].map(opOf))
 
 const globChars = /[*?[{]/
 
@@ -341,6 +359,7 @@ const analyse = (src: string, depth: number, segments: Array<Segment>): void => 
  * nested `sh -c` / `eval` scripts.
  */
 export const analyze = (src: string): Analysis => {
+  load()
   if (src.includes("\u0000")) return { _tag: "Unparseable", reason: "the command contains a NUL byte" }
   // The GopherJS parser recurses once per `&&`, `||` and `|`, and overflows
   // the JS stack after a few hundred of them — slowly (seconds to tens of
@@ -366,6 +385,7 @@ export const analyze = (src: string): Analysis => {
  * plain list of words (rules are literal text, not scripts).
  */
 export const words = (src: string): ReadonlyArray<string> | undefined => {
+  load()
   let file: ShNode
   try {
     file = parser.Parse(src, "")

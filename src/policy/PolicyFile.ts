@@ -13,7 +13,7 @@
  */
 import { Effect, FileSystem, Layer, Result, Schema } from "effect"
 import * as PolicyRules from "./PolicyRules.ts"
-import type * as ToolPolicy from "./ToolPolicy.ts"
+import type * as ToolPolicy from "../ToolPolicy.ts"
 
 // -----------------------------------------------------------------------------
 // Schemas
@@ -32,7 +32,7 @@ const Verdict = Schema.Literals(["allow", "ask", "deny"])
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * Schema.decodeUnknownSync(PolicyFile.Permissions)({ allow: ["Read"], defaultMode: "plan" })
  * ```
  *
@@ -54,7 +54,7 @@ export const Permissions = Schema.Struct({
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * Schema.decodeUnknownSync(PolicyFile.SelfTest)({ call: { name: "Bash", input: { command: "rm -rf /" } }, expect: "deny" })
  * ```
  *
@@ -71,7 +71,7 @@ export const SelfTest = Schema.Struct({
  *
  * @example
  * ```ts
- * import type { PolicyFile } from "toolgate"
+ * import type { PolicyFile } from "toolgate/policy"
  * const t: PolicyFile.SelfTest = { call: { name: "Read", input: { file_path: "a" } }, expect: "allow" }
  * ```
  *
@@ -95,7 +95,7 @@ const FileShape = Schema.Struct({
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * PolicyFile.load(["policy.json"]).pipe(
  *   Effect.catchTag("PolicyFileError", (e) => Effect.logError(e.message))
  * )
@@ -120,7 +120,7 @@ export class PolicyFileError extends Schema.TaggedError<PolicyFileError>()("Poli
  *
  * @example
  * ```ts
- * import type { PolicyFile } from "toolgate"
+ * import type { PolicyFile } from "toolgate/policy"
  * const count = (p: PolicyFile.Policy) => p.rules.deny.length
  * ```
  *
@@ -210,7 +210,7 @@ const merge = (layers: ReadonlyArray<Layer1>): Policy => {
  *
  * @example
  * ```ts
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * const policy = PolicyFile.decode([
  *   { file: "user.json", text: '{ "permissions": { "deny": ["Bash(rm:*)"] } }' },
  *   { file: "project.json", text: '{ "permissions": { "allow": ["Bash(git status)"], "defaultMode": "acceptEdits" } }' }
@@ -233,7 +233,7 @@ export const decode = (
  * ```ts
  * import { Effect } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * const policy = PolicyFile.load(["/home/me/.toolgate.json", ".toolgate.json"]).pipe(
  *   Effect.provide(NodeServices.layer)
  * )
@@ -259,7 +259,7 @@ export const load = Effect.fn("toolgate.PolicyFile.load")(function*(files: Reado
  * ```ts
  * import { Layer } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * const PolicyLive = PolicyFile.layer([".toolgate.json"], { root: process.cwd(), home: "/home/me" }).pipe(
  *   Layer.provide(NodeServices.layer)
  * )
@@ -282,7 +282,7 @@ export const layer = (
  *
  * @example
  * ```ts
- * import type { PolicyFile } from "toolgate"
+ * import type { PolicyFile } from "toolgate/policy"
  * const failed = (rs: ReadonlyArray<PolicyFile.TestResult>) => rs.filter((r) => !r.passed)
  * ```
  *
@@ -304,7 +304,7 @@ const tagOf = { allow: "Allow", ask: "Ask", deny: "Deny" } as const
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyFile } from "toolgate"
+ * import { PolicyFile } from "toolgate/policy"
  * const program = Effect.gen(function*() {
  *   const policy = yield* PolicyFile.decode([{ file: "p.json", text: '{"permissions":{"deny":["Bash(rm:*)"]},"tests":[{"call":{"name":"Bash","input":{"command":"rm x"}},"expect":"deny"}]}' }])
  *   const results = yield* PolicyFile.selfTest(policy, { root: "/repo", home: "/home/me" })

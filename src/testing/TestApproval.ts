@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Effect, Ref } from "effect"
-import { type ApprovalDecision, ApprovalDecision as Decision, type ApprovalHandler, type ApprovalRequest } from "./Approval.ts"
+import { type ApprovalDecision, ApprovalDecision as Decision, type ApprovalHandler, type ApprovalRequest } from "../Approval.ts"
 
 /**
  * Answers with `answers` in order, one per request; once they run out every
@@ -15,7 +15,8 @@ import { type ApprovalDecision, ApprovalDecision as Decision, type ApprovalHandl
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Approval, TestApproval } from "toolgate"
+ * import { Approval } from "toolgate"
+import { TestApproval } from "toolgate/testing"
  * const handler = TestApproval.scripted([
  *   Approval.ApprovalDecision.Allow(),
  *   Approval.ApprovalDecision.Deny({ reason: "second call denied" })
@@ -38,7 +39,8 @@ export const scripted = (answers: ReadonlyArray<ApprovalDecision>): Effect.Effec
  *
  * @example
  * ```ts
- * import { Approval, TestApproval } from "toolgate"
+ * import { Approval } from "toolgate"
+import { TestApproval } from "toolgate/testing"
  * const handler = TestApproval.byCallId({ call_2: Approval.ApprovalDecision.Deny({ reason: "no" }) })
  * ```
  *
@@ -58,7 +60,8 @@ export const byCallId = (
  *
  * @example
  * ```ts
- * import { Approval, TestApproval } from "toolgate"
+ * import { Approval } from "toolgate"
+import { TestApproval } from "toolgate/testing"
  * const layer = Approval.layer(TestApproval.never)
  * ```
  *
@@ -73,7 +76,8 @@ export const never: ApprovalHandler = { approve: () => Effect.never }
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Approval, TestApproval } from "toolgate"
+ * import { Approval } from "toolgate"
+import { TestApproval } from "toolgate/testing"
  * const program = Effect.gen(function*() {
  *   const recorder = yield* TestApproval.recording(Approval.autoApprove)
  *   // ... run batches with Approval.layer(recorder.handler) ...

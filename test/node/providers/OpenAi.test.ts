@@ -3,10 +3,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { ToolPolicy } from "toolgate"
-import * as Agent from "../../src/Agent.ts"
-import * as Providers from "../../src/Providers.ts"
+import * as Agent from "../../../src/Agent.ts"
+import * as Providers from "../../../src/node/Providers.ts"
 import { Toolkit } from "effect/ai"
-import { handlers, makeTracker, Read, Write } from "../fixtures.ts"
+import { handlers, makeTracker, Read, Write } from "../../fixtures.ts"
 import { fakeProvider } from "./server.ts"
 
 const response = (id: string, output: ReadonlyArray<unknown>) => ({

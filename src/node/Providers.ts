@@ -43,7 +43,7 @@ const loadOpenAi = Effect.promise(() => {
  * @example
  * ```ts
  * import { Redacted } from "effect"
- * import type { Providers } from "toolgate"
+ * import type { Providers } from "toolgate/node"
  * const settings: Providers.Settings = { model: "claude-sonnet-4-5", apiKey: Redacted.make("sk-...") }
  * ```
  *
@@ -60,7 +60,7 @@ export interface Settings {
  *
  * @example
  * ```ts
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * Providers.defaultModels.anthropic // "claude-sonnet-4-5"
  * ```
  *
@@ -78,7 +78,8 @@ export const defaultModels = {
  * @example
  * ```ts
  * import { Layer } from "effect"
- * import { Providers, ScriptedModel } from "toolgate"
+ * import { Providers } from "toolgate/node"
+import { ScriptedModel } from "toolgate/testing"
  * declare const scripted: ReturnType<typeof ScriptedModel.layer>
  * const model = Providers.fromEnv.pipe(Layer.catchTag("NoProviderConfigured", () => scripted))
  * ```
@@ -108,7 +109,7 @@ export class NoProviderConfigured extends Schema.TaggedError<NoProviderConfigure
  * ```ts
  * import { NodeHttpClient } from "@effect/platform-node"
  * import { Layer, Redacted } from "effect"
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * const ModelLive = Providers.anthropic({ apiKey: Redacted.make(process.env.ANTHROPIC_API_KEY ?? "") }).pipe(
  *   Layer.provide(NodeHttpClient.layerUndici)
  * )
@@ -131,7 +132,7 @@ export const anthropic = (
  * ```ts
  * import { NodeHttpClient } from "@effect/platform-node"
  * import { Layer } from "effect"
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * const ModelLive = Providers.openAi({ model: "gpt-4.1", apiUrl: "http://127.0.0.1:8080/v1" }).pipe(
  *   Layer.provide(NodeHttpClient.layerUndici)
  * )
@@ -152,7 +153,7 @@ export const openAi = (
  *
  * @example
  * ```ts
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * const describe = (s: Providers.Selection) => `${s.provider} ${s.settings.model}`
  * ```
  *
@@ -183,7 +184,7 @@ const providerSettings = (prefix: "ANTHROPIC" | "OPENAI", model: string) =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * const which = Effect.map(Providers.selection, (s) => s?.provider ?? "scripted")
  * ```
  *
@@ -222,7 +223,7 @@ export const selection: Effect.Effect<Selection | undefined, Config.ConfigError 
  * ```ts
  * import { NodeHttpClient } from "@effect/platform-node"
  * import { Layer } from "effect"
- * import { Providers } from "toolgate"
+ * import { Providers } from "toolgate/node"
  * const ModelLive = Providers.fromEnv.pipe(Layer.provide(NodeHttpClient.layerUndici))
  * ```
  *

@@ -2,7 +2,7 @@
  * The standard agent tools — `Read`, `Glob`, `Grep`, `Write`, `Edit`, `Bash`
  * — as effect/ai tools, named and shaped as users know them from Claude Code
  * and annotated for the gate: the three readers are `Tool.Readonly` (so they
- * run side by side), and each carries the `ToolKind` the policy rules match
+ * run side by side), and each carries the `PolicySubject` the policy rules match
  * on (`Bash(git status)`, `Write(/etc/**)`).
  *
  * Every file path is confined to a workspace root: a path outside it, spelled
@@ -20,7 +20,7 @@ import type { PlatformError } from "effect/PlatformError"
 import { ChildProcessSpawner } from "effect/process"
 import * as Bash_ from "./internal/bash.ts"
 import * as Workspace from "./internal/workspace.ts"
-import * as ToolKind from "./ToolKind.ts"
+import * as PolicySubject from "../policy/PolicySubject.ts"
 
 // -----------------------------------------------------------------------------
 // Failures
@@ -32,7 +32,7 @@ import * as ToolKind from "./ToolKind.ts"
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const e = new BuiltinTools.OutsideWorkspace({ path: "/etc/passwd", message: "..." })
  * e._tag // "OutsideWorkspace"
  * ```
@@ -49,7 +49,7 @@ export class OutsideWorkspace extends Schema.TaggedError<OutsideWorkspace>()("Ou
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.FileNotFound({ path: "src/missing.ts", message: "src/missing.ts does not exist" })
  * ```
  *
@@ -66,7 +66,7 @@ export class FileNotFound extends Schema.TaggedError<FileNotFound>()("FileNotFou
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.NotReadable({ path: "src", message: "src is a directory; use Glob to list it" })
  * ```
  *
@@ -85,7 +85,7 @@ export class NotReadable extends Schema.TaggedError<NotReadable>()("NotReadable"
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.EditFailed({ path: "a.ts", reason: "NotUnique", occurrences: 3, message: "..." })
  * ```
  *
@@ -104,7 +104,7 @@ export class EditFailed extends Schema.TaggedError<EditFailed>()("EditFailed", {
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.InvalidPattern({ pattern: "(", message: "..." })
  * ```
  *
@@ -121,7 +121,7 @@ export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("Invali
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.CommandTimedOut({ command: "sleep 99", timeoutMs: 1000, stdout: "", stderr: "", message: "..." })
  * ```
  *
@@ -141,7 +141,7 @@ export class CommandTimedOut extends Schema.TaggedError<CommandTimedOut>()("Comm
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * new BuiltinTools.IoFailure({ path: "a.txt", message: "PermissionDenied: open a.txt" })
  * ```
  *
@@ -165,14 +165,14 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = { id: "1", name: "Read", params: { file_path: "src/index.ts", offset: 10, limit: 20 } }
  * BuiltinTools.Read.name // "Read"
  * ```
  *
  * @since 0.1.0
  */
-export const Read = ToolKind.path("file_path")(Tool.make("Read", {
+export const Read = PolicySubject.path("file_path")(Tool.make("Read", {
   description: "Read a text file in the workspace. Returns numbered lines (line number, tab, text). " +
     "Use offset (1-based line) and limit to read part of a long file.",
   parameters: Schema.Struct({
@@ -191,14 +191,14 @@ export const Read = ToolKind.path("file_path")(Tool.make("Read", {
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = { id: "1", name: "Glob", params: { pattern: "**\/*.test.ts", path: "test" } }
  * BuiltinTools.Glob.name // "Glob"
  * ```
  *
  * @since 0.1.0
  */
-export const Glob = ToolKind.path("path")(Tool.make("Glob", {
+export const Glob = PolicySubject.path("path")(Tool.make("Glob", {
   description: "Find files by glob pattern (e.g. \"**/*.ts\", \"src/*.{js,json}\") under a directory of the workspace. " +
     "Returns workspace-relative file paths in name order.",
   parameters: Schema.Struct({
@@ -219,14 +219,14 @@ const GrepMatch = Schema.Struct({ file: Schema.String, line: Schema.Number, text
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = { id: "1", name: "Grep", params: { pattern: "TODO|FIXME", glob: "*.ts" } }
  * BuiltinTools.Grep.name // "Grep"
  * ```
  *
  * @since 0.1.0
  */
-export const Grep = ToolKind.path("path")(Tool.make("Grep", {
+export const Grep = PolicySubject.path("path")(Tool.make("Grep", {
   description: "Search file contents in the workspace with a regular expression (JavaScript syntax), line by line. " +
     "Returns matching lines with workspace-relative file and 1-based line number.",
   parameters: Schema.Struct({
@@ -244,14 +244,14 @@ export const Grep = ToolKind.path("path")(Tool.make("Grep", {
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = { id: "1", name: "Write", params: { file_path: "notes/todo.md", content: "- ship it\n" } }
  * BuiltinTools.Write.name // "Write"
  * ```
  *
  * @since 0.1.0
  */
-export const Write = ToolKind.path("file_path")(Tool.make("Write", {
+export const Write = PolicySubject.path("file_path")(Tool.make("Write", {
   description: "Write a file in the workspace, replacing it if it exists. Creates missing parent directories.",
   parameters: Schema.Struct({
     file_path: Schema.String.annotate({ description: "Path of the file, relative to the workspace root or absolute inside it" }),
@@ -268,7 +268,7 @@ export const Write = ToolKind.path("file_path")(Tool.make("Write", {
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = {
  *   id: "1",
  *   name: "Edit",
@@ -279,7 +279,7 @@ export const Write = ToolKind.path("file_path")(Tool.make("Write", {
  *
  * @since 0.1.0
  */
-export const Edit = ToolKind.path("file_path")(Tool.make("Edit", {
+export const Edit = PolicySubject.path("file_path")(Tool.make("Edit", {
   description: "Replace an exact string in a file of the workspace. old_string must occur exactly once " +
     "(include surrounding lines to make it unique) unless replace_all is true.",
   parameters: Schema.Struct({
@@ -301,14 +301,14 @@ export const Edit = ToolKind.path("file_path")(Tool.make("Edit", {
  *
  * @example
  * ```ts
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const call = { id: "1", name: "Bash", params: { command: "npm test", timeout: 60000 } }
  * BuiltinTools.Bash.name // "Bash"
  * ```
  *
  * @since 0.1.0
  */
-export const Bash = ToolKind.command("command")(Tool.make("Bash", {
+export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
   description: "Run a shell command with bash in the workspace root. Returns exit code, stdout and stderr; " +
     "a non-zero exit code is reported, not raised. Long output is truncated. timeout is in milliseconds.",
   parameters: Schema.Struct({
@@ -327,7 +327,8 @@ export const Bash = ToolKind.command("command")(Tool.make("Bash", {
  * ```ts
  * import { Effect } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { BuiltinTools, Executor } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
+import { Executor } from "toolgate"
  * const results = Executor.executeBatch(BuiltinTools.toolkit, [
  *   { id: "1", name: "Read", params: { file_path: "README.md" } }
  * ]).pipe(
@@ -352,7 +353,7 @@ export const toolkit = Toolkit.make(Read, Glob, Grep, Write, Edit, Bash)
  *
  * @example
  * ```ts
- * import type { BuiltinTools } from "toolgate"
+ * import type { BuiltinTools } from "toolgate/node"
  * const options: BuiltinTools.Options = { root: "/srv/project", bash: { timeout: "10 minutes", maxOutputBytes: 100_000 } }
  * ```
  *
@@ -398,7 +399,7 @@ const globEscapes = (pattern: string): boolean =>
  * ```ts
  * import { Layer } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { BuiltinTools } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
  * const ToolsLive = BuiltinTools.layer({ root: "/srv/project", bash: { timeout: "1 minute" } }).pipe(
  *   Layer.provide(NodeServices.layer)
  * )

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Terminal } from "effect"
 import { Approval, Concurrency, Executor } from "toolgate"
-import * as TerminalApproval from "../src/TerminalApproval.ts"
-import { approvalRequest, handlers, makeTracker, toolkit } from "./fixtures.ts"
+import * as TerminalApproval from "../../src/node/TerminalApproval.ts"
+import { approvalRequest, handlers, makeTracker, toolkit } from "../fixtures.ts"
 import * as ScriptedTerminal from "./ScriptedTerminal.ts"
 
 const request = (

@@ -29,7 +29,7 @@ import { LanguageModel, type Response } from "effect/ai"
  *
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const call: ScriptedModel.ScriptedCall = { name: "Read", params: { file_path: "README.md" } }
  * ```
  *
@@ -44,7 +44,7 @@ export const ScriptedCall = Schema.Struct({
 /**
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const call: ScriptedModel.ScriptedCall = { name: "Bash", params: { command: "ls" } }
  * ```
  *
@@ -59,7 +59,7 @@ export type ScriptedCall = typeof ScriptedCall.Type
  *
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const turn: ScriptedModel.Turn = { text: "Let me look.", toolCalls: [{ name: "Read", params: { file_path: "a.txt" } }] }
  * ```
  *
@@ -77,7 +77,7 @@ export const Turn = Schema.Struct({
 /**
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const last: ScriptedModel.Turn = { text: "All done." }
  * ```
  *
@@ -91,7 +91,7 @@ export type Turn = typeof Turn.Type
  *
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const scenario: ScriptedModel.Scenario = {
  *   name: "read then answer",
  *   turns: [
@@ -113,7 +113,7 @@ export const Scenario = Schema.Struct({
 /**
  * @example
  * ```ts
- * import type { ScriptedModel } from "toolgate"
+ * import type { ScriptedModel } from "toolgate/testing"
  * const empty: ScriptedModel.Scenario = { turns: [] }
  * ```
  *
@@ -129,7 +129,7 @@ export type Scenario = typeof Scenario.Type
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const bad = ScriptedModel.decode({ turns: [{ toolCalls: [{}] }] }).pipe(
  *   Effect.catchTag("ScenarioError", (e) => Effect.succeed(e.path)) // "turns[0].toolCalls[0].name"
  * )
@@ -155,7 +155,7 @@ export class ScenarioError extends Schema.TaggedError<ScenarioError>()("Scenario
  *
  * @example
  * ```ts
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * ScriptedModel.exhaustedText // "(the scripted model has no more turns)"
  * ```
  *
@@ -182,7 +182,7 @@ const decodeScenario = Schema.decodeUnknownEffect(Scenario)
  *
  * @example
  * ```ts
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const scenario = ScriptedModel.decode({ turns: [{ text: "hi" }] })
  * ```
  *
@@ -205,7 +205,7 @@ export const decode = (input: unknown, file?: string): Effect.Effect<Scenario, S
  *
  * @example
  * ```ts
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const scenario = ScriptedModel.parse(`{ "turns": [{ "text": "hi" }] }`)
  * ```
  *
@@ -229,7 +229,7 @@ export const parse = (json: string, file?: string): Effect.Effect<Scenario, Scen
  * ```ts
  * import { NodeServices } from "@effect/platform-node"
  * import { Effect } from "effect"
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const scenario = ScriptedModel.load("scenarios/demo.json").pipe(Effect.provide(NodeServices.layer))
  * ```
  *
@@ -256,7 +256,7 @@ export const load = (file: string): Effect.Effect<Scenario, ScenarioError, FileS
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const program = Effect.gen(function*() {
  *   const scripted = yield* ScriptedModel.make({ turns: [{ text: "hi" }] })
  *   const seen = yield* scripted.requests
@@ -302,7 +302,7 @@ const deltas = (text: string): Array<string> => text.match(/\S+\s*|\s+/g) ?? []
  * ```ts
  * import { Effect } from "effect"
  * import { LanguageModel } from "effect/ai"
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const program = Effect.gen(function*() {
  *   const scripted = yield* ScriptedModel.make({ turns: [{ text: "hello" }] })
  *   const response = yield* scripted.model.generateText({ prompt: "hi" })
@@ -366,7 +366,7 @@ export const make = (scenario: Scenario): Effect.Effect<Scripted> =>
  *
  * @example
  * ```ts
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const ModelLive = ScriptedModel.layer({
  *   turns: [{ toolCalls: [{ name: "Read", params: { file_path: "a.txt" } }] }, { text: "done" }]
  * })
@@ -388,7 +388,7 @@ export const layer = (scenario: unknown): Layer.Layer<LanguageModel.LanguageMode
  * ```ts
  * import { NodeServices } from "@effect/platform-node"
  * import { Layer } from "effect"
- * import { ScriptedModel } from "toolgate"
+ * import { ScriptedModel } from "toolgate/testing"
  * const ModelLive = ScriptedModel.layerFile("scenarios/demo.json").pipe(Layer.provide(NodeServices.layer))
  * ```
  *

@@ -19,30 +19,30 @@ import type { Tool } from "effect/ai"
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
- * const k: ToolKind.ToolKind = ToolKind.ToolKind.Command({ param: "command" })
+ * import { PolicySubject } from "toolgate/policy"
+ * const k: PolicySubject.PolicySubject = PolicySubject.PolicySubject.Command({ param: "command" })
  * ```
  *
  * @since 0.1.0
  */
-export type ToolKind = Data.TaggedEnum<{
+export type PolicySubject = Data.TaggedEnum<{
   Command: { readonly param: string }
   Path: { readonly param: string }
   Plain: { readonly param?: string | undefined }
 }>
 
 /**
- * Constructors and matchers for {@link ToolKind}.
+ * Constructors and matchers for {@link PolicySubject}.
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
- * ToolKind.ToolKind.Path({ param: "file_path" })
+ * import { PolicySubject } from "toolgate/policy"
+ * PolicySubject.PolicySubject.Path({ param: "file_path" })
  * ```
  *
  * @since 0.1.0
  */
-export const ToolKind = Data.taggedEnum<ToolKind>()
+export const PolicySubject = Data.taggedEnum<PolicySubject>()
 
 /**
  * The annotation holding a tool's kind; tools without it are `Plain` with no
@@ -51,15 +51,15 @@ export const ToolKind = Data.taggedEnum<ToolKind>()
  * @example
  * ```ts
  * import { Context } from "effect"
- * import { ToolKind } from "toolgate"
+ * import { PolicySubject } from "toolgate/policy"
  * declare const tool: import("effect/ai").Tool.Any
- * Context.get(tool.annotations, ToolKind.Annotation)._tag // "Plain" unless annotated
+ * Context.get(tool.annotations, PolicySubject.Annotation)._tag // "Plain" unless annotated
  * ```
  *
  * @since 0.1.0
  */
-export const Annotation = Context.Reference<ToolKind>("toolgate/ToolKind", {
-  defaultValue: () => ToolKind.Plain({})
+export const Annotation = Context.Reference<PolicySubject>("toolgate/PolicySubject", {
+  defaultValue: () => PolicySubject.Plain({})
 })
 
 /**
@@ -67,14 +67,14 @@ export const Annotation = Context.Reference<ToolKind>("toolgate/ToolKind", {
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
+ * import { PolicySubject } from "toolgate/policy"
  * declare const tool: import("effect/ai").Tool.Any
- * ToolKind.of(tool)
+ * PolicySubject.of(tool)
  * ```
  *
  * @since 0.1.0
  */
-export const of = (tool: Tool.Any): ToolKind => Context.get(tool.annotations, Annotation)
+export const of = (tool: Tool.Any): PolicySubject => Context.get(tool.annotations, Annotation)
 
 /**
  * Marks a tool as a command tool whose shell command is in `param`.
@@ -83,8 +83,8 @@ export const of = (tool: Tool.Any): ToolKind => Context.get(tool.annotations, An
  * ```ts
  * import { Schema } from "effect"
  * import { Tool } from "effect/ai"
- * import { ToolKind } from "toolgate"
- * const Bash = ToolKind.command("command")(
+ * import { PolicySubject } from "toolgate/policy"
+ * const Bash = PolicySubject.command("command")(
  *   Tool.make("Bash", { parameters: Schema.Struct({ command: Schema.String }) })
  * )
  * ```
@@ -92,7 +92,7 @@ export const of = (tool: Tool.Any): ToolKind => Context.get(tool.annotations, An
  * @since 0.1.0
  */
 export const command = (param: string) => <T extends Tool.Any>(tool: T): T =>
-  tool.annotate(Annotation, ToolKind.Command({ param })) as T
+  tool.annotate(Annotation, PolicySubject.Command({ param })) as T
 
 /**
  * Marks a tool as a path tool whose file path is in `param`.
@@ -101,8 +101,8 @@ export const command = (param: string) => <T extends Tool.Any>(tool: T): T =>
  * ```ts
  * import { Schema } from "effect"
  * import { Tool } from "effect/ai"
- * import { ToolKind } from "toolgate"
- * const Write = ToolKind.path("file_path")(
+ * import { PolicySubject } from "toolgate/policy"
+ * const Write = PolicySubject.path("file_path")(
  *   Tool.make("Write", { parameters: Schema.Struct({ file_path: Schema.String, content: Schema.String }) })
  * )
  * ```
@@ -110,7 +110,7 @@ export const command = (param: string) => <T extends Tool.Any>(tool: T): T =>
  * @since 0.1.0
  */
 export const path = (param: string) => <T extends Tool.Any>(tool: T): T =>
-  tool.annotate(Annotation, ToolKind.Path({ param })) as T
+  tool.annotate(Annotation, PolicySubject.Path({ param })) as T
 
 /**
  * Marks a tool as plain, with specifiers matched against `param`.
@@ -119,8 +119,8 @@ export const path = (param: string) => <T extends Tool.Any>(tool: T): T =>
  * ```ts
  * import { Schema } from "effect"
  * import { Tool } from "effect/ai"
- * import { ToolKind } from "toolgate"
- * const Fetch = ToolKind.plain("url")(
+ * import { PolicySubject } from "toolgate/policy"
+ * const Fetch = PolicySubject.plain("url")(
  *   Tool.make("Fetch", { parameters: Schema.Struct({ url: Schema.String }) })
  * )
  * ```
@@ -128,7 +128,7 @@ export const path = (param: string) => <T extends Tool.Any>(tool: T): T =>
  * @since 0.1.0
  */
 export const plain = (param: string) => <T extends Tool.Any>(tool: T): T =>
-  tool.annotate(Annotation, ToolKind.Plain({ param })) as T
+  tool.annotate(Annotation, PolicySubject.Plain({ param })) as T
 
 /**
  * The kinds of the standard agent tools, named and shaped as in Claude Code:
@@ -138,19 +138,19 @@ export const plain = (param: string) => <T extends Tool.Any>(tool: T): T =>
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
- * ToolKind.standard["Bash"] // ToolKind.Command({ param: "command" })
+ * import { PolicySubject } from "toolgate/policy"
+ * PolicySubject.standard["Bash"] // PolicySubject.Command({ param: "command" })
  * ```
  *
  * @since 0.1.0
  */
-export const standard: Readonly<Record<string, ToolKind>> = {
-  Bash: ToolKind.Command({ param: "command" }),
-  Read: ToolKind.Path({ param: "file_path" }),
-  Write: ToolKind.Path({ param: "file_path" }),
-  Edit: ToolKind.Path({ param: "file_path" }),
-  Glob: ToolKind.Path({ param: "path" }),
-  Grep: ToolKind.Path({ param: "path" })
+export const standard: Readonly<Record<string, PolicySubject>> = {
+  Bash: PolicySubject.Command({ param: "command" }),
+  Read: PolicySubject.Path({ param: "file_path" }),
+  Write: PolicySubject.Path({ param: "file_path" }),
+  Edit: PolicySubject.Path({ param: "file_path" }),
+  Glob: PolicySubject.Path({ param: "path" }),
+  Grep: PolicySubject.Path({ param: "path" })
 }
 
 /**
@@ -159,8 +159,8 @@ export const standard: Readonly<Record<string, ToolKind>> = {
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
- * ToolKind.standardReadOnly.has("Grep") // true
+ * import { PolicySubject } from "toolgate/policy"
+ * PolicySubject.standardReadOnly.has("Grep") // true
  * ```
  *
  * @since 0.1.0
@@ -175,15 +175,15 @@ export const standardReadOnly: ReadonlySet<string> = new Set(["Read", "Glob", "G
  *
  * @example
  * ```ts
- * import { ToolKind } from "toolgate"
- * ToolKind.resolve("Write", undefined)._tag // "Path"
+ * import { PolicySubject } from "toolgate/policy"
+ * PolicySubject.resolve("Write", undefined)._tag // "Path"
  * ```
  *
  * @since 0.1.0
  */
-export const resolve = (name: string, tool: Tool.Any | undefined): ToolKind => {
+export const resolve = (name: string, tool: Tool.Any | undefined): PolicySubject => {
   // A Reference always has a value (its default), so ask the map whether
   // the tool set one.
   if (tool !== undefined && tool.annotations.mapUnsafe.has(Annotation.key)) return of(tool)
-  return Object.hasOwn(standard, name) ? standard[name]! : ToolKind.Plain({})
+  return Object.hasOwn(standard, name) ? standard[name]! : PolicySubject.Plain({})
 }

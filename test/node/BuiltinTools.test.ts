@@ -2,8 +2,9 @@ import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, FileSystem, Path } from "effect"
 import * as NodeFs from "node:fs"
-import { Concurrency, Executor, ToolClass, ToolKind } from "toolgate"
-import * as BuiltinTools from "../src/BuiltinTools.ts"
+import { Concurrency, Executor, ToolClass } from "toolgate"
+import { PolicySubject } from "toolgate/policy"
+import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
 
 /** A fresh workspace (and a sibling directory outside it) in a temp dir removed after the test. */
 const workspace = Effect.gen(function*() {
@@ -70,8 +71,8 @@ describe("BuiltinTools", () => {
         const tools = BuiltinTools.toolkit.tools
         expect(Object.keys(tools)).toEqual(["Read", "Glob", "Grep", "Write", "Edit", "Bash"])
         for (const [name, tool] of Object.entries(tools)) {
-          expect(ToolClass.of(tool)).toBe(ToolKind.standardReadOnly.has(name) ? "ReadOnly" : "Mutating")
-          expect(ToolKind.of(tool)).toEqual(ToolKind.standard[name])
+          expect(ToolClass.of(tool)).toBe(PolicySubject.standardReadOnly.has(name) ? "ReadOnly" : "Mutating")
+          expect(PolicySubject.of(tool)).toEqual(PolicySubject.standard[name])
         }
       }).pipe(Effect.provide(NodeServices.layer)))
   })

@@ -4,8 +4,8 @@ import { Effect } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import * as PolicyFile from "../src/PolicyFile.ts"
-import * as PolicyRules from "../src/PolicyRules.ts"
+import * as PolicyFile from "../../src/policy/PolicyFile.ts"
+import * as PolicyRules from "../../src/policy/PolicyRules.ts"
 
 const env: PolicyRules.Environment = { root: "/repo", home: "/home/me" }
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { ToolPolicy } from "toolgate"
-import * as Agent from "../../src/Agent.ts"
-import * as Providers from "../../src/Providers.ts"
-import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import * as Agent from "../../../src/Agent.ts"
+import * as Providers from "../../../src/node/Providers.ts"
+import { handlers, makeTracker, toolkit } from "../../fixtures.ts"
 import { fakeProvider, sse } from "./server.ts"
 
 const usage = {

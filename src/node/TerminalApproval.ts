@@ -14,7 +14,7 @@
  */
 import { Effect, FileSystem, Layer, Path, Queue, Scope, Terminal } from "effect"
 import { Prompt } from "effect/cli"
-import * as Approval from "./Approval.ts"
+import * as Approval from "../Approval.ts"
 
 // -----------------------------------------------------------------------------
 // Rendering
@@ -66,7 +66,7 @@ const title = (request: Approval.ApprovalRequest) =>
  * @example
  * ```ts
  * import type { Approval } from "toolgate"
- * import { TerminalApproval } from "toolgate"
+ * import { TerminalApproval } from "toolgate/node"
  * declare const request: Approval.ApprovalRequest
  * const text = TerminalApproval.render(request, 0)
  * ```
@@ -239,7 +239,8 @@ const ask = (pending: Approval.PendingApproval, waiting: number) =>
  * ```ts
  * import { Effect } from "effect"
  * import { NodeTerminal } from "@effect/platform-node"
- * import { Approval, TerminalApproval } from "toolgate"
+ * import { Approval } from "toolgate"
+import { TerminalApproval } from "toolgate/node"
  * const ApprovalLive = Approval.layer(TerminalApproval.make)
  * ```
  *
@@ -276,7 +277,7 @@ export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Termi
  * ```ts
  * import { Effect, Layer } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { TerminalApproval } from "toolgate"
+ * import { TerminalApproval } from "toolgate/node"
  * const ApprovalLive = TerminalApproval.layer.pipe(Layer.provide(NodeServices.layer))
  * ```
  *

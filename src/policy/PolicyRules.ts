@@ -19,8 +19,8 @@ import type { Tool } from "effect/ai"
 import * as NodePath from "node:path"
 import picomatch from "picomatch"
 import * as Shell from "./internal/shell.ts"
-import * as ToolKind from "./ToolKind.ts"
-import * as ToolPolicy from "./ToolPolicy.ts"
+import * as PolicySubject from "./PolicySubject.ts"
+import * as ToolPolicy from "../ToolPolicy.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -31,7 +31,7 @@ import * as ToolPolicy from "./ToolPolicy.ts"
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const list: PolicyRules.List = "deny"
  * ```
  *
@@ -52,7 +52,7 @@ export type List = "allow" | "ask" | "deny"
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const mode: PolicyRules.Mode = "acceptEdits"
  * ```
  *
@@ -67,7 +67,7 @@ export type Mode = "default" | "plan" | "acceptEdits" | "bypass"
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * Schema.decodeUnknownSync(PolicyRules.Mode)("plan")
  * ```
  *
@@ -80,7 +80,7 @@ export const Mode = Schema.Literals(["default", "plan", "acceptEdits", "bypass"]
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const d: PolicyRules.Default = "ask"
  * ```
  *
@@ -94,7 +94,7 @@ export type Default = "allow" | "ask" | "deny"
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const r: PolicyRules.Rule = { list: "allow", text: "Bash(git status)", tool: "Bash", specifier: "git status" }
  * ```
  *
@@ -113,7 +113,7 @@ export interface Rule {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const rules: Effect.Effect<PolicyRules.Rules, PolicyRules.InvalidRule> = PolicyRules.make({ allow: ["Read"] })
  * ```
  *
@@ -135,7 +135,7 @@ export interface Rules {
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const input: PolicyRules.Input = { allow: ["Bash(git status)"], deny: ["Write(/etc/**)"] }
  * ```
  *
@@ -156,7 +156,7 @@ export interface Input {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * PolicyRules.make({ deny: ["Bash(rm"] }).pipe(
  *   Effect.catchTag("InvalidRule", (e) => Effect.log(e.message))
  * )
@@ -185,7 +185,7 @@ export class InvalidRule extends Schema.TaggedError<InvalidRule>()("InvalidRule"
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const env: PolicyRules.Environment = { root: "/work/repo", home: "/home/me" }
  * ```
  *
@@ -204,7 +204,7 @@ export interface Environment {
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const show = (s: PolicyRules.Segment) => `${s.verdict._tag} ${s.text}`
  * ```
  *
@@ -220,7 +220,7 @@ export interface Segment {
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const denied = (e: PolicyRules.Explanation) => e.segments.filter((s) => s.verdict._tag === "Deny")
  * ```
  *
@@ -243,7 +243,7 @@ export interface Explanation {
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const rule = Effect.runSync(PolicyRules.parse("Bash(npm run test:*)", "allow"))
  * // { list: "allow", text: "Bash(npm run test:*)", tool: "Bash", specifier: "npm run test:*" }
  * ```
@@ -273,7 +273,7 @@ export const parse = (text: string, list: List, index = 0): Effect.Effect<Rule, 
   return Effect.succeed({ list, text: trimmed, tool, specifier })
 }
 
-const isCommandRuleFor = (tool: string) => ToolKind.standard[tool]?._tag === "Command"
+const isCommandRuleFor = (tool: string) => PolicySubject.standard[tool]?._tag === "Command"
 
 /**
  * Builds a rule set. Fails with the first {@link InvalidRule}: a rule set is
@@ -282,7 +282,7 @@ const isCommandRuleFor = (tool: string) => ToolKind.standard[tool]?._tag === "Co
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const rules = PolicyRules.make({
  *   allow: ["Read", "Bash(git status)", "Bash(npm run test:*)"],
  *   deny: ["Bash(rm:*)", "Write(/etc/**)"]
@@ -307,7 +307,7 @@ export const make = (input: Input): Effect.Effect<Rules, InvalidRule> =>
  *
  * @example
  * ```ts
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const rules = PolicyRules.fromRules({ allow: [], ask: [], deny: [] }, "ask", "default")
  * ```
  *
@@ -508,7 +508,7 @@ type Subject =
 
 type RuleMatch = "yes" | "no" | "maybe"
 
-const matchRule = (compiled: CompiledRule, kind: ToolKind.ToolKind, subject: Subject, env: Environment): RuleMatch => {
+const matchRule = (compiled: CompiledRule, kind: PolicySubject.PolicySubject, subject: Subject, env: Environment): RuleMatch => {
   const { rule } = compiled
   if (rule.specifier === undefined) return "yes"
   const cannotTell: RuleMatch = rule.list === "allow" ? "no" : "maybe"
@@ -585,7 +585,7 @@ const describe = (match: ToolPolicy.Match) =>
 const judge = (
   rules: Rules,
   names: ReadonlyArray<string>,
-  kind: ToolKind.ToolKind,
+  kind: PolicySubject.PolicySubject,
   subject: Subject,
   env: Environment,
   segment: string | undefined
@@ -719,7 +719,7 @@ const combine = (segments: ReadonlyArray<Segment>, empty: () => ToolPolicy.Verdi
  *
  * @example
  * ```ts
- * import type { PolicyRules } from "toolgate"
+ * import type { PolicyRules } from "toolgate/policy"
  * const req: PolicyRules.Request = { name: "Bash", params: { command: "git status" } }
  * ```
  *
@@ -735,7 +735,7 @@ export interface Request {
 const isMutator = (request: Request): boolean =>
   request.toolClass !== undefined
     ? request.toolClass === "Mutating"
-    : !ToolKind.standardReadOnly.has(request.name)
+    : !PolicySubject.standardReadOnly.has(request.name)
 
 /**
  * Judges one call and says why: the verdict (its `match` names the deciding
@@ -746,7 +746,7 @@ const isMutator = (request: Request): boolean =>
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const program = Effect.gen(function*() {
  *   const rules = yield* PolicyRules.make({ allow: ["Bash(git status)"], deny: ["Bash(rm:*)"] })
  *   const e = yield* PolicyRules.explain(rules, { name: "Bash", params: { command: "git status && rm -rf /" } }, {
@@ -767,7 +767,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
   const mode = env.mode ?? rules.mode
   const root = NodePath.posix.resolve(env.root)
   const envR: Environment = { ...env, root }
-  const kind = ToolKind.resolve(request.name, request.tool)
+  const kind = PolicySubject.resolve(request.name, request.tool)
   const names = [request.name]
   const segments: Array<Segment> = []
   const one = (text: string, j: Judgment): Explanation => {
@@ -834,7 +834,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
 
 const judgeRedirect = (rules: Rules, redirect: Shell.Redirect, env: Environment, mode: Mode): Effect.Effect<ToolPolicy.Verdict> =>
   Effect.gen(function*() {
-    const pathKind = ToolKind.ToolKind.Path({ param: "file_path" })
+    const pathKind = PolicySubject.PolicySubject.Path({ param: "file_path" })
     const names = redirect.access === "write" ? writeTools : readTools
     const subject: Subject = redirect.target === undefined
       ? { _tag: "Unknown", why: `the shell computes the target of ${JSON.stringify(redirect.text)}` }
@@ -864,7 +864,8 @@ const judgeRedirect = (rules: Rules, redirect: Shell.Redirect, env: Environment,
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { PolicyRules, ToolPolicy } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
+import { ToolPolicy } from "toolgate"
  * const PolicyLive = Effect.gen(function*() {
  *   const rules = yield* PolicyRules.make({ allow: ["Read"], deny: ["Bash(rm:*)"] })
  *   return ToolPolicy.layer(PolicyRules.toPolicy(rules, { root: process.cwd(), home: "/home/me" }))
@@ -895,7 +896,7 @@ export const toPolicy = (rules: Rules, env: Environment): ToolPolicy.ToolPolicy 
  * ```ts
  * import { Effect, Layer } from "effect"
  * import { NodeServices } from "@effect/platform-node"
- * import { PolicyRules } from "toolgate"
+ * import { PolicyRules } from "toolgate/policy"
  * const PolicyLive = Layer.unwrap(
  *   Effect.map(PolicyRules.make({ deny: ["Write(/etc/**)"] }), (rules) =>
  *     PolicyRules.layer(rules, { root: process.cwd(), home: "/home/me" }))

@@ -1,0 +1,25 @@
+/**
+ * toolgate/node: what needs Node. The terminal approver, the JSON-lines
+ * audit log, real model providers (Anthropic, OpenAI) and the built-in
+ * coding tools (Read, Glob, Grep, Write, Edit, Bash) confined to a root.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as TerminalApproval from "./TerminalApproval.ts"
+
+/** @since 0.1.0 */
+export * as AuditLog from "./AuditLog.ts"
+
+/** @since 0.1.0 */
+export * as BuiltinTools from "./BuiltinTools.ts"
+
+/**
+ * Real model providers (Anthropic, OpenAI), chosen from the environment.
+ * Building a provider layer installs a module resolve hook for the provider
+ * packages; importing this module does not.
+ *
+ * @since 0.1.0
+ */
+export * as Providers from "./Providers.ts"
