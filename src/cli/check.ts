@@ -29,7 +29,7 @@ import type * as ToolPolicy from "../ToolPolicy.ts"
  *
  * @since 0.1.0
  */
-export class Exit extends Data.TaggedError("../src/cli/Exit.ts")<{ readonly code: number }> {
+export class Exit extends Data.TaggedError("toolgate/cli/Exit")<{ readonly code: number }> {
   override get [Runtime.errorExitCode](): number {
     return this.code
   }
