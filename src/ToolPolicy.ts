@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer, Schema } from "effect"
 import type { Tool } from "effect/ai"
 import type { Origin, ToolCall } from "./ToolCall.ts"
 import type { ToolClass } from "./ToolClass.ts"
@@ -23,23 +23,62 @@ import type { ToolClass } from "./ToolClass.ts"
 // -----------------------------------------------------------------------------
 
 /**
- * Which rule made a verdict, so that UIs and the audit log can show it:
- * the list it came from, the rule's text and, for a shell command, the
- * segment of the command it matched.
+ * What made a verdict, so that UIs and the audit log can show it. A tagged
+ * union, defined once as a Schema so every boundary (audit log, CLI, web
+ * console) encodes it the same way:
+ *
+ * - `Rule`: a rule from a list matched; `rule` is its text as written.
+ * - `Default`: no rule matched and the policy's default applied.
+ * - `Mode`: the permission mode decided (`plan`, `acceptEdits`, `bypass`).
+ * - `Fact`: something the engine established about the call itself, such
+ *   as "unparseable" or "harmless device", not a rule anyone wrote.
+ *
+ * `segment` is the part of a shell command the match is about, if any.
  *
  * @example
  * ```ts
- * import type { ToolPolicy } from "toolgate"
- * const m: ToolPolicy.Match = { list: "deny", rule: "Bash(rm:*)", segment: "rm -rf /" }
+ * import { ToolPolicy } from "toolgate"
+ * const m: ToolPolicy.Match = { _tag: "Rule", list: "deny", rule: "Bash(rm:*)", segment: "rm -rf /" }
+ * ToolPolicy.describeMatch(m) // => "deny: Bash(rm:*)"
  * ```
  *
  * @since 0.1.0
  */
-export interface Match {
-  readonly list: "allow" | "ask" | "deny" | "default" | "mode"
-  readonly rule: string
-  readonly segment?: string | undefined
-}
+export const Match = Schema.TaggedUnion({
+  Rule: {
+    list: Schema.Literals(["allow", "ask", "deny"]),
+    rule: Schema.String,
+    segment: Schema.optional(Schema.String)
+  },
+  Default: { value: Schema.Literals(["allow", "ask", "deny"]), segment: Schema.optional(Schema.String) },
+  Mode: { mode: Schema.String, segment: Schema.optional(Schema.String) },
+  Fact: { fact: Schema.String, segment: Schema.optional(Schema.String) }
+})
+
+/**
+ * @since 0.1.0
+ */
+export type Match = typeof Match.Type
+
+/**
+ * A match as one short line: `deny: Bash(rm:*)`, `default: ask`,
+ * `mode: plan`, `engine: unparseable`.
+ *
+ * @example
+ * ```ts
+ * import { ToolPolicy } from "toolgate"
+ * ToolPolicy.describeMatch({ _tag: "Default", value: "ask" }) // => "default: ask"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const describeMatch = (match: Match, separator = ": "): string =>
+  Match.match(match, {
+    Rule: ({ list, rule }) => `${list}${separator}${rule}`,
+    Default: ({ value }) => `default${separator}${value}`,
+    Mode: ({ mode }) => `mode${separator}${mode}`,
+    Fact: ({ fact }) => `engine${separator}${fact}`
+  })
 
 /**
  * A policy's answer for one call.

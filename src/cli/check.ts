@@ -13,7 +13,7 @@ import * as NodePath from "node:path"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
 import { environment, modeFlag } from "./options.ts"
-import type * as ToolPolicy from "../ToolPolicy.ts"
+import * as ToolPolicy from "../ToolPolicy.ts"
 
 /**
  * The process exit status `toolgate` ends with when it did its job but the
@@ -58,7 +58,7 @@ const badInput = (message: string) =>
   Effect.flatMap(Console.error(`toolgate check: ${message}`), () => Effect.fail(new Exit({ code: exitCodes.BadInput })))
 
 const describeMatch = (match: ToolPolicy.Match | undefined) =>
-  match === undefined ? "(none)" : `${match.list} ${match.rule}`
+  match === undefined ? "(none)" : ToolPolicy.describeMatch(match, " ")
 
 const reasonOf = (verdict: ToolPolicy.Verdict): string | undefined =>
   verdict._tag === "Allow" ? undefined : verdict.reason
@@ -72,7 +72,7 @@ const lower = (verdict: ToolPolicy.Verdict) => verdict._tag.toLowerCase()
  * ```ts
  * import { ToolPolicy } from "toolgate"
  * import { render } from "../src/cli/check.ts"
- * const verdict = ToolPolicy.Verdict.Allow({ match: { list: "allow", rule: "Read" } })
+ * const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Rule", list: "allow", rule: "Read" } })
  * render({ verdict, segments: [{ text: "a.txt", verdict }] })
  * ```
  *

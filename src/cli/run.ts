@@ -26,6 +26,7 @@ import * as Providers from "../node/Providers.ts"
 import * as ScriptedModel from "../testing/ScriptedModel.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
 import * as ToolEvents from "../ToolEvents.ts"
+import * as ToolPolicy from "../ToolPolicy.ts"
 import { Exit, exitCodes } from "./check.ts"
 
 // The package root, from src/cli (run from source) or dist/cli (installed).
@@ -56,7 +57,7 @@ const describe = (event: ToolEvents.ToolEvent): string | undefined => {
   const indent = "  ".repeat(("origin" in event ? event.origin.depth : event.request.origin.depth) + 1)
   switch (event._tag) {
     case "Decided": {
-      const rule = event.match ? ` [${event.match.list}: ${event.match.rule}]` : ""
+      const rule = event.match ? ` [${ToolPolicy.describeMatch(event.match)}]` : ""
       return event.allowed
         ? `${indent}✓ ${event.call.name} allowed by ${event.decidedBy}${rule}`
         : `${indent}✗ ${event.call.name} denied by ${event.decidedBy}${rule}: ${event.reason ?? ""}`

@@ -13,6 +13,7 @@
 import { Clock, Effect, FileSystem, Layer, PubSub, type Scope } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { type ToolEvent, ToolEvents } from "../ToolEvents.ts"
+import * as ToolPolicy from "../ToolPolicy.ts"
 
 /**
  * One line of the audit log: a decision (`decided`) or a call's final
@@ -73,7 +74,7 @@ export const entry = (event: ToolEvent, now: Date): Entry | undefined => {
         allowed: event.allowed,
         decidedBy: event.decidedBy,
         ...(event.reason !== undefined ? { reason: event.reason } : {}),
-        ...(event.match !== undefined ? { rule: `${event.match.list}: ${event.match.rule}` } : {}),
+        ...(event.match !== undefined ? { rule: ToolPolicy.describeMatch(event.match) } : {}),
         depth: event.origin.depth
       }
     case "Finished":

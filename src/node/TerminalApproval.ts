@@ -15,6 +15,7 @@
 import { Effect, FileSystem, Layer, Path, Queue, Scope, Terminal } from "effect"
 import { Prompt } from "effect/cli"
 import * as Approval from "../Approval.ts"
+import * as ToolPolicy from "../ToolPolicy.ts"
 
 // -----------------------------------------------------------------------------
 // Rendering
@@ -79,7 +80,7 @@ export const render = (request: Approval.ApprovalRequest, waiting: number): stri
   if (request.reason !== undefined) lines.push(`  why:  ${request.reason}`)
   if (request.match !== undefined) {
     const segment = request.match.segment !== undefined ? ` on ${JSON.stringify(request.match.segment)}` : ""
-    lines.push(`  rule: ${request.match.list} ${request.match.rule}${segment}`)
+    lines.push(`  rule: ${ToolPolicy.describeMatch(request.match, " ")}${segment}`)
   }
   lines.push("  params:", showParams(request.input))
   lines.push(`  ${keyHelp}`)

@@ -578,7 +578,7 @@ interface Judgment {
   readonly reason?: string
 }
 
-const describe = (match: ToolPolicy.Match) =>
+const describe = (match: ToolPolicy.Match & { readonly _tag: "Rule" }) =>
   `${match.list} rule ${JSON.stringify(match.rule)}${match.segment === undefined ? "" : ` (for ${JSON.stringify(match.segment)})`}`
 
 // Judges one subject of one tool against the lists, strongest first.
@@ -595,7 +595,7 @@ const judge = (
     for (const name of names) {
       for (const compiled of candidates(rulesFor(rules.index[list], name), subject)) {
         const m = matchRule(compiled, kind, subject, env)
-        const match: ToolPolicy.Match = { list, rule: compiled.rule.text, segment }
+        const match = { _tag: "Rule", list, rule: compiled.rule.text, segment } as const
         if (m === "yes") return { level: list, certain: true, match, reason: `${list === "deny" ? "denied" : "asked"} by ${describe(match)}` }
         if (m === "maybe" && maybe === undefined) {
           maybe = {
@@ -610,12 +610,12 @@ const judge = (
   }
   if (maybe !== undefined) return maybe
   if (subject._tag === "Unknown") {
-    return { level: "ask", certain: false, match: { list: "default", rule: "unreadable", segment }, reason: subject.why }
+    return { level: "ask", certain: false, match: { _tag: "Fact", fact: "unreadable", segment }, reason: subject.why }
   }
   for (const name of names) {
     for (const compiled of candidates(rulesFor(rules.index.allow, name), subject)) {
       if (matchRule(compiled, kind, subject, env) === "yes") {
-        return { level: "allow", certain: true, match: { list: "allow", rule: compiled.rule.text, segment } }
+        return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: compiled.rule.text, segment } }
       }
     }
   }
@@ -629,15 +629,15 @@ const toVerdict = (j: Judgment, rules: Rules, mode: Mode, segment: string | unde
     case "ask":
       // bypass pre-approves what ask rules would ask, but never what the
       // engine could not read.
-      if (mode === "bypass" && j.match?.list === "ask") {
-        return ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "bypass", segment } })
+      if (mode === "bypass" && j.match?._tag === "Rule" && j.match.list === "ask") {
+        return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "bypass", segment } })
       }
       return ToolPolicy.Verdict.Ask({ reason: j.reason, match: j.match })
     case "allow":
       return ToolPolicy.Verdict.Allow({ match: j.match })
     case "none": {
-      if (mode === "bypass") return ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "bypass", segment } })
-      const match: ToolPolicy.Match = { list: "default", rule: rules.default, segment }
+      if (mode === "bypass") return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "bypass", segment } })
+      const match: ToolPolicy.Match = { _tag: "Default", value: rules.default, segment }
       const what = segment === undefined ? "no rule matches this call" : `no rule matches ${JSON.stringify(segment)}`
       return rules.default === "allow"
         ? ToolPolicy.Verdict.Allow({ match })
@@ -778,7 +778,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
     if (mode !== "plan" || explanation.verdict._tag === "Deny" || !isMutator(request)) return explanation
     const verdict = ToolPolicy.Verdict.Deny({
       reason: `plan mode: ${request.name} may change things, and only read-only tools run while planning`,
-      match: { list: "mode", rule: "plan" }
+      match: { _tag: "Mode", mode: "plan" }
     })
     return { verdict, segments: explanation.segments }
   }
@@ -793,7 +793,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
         // Only whole-tool deny and ask rules can judge what cannot be parsed.
         const verdict = (j.level === "deny" || j.level === "ask") && j.certain
           ? toVerdict(j, rules, mode === "bypass" ? "default" : mode, undefined)
-          : ToolPolicy.Verdict.Ask({ reason: `the command cannot be parsed: ${analysis.reason}`, match: { list: "default", rule: "unparseable" } })
+          : ToolPolicy.Verdict.Ask({ reason: `the command cannot be parsed: ${analysis.reason}`, match: { _tag: "Fact", fact: "unparseable" } })
         return planDeny({ verdict, segments: [{ text: command, verdict }] })
       }
       for (const segment of analysis.segments) {
@@ -802,7 +802,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
           // A shell running a script we parsed is judged by its script's
           // segments; its own line only meets deny and ask rules.
           const settled = segment.transparent && (j.level === "allow" || j.level === "none")
-            ? ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "script judged by its commands", segment: segment.text } })
+            ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
             : toVerdict(j, rules, mode, segment.text)
           segments.push({ text: segment.text, verdict: settled })
         } else {
@@ -819,7 +819,7 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
       const text = typeof raw === "string" ? raw : request.name
       const j = judge(rules, names, kind, subject, envR, undefined)
       if (j.level === "none" && mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && subject.paths.every((p) => inside(root, p))) {
-        const verdict = ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "acceptEdits" } })
+        const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
         return { verdict, segments: [{ text, verdict }] }
       }
       return planDeny(one(text, j))
@@ -841,13 +841,13 @@ const judgeRedirect = (rules: Rules, redirect: Shell.Redirect, env: Environment,
       : yield* pathsOf(redirect.target, env)
     const j = judge(rules, names, pathKind, subject, env, redirect.text)
     if (j.level === "deny" || j.level === "ask") return toVerdict(j, rules, mode, redirect.text)
-    if (redirect.access === "read") return ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "reads are judged by the command", segment: redirect.text } })
+    if (redirect.access === "read") return ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "reads are judged by the command", segment: redirect.text } })
     if (j.level === "allow") return toVerdict(j, rules, mode, redirect.text)
     if (subject._tag === "Paths" && subject.paths.every((p) => harmlessWrites.has(p))) {
-      return ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "harmless device", segment: redirect.text } })
+      return ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "harmless device", segment: redirect.text } })
     }
     if (mode === "acceptEdits" && subject._tag === "Paths" && subject.paths.every((p) => inside(env.root, p))) {
-      return ToolPolicy.Verdict.Allow({ match: { list: "mode", rule: "acceptEdits", segment: redirect.text } })
+      return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits", segment: redirect.text } })
     }
     return toVerdict(j, rules, mode, redirect.text)
   })

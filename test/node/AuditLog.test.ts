@@ -20,7 +20,7 @@ describe("AuditLog", () => {
         Effect.provide(handlers(makeTracker())),
         Effect.provide(ToolPolicy.layer(ToolPolicy.make(({ call }) =>
           (call.params as { key: string }).key === "etc"
-            ? ToolPolicy.Verdict.Deny({ reason: "no etc", match: { list: "deny", rule: "Write(etc)" } })
+            ? ToolPolicy.Verdict.Deny({ reason: "no etc", match: { _tag: "Rule", list: "deny", rule: "Write(etc)" } })
             : ToolPolicy.Verdict.Ask()
         ))),
         Effect.provide(Approval.layer(Approval.readOnlyFastPath(Approval.denyAll("not now"))))

@@ -28,7 +28,7 @@ describe("TerminalApproval", () => {
       const { handler, term } = yield* setup
       const fiber = yield* handler.approve(request("1", "Bash", { command: "git push" }, {
         reason: "git push needs a human",
-        match: { list: "ask", rule: "Bash(git push:*)", segment: "git push" }
+        match: { _tag: "Rule", list: "ask", rule: "Bash(git push:*)", segment: "git push" }
       })).pipe(Effect.forkChild)
       expect(yield* term.waitFor((s) => s.includes("wants to run"))).toBe(true)
       const shown = term.screen()

@@ -177,6 +177,16 @@ const cases: ReadonlyArray<Case> = [
 const run = (input: PolicyRules.Input, name: string, params: unknown, e: PolicyRules.Environment = env) =>
   Effect.flatMap(PolicyRules.make(input), (rules) => PolicyRules.explain(rules, { name, params }, e))
 
+// the rule text a table case names: a rule's text, or the default's value,
+// the mode, or the engine fact
+const ruleOf = (match: ToolPolicy.Match): string =>
+  ToolPolicy.Match.match(match, {
+    Rule: (m) => m.rule,
+    Default: (m) => m.value,
+    Mode: (m) => m.mode,
+    Fact: (m) => m.fact
+  })
+
 describe("PolicyRules table", () => {
   it("has at least 60 cases", () => expect(cases.length).toBeGreaterThanOrEqual(60))
   for (const [name, tool, params, expected, rule, segment] of cases) {
@@ -185,7 +195,7 @@ describe("PolicyRules table", () => {
         const { verdict } = yield* run(base, tool, params)
         expect(verdict._tag, JSON.stringify(verdict)).toBe(expected)
         expect(verdict.match, "every verdict names its rule").toBeDefined()
-        if (rule !== undefined) expect(verdict.match?.rule).toBe(rule)
+        if (rule !== undefined) expect(verdict.match === undefined ? undefined : ruleOf(verdict.match)).toBe(rule)
         if (segment !== undefined) expect(verdict.match?.segment).toBe(segment)
       }))
   }
@@ -196,7 +206,7 @@ describe("PolicyRules precedence and defaults", () => {
     Effect.gen(function*() {
       const v = (yield* run({ allow: ["Bash(rm -rf build)"], deny: ["Bash"] }, "Bash", bash("rm -rf build"))).verdict
       expect(v._tag).toBe("Deny")
-      expect(v.match).toEqual({ list: "deny", rule: "Bash", segment: "rm -rf build" })
+      expect(v.match).toEqual({ _tag: "Rule", list: "deny", rule: "Bash", segment: "rm -rf build" })
     }))
   it.effect("ask beats allow", () =>
     Effect.gen(function*() {
@@ -207,7 +217,7 @@ describe("PolicyRules precedence and defaults", () => {
     Effect.gen(function*() {
       const v = (yield* run({ default: "deny" }, "Read", file("a"))).verdict
       expect(v._tag).toBe("Deny")
-      expect(v.match).toEqual({ list: "default", rule: "deny", segment: undefined })
+      expect(v.match).toEqual({ _tag: "Default", value: "deny", segment: undefined })
     }))
   it.effect("default allow still never allows an unparseable command", () =>
     Effect.gen(function*() {
@@ -245,7 +255,7 @@ describe("PolicyRules modes", () => {
       const v = (yield* run({ ...base, mode: "plan" }, "Bash", bash("git status"))).verdict
       expect(v._tag).toBe("Deny")
       if (v._tag === "Deny") expect(v.reason).toContain("plan mode")
-      expect(v.match).toEqual({ list: "mode", rule: "plan" })
+      expect(v.match).toEqual({ _tag: "Mode", mode: "plan" })
       expect((yield* run({ ...base, mode: "plan" }, "Write", file("src/a.ts"))).verdict._tag).toBe("Deny")
     }))
   it.effect("plan keeps read-only tools under the rules", () =>
@@ -258,7 +268,7 @@ describe("PolicyRules modes", () => {
     Effect.gen(function*() {
       const inside = (yield* run({ mode: "acceptEdits" }, "Write", file("docs/a.md"))).verdict
       expect(inside._tag).toBe("Allow")
-      expect(inside.match).toEqual({ list: "mode", rule: "acceptEdits" })
+      expect(inside.match).toEqual({ _tag: "Mode", mode: "acceptEdits" })
       expect((yield* run({ mode: "acceptEdits" }, "Write", file("/tmp/a.md"))).verdict._tag).toBe("Ask")
       expect((yield* run({ mode: "acceptEdits" }, "Write", file("../a.md"))).verdict._tag).toBe("Ask")
       expect((yield* run({ ...base, mode: "acceptEdits" }, "Edit", file("src/secrets/k"))).verdict._tag).toBe("Ask")
@@ -339,7 +349,7 @@ describe("PolicyRules tool kinds", () => {
         toolClass: undefined,
         origin: { depth: 0, parents: [] }
       })
-      expect(v).toEqual(ToolPolicy.Verdict.Allow({ match: { list: "allow", rule: "Bash(git status)", segment: "git status" } }))
+      expect(v).toEqual(ToolPolicy.Verdict.Allow({ match: { _tag: "Rule", list: "allow", rule: "Bash(git status)", segment: "git status" } }))
     }))
 })
 
