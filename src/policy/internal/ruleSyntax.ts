@@ -31,8 +31,10 @@ export const parse = (text: string): Parsed => {
   const trimmed = text.trim()
   if (trimmed.length === 0) return problem("the rule is empty")
   const open = trimmed.indexOf("(")
+  const mcpProblem = "an MCP rule is mcp__SERVER, mcp__SERVER__* or mcp__SERVER__TOOL"
   if (open < 0) {
     if (trimmed.includes(")")) return problem("a ')' without '('")
+    if (trimmed.startsWith("mcp__") && mcpPattern(trimmed) === undefined) return problem(mcpProblem)
     return { _tag: "Rule", tool: trimmed, specifier: undefined }
   }
   const tool = trimmed.slice(0, open).trim()
@@ -41,9 +43,7 @@ export const parse = (text: string): Parsed => {
   const specifier = trimmed.slice(open + 1, -1)
   if (specifier.trim().length === 0) return problem("the specifier is empty; write the bare tool name to match the whole tool")
   if (tool.includes(")")) return problem("a ')' in the tool name")
-  if (tool.startsWith("mcp__") && mcpPattern(tool) === undefined) {
-    return problem("an MCP rule is mcp__SERVER, mcp__SERVER__* or mcp__SERVER__TOOL")
-  }
+  if (tool.startsWith("mcp__") && mcpPattern(tool) === undefined) return problem(mcpProblem)
   return { _tag: "Rule", tool, specifier }
 }
 
