@@ -135,3 +135,15 @@ describe("PolicyFile self-tests", () => {
       expect(results[3]!.verdict._tag).toBe("Ask")
     }))
 })
+
+describe("policies/default.json", () => {
+  it.effect("loads without warnings and passes its self-tests (rm -r -f in every spelling is denied)", () =>
+    Effect.gen(function*() {
+      const file = NodePath.join(import.meta.dirname, "../../policies/default.json")
+      const policy = yield* PolicyFile.load([file])
+      expect(policy.warnings).toEqual([])
+      const results = yield* PolicyFile.selfTest(policy, env)
+      expect(results.filter((r) => r.test.expect === "deny").length).toBeGreaterThanOrEqual(15)
+      expect(results.filter((r) => !r.passed)).toEqual([])
+    }).pipe(Effect.provide(NodeServices.layer)))
+})
