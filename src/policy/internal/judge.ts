@@ -68,7 +68,9 @@ const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject
       if (command === undefined) return cannotTell
       let result: Matchers.RuleMatch = "no"
       for (const view of subject.views) {
-        if (!entry.guard && view.privileged) continue
+        // Allow rules never match a privileged view (`sudo x` is not `x`) nor
+        // a deny-only one (the program by another spelling than written).
+        if (!entry.guard && (view.privileged || (view as { readonly denyOnly?: boolean }).denyOnly === true)) continue
         const m = Matchers.matchCommand(command.pattern, command.options, view.argv, entry.guard)
         if (m === "yes") return "yes"
         if (m === "maybe") result = "maybe"
@@ -189,6 +191,18 @@ const pathsOf = (raw: string, ctx: Context, search = false): Subject => {
   if (lexical === undefined) return { _tag: "Unknown", why: `cannot expand ${JSON.stringify(raw)}` }
   const real = ctx.realPath(lexical)
   return { _tag: "Paths", paths: real === lexical ? [lexical] : [lexical, real], search }
+}
+
+// A subject naming several possible paths (a file argument after a `cd`
+// that may or may not have happened): denied if any is, allowed if all are.
+const manyPaths = (paths: ReadonlyArray<string>, ctx: Context): Subject => {
+  const out: Array<string> = []
+  for (const p of paths) {
+    const s = pathsOf(p, ctx)
+    if (s._tag !== "Paths") return s
+    out.push(...s.paths)
+  }
+  return { _tag: "Paths", paths: out, search: false }
 }
 
 const param = (params: unknown, name: string): Subject | string => {
@@ -314,10 +328,32 @@ const literalBase = (pattern: string): string => {
   return pattern.startsWith("/") && base === "" ? "/" : base
 }
 
-// A command segment is opaque when the engine could not read what it runs:
-// a computed program name, or a wrapper whose options it does not know.
-const isOpaque = (segment: Shell.Command): boolean =>
-  (segment as { readonly opaque?: boolean }).opaque === true || segment.views.some((v) => v.argv[0] === undefined)
+// Why a command segment is opaque — the engine cannot see all it runs (a
+// computed program name, an unknown wrapper option, a shell-state change) —
+// or undefined. The shell reader says why; a view without a program is
+// opaque whatever the reader says.
+const opacityOf = (segment: Shell.Command): string | undefined => {
+  const opaque = (segment as { readonly opaque?: unknown }).opaque
+  if (typeof opaque === "string") return opaque
+  if (opaque === true || segment.views.some((v) => v.argv[0] === undefined)) return "the shell computes what it runs"
+  return undefined
+}
+
+// The directories a segment may run in, as the shell reader tracked them
+// through `cd`/`pushd` (`.` is the root); undefined when the shell computes one.
+const cwdOf = (segment: Shell.Segment): ReadonlyArray<string> | undefined => {
+  const cwd = (segment as { readonly cwd?: ReadonlyArray<string> | undefined }).cwd
+  return "cwd" in segment ? cwd : ["."]
+}
+
+// A file argument as the paths it may name, given where the command runs;
+// undefined when the shell computes it or the directory.
+const inDirs = (path: string, dirs: ReadonlyArray<string> | undefined): ReadonlyArray<string> | undefined =>
+  path.startsWith("/") || path.startsWith("~")
+    ? [path]
+    : dirs === undefined
+    ? undefined
+    : dirs.map((d) => d === "." ? path : NodePath.posix.join(d, path))
 
 const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Command" }): Explanation => {
   const names = guardsFor(request.name)
@@ -338,15 +374,18 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
     if (segment._tag === "Command") {
       const j = judge(ctx, names, allowNames, kind, { _tag: "Argv", views: segment.views }, segment.text)
       const open = j.level === "allow" || j.level === "none"
-      // A shell running a script we parsed is judged by its script's
-      // segments; its own line only meets deny and ask rules.
-      const settled = segment.transparent && open
-        ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
-        : open && isOpaque(segment)
+      const opaque = opacityOf(segment)
+      // An opaque command may run more than its views show: deny rules still
+      // apply, anything else is asked (never a rule's, the default's or
+      // bypass's allow). A shell running a script we parsed is judged by its
+      // script's segments; its own line only meets deny and ask rules.
+      const settled = opaque !== undefined && j.level !== "deny"
         ? ToolPolicy.Verdict.Ask({
-          reason: `the engine cannot tell what ${JSON.stringify(segment.text)} runs, so no rule or mode allows it`,
+          reason: `cannot judge ${JSON.stringify(segment.text)}: ${opaque}`,
           match: { _tag: "Fact", fact: "opaque", segment: segment.text }
         })
+        : segment.transparent && open
+        ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
         : toVerdict(j, ctx, ctx.mode, segment.text)
       segments.push({ text: segment.text, verdict: settled })
       judgeAccesses(ctx, segment, segments)
@@ -363,14 +402,18 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
 // the command rule's: only accesses that are denied or asked are listed.
 const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>): void => {
   const seen = new Set<string>()
+  const dirs = cwdOf(segment)
   for (const view of segment.views) {
     for (const access of Resources.accessesOf(view.argv)) {
       const text = `${access.access === "read" ? "reads" : "writes"} ${access.path ?? "a computed path"}`
       if (seen.has(text)) continue
       seen.add(text)
-      const subject: Subject = access.path === undefined
+      const named = access.path === undefined ? undefined : inDirs(access.path, dirs)
+      const subject: Subject = named === undefined
         ? { _tag: "Unknown", why: `the shell computes a file ${JSON.stringify(segment.text)} ${access.access === "read" ? "reads" : "writes"}` }
-        : pathsOf(access.path, ctx)
+        : named.length === 1
+        ? pathsOf(named[0]!, ctx)
+        : manyPaths(named, ctx)
       const j = judge(ctx, Resources.guardsOf[access.access], [], pathKind, subject, text)
       // An unreadable path only matters when a rule guards this resource.
       if (j.level === "deny" || (j.level === "ask" && j.match?._tag === "Rule")) {
