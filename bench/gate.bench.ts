@@ -17,7 +17,7 @@ import { Effect, Stream } from "effect"
 import { Approval, Executor, ToolPolicy } from "../src/index.ts"
 import * as PolicyRules from "../src/policy/PolicyRules.ts"
 import { noopCalls, noopHandler, noopToolkit } from "./fixtures.ts"
-import { fmt, interleave, quick, roundsFor, stats, table } from "./harness.ts"
+import { fmt, interleave, quick, roundsFor, sizesOr, stats, table } from "./harness.ts"
 
 // The handlers' context, built once: the dispatch floor calls effect/ai's
 // resolved toolkit, the gate gets the Toolkit with its handlers in context,
@@ -74,7 +74,7 @@ const variants = (n: number) => {
   if (results.some((r) => r.outcome._tag !== "Succeeded")) throw new Error(`rules bench misconfigured: ${JSON.stringify(results[0])}`)
 }
 
-const sizes = quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000]
+const sizes = sizesOr(quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000])
 const rows: Array<Array<string>> = []
 const ratios: Record<number, { gateVsDispatch: number; bridgeVsDispatch: number; rulesVsDispatch: number }> = {}
 for (const n of sizes) {

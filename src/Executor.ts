@@ -345,9 +345,9 @@ interface Timings {
   admitted: number
 }
 
-const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDecision> => {
+const approvalRequest = (env: Env, ready: Ready): Approval.ApprovalRequest => {
   const { call, tool, toolClass, verdict } = ready
-  const request: Approval.ApprovalRequest = {
+  return {
     call: { id: call.id, name: call.name, params: ready.params },
     input: call.params,
     toolClass,
@@ -356,41 +356,60 @@ const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDec
     match: verdict.match,
     origin: env.origin
   }
-  return publish(env, () => ToolEvent.ApprovalRequested({ request })).pipe(
-    // suspended: a handler that throws is a fault that denies, like one that dies
-    Effect.andThen(Effect.suspend(() => env.approval.approve(request))),
-    Effect.catchCause((cause) =>
-      Effect.succeed(Approval.ApprovalDecision.Deny({
-        reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
-        decidedBy: "fault"
-      }))
-    )
-  )
 }
 
+const handlerFault = (cause: Cause.Cause<unknown>) =>
+  Approval.ApprovalDecision.Deny({
+    reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
+    decidedBy: "fault"
+  })
+
+// A handler that fails or dies denies, naming the fault (fail closed).
+const orFault = (effect: Effect.Effect<Approval.ApprovalDecision, unknown>): Effect.Effect<Approval.ApprovalDecision> =>
+  Effect.catchCause(effect, (cause) => Effect.succeed(handlerFault(cause)))
+
 /**
- * Step 5's wait, stoppable by the batch: when calls of the batch may be
- * asked at the same time, each is asked in a fiber of its own, which a
- * `Deny({ stop: true })` of another call interrupts. `undefined` means the
- * batch was stopped before this call was answered.
+ * Step 5: ask the approval handler. An answer that is already there (the
+ * handler returned a completed `Exit`: auto-approve, a fixed decision) is
+ * taken as is. Otherwise, when calls of the batch may be asked at the same
+ * time, the wait runs in a fiber of its own, which a `Deny({ stop: true })`
+ * of another call interrupts. `undefined` means the batch was stopped
+ * before this call was answered.
  */
-const ask = (env: Env, batch: Batch, ready: Ready, alone: boolean) => {
-  if (alone) return askApprover(env, ready)
-  return Effect.flatMap(
-    // started at once: an answer that needs no waiting (auto-approve,
-    // session memory) is there before anything is scheduled
-    Effect.forkChild(askApprover(env, ready), { startImmediately: true }),
-    (fiber): Effect.Effect<Approval.ApprovalDecision | undefined> => {
-      const done = fiber.pollUnsafe()
-      if (done !== undefined) return Effect.succeed(Exit.isSuccess(done) ? done.value : undefined)
-      batch.asking.add(fiber)
-      return Fiber.await(fiber).pipe(
-        Effect.map((exit) => Exit.isSuccess(exit) ? exit.value : undefined),
-        Effect.onExit(() => Effect.sync(() => void batch.asking.delete(fiber))),
-        Effect.onInterrupt(() => Fiber.interrupt(fiber))
-      )
+const ask = (
+  env: Env,
+  batch: Batch,
+  ready: Ready,
+  alone: boolean
+): Effect.Effect<Approval.ApprovalDecision | undefined> => {
+  const request = approvalRequest(env, ready)
+  return Effect.flatMap(publish(env, () => ToolEvent.ApprovalRequested({ request })), () => {
+    let answer: Effect.Effect<Approval.ApprovalDecision, unknown>
+    try {
+      answer = env.approval.approve(request)
+    } catch (error) {
+      // a handler that throws is a fault that denies, like one that dies
+      return Effect.succeed(handlerFault(Cause.die(error)))
     }
-  )
+    if (Exit.isExit(answer)) {
+      const exit = answer as Exit.Exit<Approval.ApprovalDecision, unknown>
+      return Effect.succeed(Exit.isSuccess(exit) ? exit.value : handlerFault(exit.cause))
+    }
+    if (alone) return orFault(answer)
+    return Effect.flatMap(
+      Effect.forkChild(orFault(answer), { startImmediately: true }),
+      (fiber): Effect.Effect<Approval.ApprovalDecision | undefined> => {
+        const done = fiber.pollUnsafe()
+        if (done !== undefined) return Effect.succeed(Exit.isSuccess(done) ? done.value : undefined)
+        batch.asking.add(fiber)
+        return Fiber.await(fiber).pipe(
+          Effect.map((exit) => Exit.isSuccess(exit) ? exit.value : undefined),
+          Effect.onExit(() => Effect.sync(() => void batch.asking.delete(fiber))),
+          Effect.onInterrupt(() => Fiber.interrupt(fiber))
+        )
+      }
+    )
+  })
 }
 
 /** An approver asked to stop: the calls of the batch still being asked are interrupted, those not started yet never will be. */

@@ -145,6 +145,9 @@ const failed = (tool: Tool.Any, cause: Cause.Cause<unknown>): Effect.Effect<Ran>
   return Effect.succeed({ _tag: "Crashed", message: describeCause(cause) })
 }
 
+const settle = (tool: Tool.Any, exit: Exit.Exit<unknown, unknown>): Effect.Effect<Ran> =>
+  Exit.isSuccess(exit) ? succeeded(tool, exit.value) : failed(tool, exit.cause)
+
 /**
  * Runs `entry`'s handler with already decoded `params` in a fiber of its
  * own (as `handle` does: what the handler forks ends with it) and reads how
@@ -173,20 +176,23 @@ export const run = (
           }
         )
     }
-    const handler = Effect.suspend(() => entry.handler(params, context)).pipe(
+    let returned: Effect.Effect<unknown, unknown, unknown>
+    try {
+      returned = entry.handler(params, context)
+    } catch (error) {
+      return failed(tool, Cause.die(error))
+    }
+    // A handler that returned a completed Exit has already run: there is no
+    // fiber to give it, nor context to read (the common no-op and pure tools).
+    if (Exit.isExit(returned)) return settle(tool, returned)
+    const handler = returned.pipe(
       Effect.updateContext((input: Context.Context<unknown>) => Context.merge(entry.context, input))
     )
     return Effect.flatMap(
       Effect.forkChild(handler, { startImmediately: true }),
       (fiber) =>
         Fiber.await(fiber).pipe(
-          Effect.flatMap((exit) =>
-            preliminaryFailure !== undefined
-              ? Effect.succeed(preliminaryFailure)
-              : Exit.isSuccess(exit)
-              ? succeeded(tool, exit.value)
-              : failed(tool, exit.cause)
-          ),
+          Effect.flatMap((exit) => preliminaryFailure !== undefined ? Effect.succeed(preliminaryFailure) : settle(tool, exit)),
           Effect.onInterrupt(() => Fiber.interrupt(fiber))
         )
     )
