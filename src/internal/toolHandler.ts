@@ -150,7 +150,7 @@ const settle = (tool: Tool.Any, exit: Exit.Exit<unknown, unknown>): Effect.Effec
 
 /**
  * Runs `entry`'s handler with already decoded `params` in a fiber of its
- * own (as `handle` does: what the handler forks ends with it) and reads how
+ * own (the handler function is called now: call this at run time) (as `handle` does: what the handler forks ends with it) and reads how
  * it ended. The handler sees its captured context overlaid with the
  * caller's, as in `handle`.
  */
@@ -159,8 +159,7 @@ export const run = (
   tool: Tool.Any,
   params: unknown,
   toolCallId: string
-): Effect.Effect<Ran> =>
-  Effect.suspend(() => {
+): Effect.Effect<Ran> => {
     // A preliminary result that does not encode fails the call, as it
     // fails handle's stream; the handler is then stopped.
     let preliminaryFailure: Ran | undefined
@@ -195,5 +194,5 @@ export const run = (
           Effect.flatMap((exit) => preliminaryFailure !== undefined ? Effect.succeed(preliminaryFailure) : settle(tool, exit)),
           Effect.onInterrupt(() => Fiber.interrupt(fiber))
         )
-    )
-  }) as Effect.Effect<Ran>
+    ) as Effect.Effect<Ran>
+}
