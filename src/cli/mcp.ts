@@ -10,13 +10,14 @@
  * @since 0.1.0
  */
 import { NodeStdio } from "@effect/platform-node"
-import { Console, Duration, Effect, Layer, Option } from "effect"
+import { Console, Duration, Effect, Layer, Logger, Option, type Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FetchHttpClient } from "effect/http"
 import * as NodePath from "node:path"
 import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as McpGateway from "../node/McpGateway.ts"
+import * as WebConsole from "../node/WebConsole.ts"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
 import * as ToolEvents from "../ToolEvents.ts"
@@ -41,10 +42,20 @@ const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
   Flag.withDescription("append every decision to this file as JSON lines")
 )
+const portFlag = Flag.Int("port").pipe(
+  Flag.optional,
+  Flag.withDescription("port of the web console (default: a free one); it always listens on 127.0.0.1 only")
+)
 const timeoutFlag = Flag.Int("call-timeout").pipe(
   Flag.withDefault(60),
   Flag.withDescription("seconds an upstream call may take before the client gets an error result")
 )
+
+const startConsole = (port: Option.Option<number>, parameters: (name: string) => Schema.Top | undefined) =>
+  WebConsole.make({ port: Option.getOrUndefined(port), parameters, title: "toolgate mcp · approvals" }).pipe(
+    Effect.tap((console) => Console.error(`toolgate mcp: approve calls at ${console.url}`)),
+    Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`))
+  )
 
 /**
  * The `mcp` subcommand.
@@ -64,9 +75,10 @@ export const mcp = Command.make("mcp", {
   mode: modeFlag,
   approver: approverFlag,
   audit: auditFlag,
+  port: portFlag,
   callTimeout: timeoutFlag
 }, (flags) =>
-  Effect.gen(function*() {
+  Effect.scoped(Effect.gen(function*() {
     if (flags.callTimeout < 1) return yield* bad("--call-timeout must be at least 1 second")
     const config = yield* McpGateway.loadConfig(flags.config).pipe(Effect.catchTag("McpConfigError", (e) => bad(e.message)))
     const root = process.cwd()
@@ -76,9 +88,15 @@ export const mcp = Command.make("mcp", {
         Effect.flatMap((policy) => Effect.map(environment(root, flags.mode), (env) => PolicyRules.layer(policy.rules, env))),
         Effect.catchTag("PolicyFileError", (e) => bad(e.message))
       )
-    const approvalLayer = Approval.layer(Approval.denyAll(
-      "nobody is there to approve it (the gateway runs with --approver deny); allow it in the policy or use --approver web"
-    ))
+    // The console starts before the gateway (the gateway's calls need an
+    // approver), yet checks edited params with the gateway's tool schemas:
+    // it looks them up when a reviewer edits, once the gateway exists.
+    const tools: { parameters: McpGateway.Gateway["parameters"] } = { parameters: () => undefined }
+    const approvalLayer = flags.approver === "web"
+      ? Approval.layer((yield* startConsole(flags.port, (name) => tools.parameters(name))).handler)
+      : Approval.layer(Approval.denyAll(
+        "nobody is there to approve it (the gateway runs with --approver deny); allow it in the policy or use --approver web"
+      ))
     const events = Option.isSome(flags.audit)
       ? AuditLog.layer(NodePath.resolve(flags.audit.value)).pipe(Layer.provideMerge(ToolEvents.layer))
       : Layer.empty
@@ -87,10 +105,13 @@ export const mcp = Command.make("mcp", {
       `toolgate mcp: gating ${Object.keys(config.mcpServers).join(", ")}; ` +
         `policy ${flags.policy.length === 0 ? "none (every call is asked)" : flags.policy.join(", ")}; approver ${flags.approver}`
     )
-    return yield* Layer.launch(
-      McpGateway.layerStdio({ config, callTimeout: Duration.seconds(flags.callTimeout) }).pipe(
-        Layer.provide(Layer.mergeAll(policyLayer, approvalLayer, events)),
-        Layer.provide([NodeStdio.layer, FetchHttpClient.layer])
-      )
-    ).pipe(Effect.catchTag("UpstreamError", (e) => bad(e.message)))
-  })).pipe(Command.withDescription("Serve MCP on stdio, gating every tool of the configured MCP servers"))
+    const gateway = yield* McpGateway.make({ config, callTimeout: Duration.seconds(flags.callTimeout) }).pipe(
+      Effect.provide(Layer.mergeAll(policyLayer, approvalLayer, events, FetchHttpClient.layer)),
+      Effect.catchTag("UpstreamError", (e) => bad(e.message))
+    )
+    tools.parameters = gateway.parameters
+    return yield* Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer)))
+  })).pipe(
+    // stdout carries the protocol: logs, from anywhere, go to stderr
+    Effect.provideService(Logger.LogToStderr, true)
+  )).pipe(Command.withDescription("Serve MCP on stdio, gating every tool of the configured MCP servers"))

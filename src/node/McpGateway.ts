@@ -241,6 +241,8 @@ export const policyName = (server: string, tool: string): string => `mcp__${serv
 export interface Gateway {
   readonly tools: ReadonlyArray<McpSchema.Tool>
   readonly call: (name: string, args: unknown) => Effect.Effect<McpSchema.CallToolResult>
+  /** The argument check of a tool by its policy name (`mcp__SERVER__TOOL`), e.g. for a console's param editor. */
+  readonly parameters: (policyName: string) => Schema.Top | undefined
 }
 
 /**
@@ -405,7 +407,12 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     )
   }
 
-  return { tools: mirrored.map((m) => m.entry.exposed), call } satisfies Gateway
+  const parameters = new Map(mirrored.map((m) => [m.entry.policyName, m.tool.parametersSchema as Schema.Top]))
+  return {
+    tools: mirrored.map((m) => m.entry.exposed),
+    call,
+    parameters: (name) => parameters.get(name)
+  } satisfies Gateway
 })
 
 /** Decision, who decided and the rule, for the call's span. */
@@ -475,11 +482,26 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
  *
  * @since 0.1.0
  */
-export const layerStdio = (options: Options) =>
-  Layer.unwrap(Effect.map(make(options), (gateway) =>
-    McpServer.layerStdio({
-      name: "toolgate",
-      version: "0.1.0",
-      protocols: [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26],
-      registrations: registrations(gateway)
-    })))
+export const layerStdio = (options: Options) => Layer.unwrap(Effect.map(make(options), serveStdio))
+
+/**
+ * Serves a gateway that is already running over stdio.
+ *
+ * @example
+ * ```ts
+ * import { NodeStdio } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ * import { McpGateway } from "toolgate/node"
+ * declare const gateway: McpGateway.Gateway
+ * const served = Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const serveStdio = (gateway: Gateway) =>
+  McpServer.layerStdio({
+    name: "toolgate",
+    version: "0.1.0",
+    protocols: [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26],
+    registrations: registrations(gateway)
+  })
