@@ -17,6 +17,7 @@ import * as NodePath from "node:path"
 import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as McpGateway from "../node/McpGateway.ts"
+import * as Tracing from "../node/Tracing.ts"
 import * as WebConsole from "../node/WebConsole.ts"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
@@ -45,6 +46,10 @@ const auditFlag = Flag.String("audit").pipe(
 const portFlag = Flag.Int("port").pipe(
   Flag.optional,
   Flag.withDescription("port of the web console (default: a free one); it always listens on 127.0.0.1 only")
+)
+const otlpFlag = Flag.String("otlp").pipe(
+  Flag.optional,
+  Flag.withDescription("export the gate's spans to this OTLP/HTTP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT, if set)")
 )
 const timeoutFlag = Flag.Int("call-timeout").pipe(
   Flag.withDefault(60),
@@ -76,6 +81,7 @@ export const mcp = Command.make("mcp", {
   approver: approverFlag,
   audit: auditFlag,
   port: portFlag,
+  otlp: otlpFlag,
   callTimeout: timeoutFlag
 }, (flags) =>
   Effect.scoped(Effect.gen(function*() {
@@ -112,6 +118,8 @@ export const mcp = Command.make("mcp", {
     tools.parameters = gateway.parameters
     return yield* Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer)))
   })).pipe(
+    Effect.provide(Tracing.layerFromEnv(flags.otlp)),
+    Effect.catchTag("ConfigError", (e) => bad(`bad OpenTelemetry settings: ${e.message}`)),
     // stdout carries the protocol: logs, from anywhere, go to stderr
     Effect.provideService(Logger.LogToStderr, true)
   )).pipe(Command.withDescription("Serve MCP on stdio, gating every tool of the configured MCP servers"))

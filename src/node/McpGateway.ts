@@ -19,10 +19,12 @@
  *
  * @since 0.1.0
  */
-import { Context, type Duration, Effect, FileSystem, Layer, Schema } from "effect"
+import { Context, type Duration, Effect, FileSystem, identity, Layer, Option, Schema } from "effect"
 import { type McpClientError, McpProtocol, McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import * as Approval from "../Approval.ts"
+import * as Concurrency from "../Concurrency.ts"
 import * as Executor from "../Executor.ts"
+import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import * as ToolResult from "../ToolResult.ts"
 import { compile } from "./internal/mcp/inputSchema.ts"
@@ -359,8 +361,12 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
   const entries = new Map(mirrored.map((m) => [m.entry.exposed.name, m.entry]))
   const unchecked = new Map(mirrored.flatMap((m) => m.entry.unchecked === undefined ? [] : [[m.entry.policyName, m.entry.unchecked]]))
 
-  const context = yield* Effect.context<never>()
+  // The services of the context `make` runs in, handed to every call (which
+  // runs in the MCP server's fiber, under its own span).
   const policy = yield* ToolPolicy.ToolPolicy
+  const approval = yield* Approval.ApprovalHandler
+  const pools = yield* Concurrency.Concurrency
+  const events = yield* Effect.serviceOption(ToolEvents.ToolEvents)
   // What the engine cannot check is asked, never allowed: a rule that allows
   // a tool whose arguments went unchecked becomes a question.
   const gatedPolicy: ToolPolicy.ToolPolicy = unchecked.size === 0 ? policy : {
@@ -386,21 +392,22 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     const recordingPolicy: ToolPolicy.ToolPolicy = {
       decide: (request) => Effect.tap(gatedPolicy.decide(request), (v) => Effect.sync(() => void (trace.verdict ??= v)))
     }
+    const recordingApproval: Approval.ApprovalHandler = {
+      approve: (request) => Effect.tap(approval.approve(request), (d) => Effect.sync(() => void (trace.decision = d)))
+    }
+    const execute = (Executor.execute(withHandler, { id, name: entry.policyName, params }) as Effect.Effect<
+      ToolResult.ToolResult
+    >).pipe(
+      Effect.provideService(ToolPolicy.ToolPolicy, recordingPolicy),
+      Effect.provideService(Approval.ApprovalHandler, recordingApproval),
+      Effect.provideService(Concurrency.Concurrency, pools),
+      Option.isSome(events) ? Effect.provideService(ToolEvents.ToolEvents, events.value) : identity
+    )
     return Effect.gen(function*() {
-      const approval = yield* Approval.ApprovalHandler
-      const recordingApproval: Approval.ApprovalHandler = {
-        approve: (request) => Effect.tap(approval.approve(request), (d) => Effect.sync(() => void (trace.decision = d)))
-      }
-      const result = yield* (Executor.execute(withHandler, { id, name: entry.policyName, params }) as Effect.Effect<
-        ToolResult.ToolResult
-      >).pipe(
-        Effect.provideService(ToolPolicy.ToolPolicy, recordingPolicy),
-        Effect.provideService(Approval.ApprovalHandler, recordingApproval)
-      )
+      const result = yield* execute
       yield* Effect.annotateCurrentSpan(spanAttributes(result, trace))
       return toCallToolResult(result, name)
     }).pipe(
-      Effect.provideContext(context),
       Effect.withSpan("toolgate.mcp.call", { attributes: { "toolgate.tool": name, "toolgate.call": id } }, {
         captureStackTrace: false
       })

@@ -39,3 +39,10 @@ export * as McpGateway from "./McpGateway.ts"
  * @since 0.1.0
  */
 export * as WebConsole from "./WebConsole.ts"
+
+/**
+ * OTLP export of the gate's spans through effect's own exporter.
+ *
+ * @since 0.1.0
+ */
+export * as Tracing from "./Tracing.ts"

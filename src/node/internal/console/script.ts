@@ -43,6 +43,7 @@ export const script = String.raw`"use strict";
     if (cards.has(card.id)) return;
     const original = JSON.stringify(card.params, null, 2);
     const params = el("textarea", { value: original, spellcheck: false, className: "params" });
+    params.rows = Math.min(12, original.split("\n").length);
     const reason = el("input", { type: "text", placeholder: "reason shown to the model", className: "reason" });
     const remember = el("input", { type: "checkbox", className: "remember" });
     const error = el("div", { className: "error" });
@@ -57,8 +58,10 @@ export const script = String.raw`"use strict";
     };
     const deny = (stop) => send(card.id, { action: "deny", reason: reason.value.trim() || "denied in the web console", stop }, error);
     const why = el("div", { className: "why" });
-    if (card.reason) why.append("asked because ", el("b", { textContent: card.reason }));
-    if (card.rule) why.append(card.reason ? " · rule " : "rule ", el("b", { textContent: card.rule }));
+    if (card.rule) why.append("rule ", el("b", { textContent: card.rule }));
+    // the reason often restates the rule; show it when it adds something
+    if (card.reason && !(card.rule && card.reason.includes(card.rule.replace(/^\w+: /, ""))))
+      why.append(card.rule ? " · " : "", el("b", { textContent: card.reason }));
     if (!card.reason && !card.rule) why.append("the policy asks about this call");
     const node = el("article", { className: "card", id: "card-" + card.id },
       el("div", { className: "top" },
