@@ -18,11 +18,11 @@ import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as McpGateway from "../node/McpGateway.ts"
 import * as Tracing from "../node/Tracing.ts"
-import * as WebConsole from "../node/WebConsole.ts"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import { Exit, exitCodes } from "./check.ts"
+import { otlpFlag, portFlag, startConsole } from "./console.ts"
 import { environment, modeFlag } from "./options.ts"
 
 const bad = (message: string) =>
@@ -43,21 +43,13 @@ const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
   Flag.withDescription("append every decision to this file as JSON lines")
 )
-const portFlag = Flag.Int("port").pipe(
-  Flag.optional,
-  Flag.withDescription("port of the web console (default: a free one); it always listens on 127.0.0.1 only")
-)
-const otlpFlag = Flag.String("otlp").pipe(
-  Flag.optional,
-  Flag.withDescription("export the gate's spans to this OTLP/HTTP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT, if set)")
-)
 const timeoutFlag = Flag.Int("call-timeout").pipe(
   Flag.withDefault(60),
   Flag.withDescription("seconds an upstream call may take before the client gets an error result")
 )
 
-const startConsole = (port: Option.Option<number>, parameters: (name: string) => Schema.Top | undefined) =>
-  WebConsole.make({ port: Option.getOrUndefined(port), parameters, title: "toolgate mcp · approvals" }).pipe(
+const openConsole = (port: Option.Option<number>, parameters: (name: string) => Schema.Top | undefined) =>
+  startConsole(port, parameters, "toolgate mcp").pipe(
     Effect.tap((console) => Console.error(`toolgate mcp: approve calls at ${console.url}`)),
     Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`))
   )
@@ -99,7 +91,7 @@ export const mcp = Command.make("mcp", {
     // it looks them up when a reviewer edits, once the gateway exists.
     const tools: { parameters: McpGateway.Gateway["parameters"] } = { parameters: () => undefined }
     const approvalLayer = flags.approver === "web"
-      ? Approval.layer((yield* startConsole(flags.port, (name) => tools.parameters(name))).handler)
+      ? Approval.layer((yield* openConsole(flags.port, (name) => tools.parameters(name))).handler)
       : Approval.layer(Approval.denyAll(
         "nobody is there to approve it (the gateway runs with --approver deny); allow it in the policy or use --approver web"
       ))

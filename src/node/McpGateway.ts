@@ -22,6 +22,7 @@
 import { Context, type Duration, Effect, FileSystem, identity, Layer, Option, Schema } from "effect"
 import { type McpClientError, McpProtocol, McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import * as Approval from "../Approval.ts"
+import * as PolicySubject from "../policy/PolicySubject.ts"
 import * as Concurrency from "../Concurrency.ts"
 import * as Executor from "../Executor.ts"
 import * as ToolEvents from "../ToolEvents.ts"
@@ -299,12 +300,13 @@ const mirror = (upstream: Upstream.Upstream) =>
   upstream.tools.map((remote) => {
     const name = policyName(upstream.name, remote.name)
     const check = compile(remote.inputSchema)
-    const tool = Tool.make(name, {
+    // The structured identity, so rules match (server, tool) whatever the name spells.
+    const tool = PolicySubject.mcp(upstream.name, remote.name)(Tool.make(name, {
       ...(remote.description !== undefined ? { description: remote.description } : {}),
       parameters: check.parameters,
       success: Schema.Unknown,
       failure: Schema.String
-    })
+    }))
     return {
       // readOnlyHint is the server's own claim; anything short of `true` is a mutator (fail safe)
       tool: remote.annotations?.readOnlyHint === true ? tool.annotate(Tool.Readonly, true) : tool,

@@ -23,7 +23,7 @@ const open = async (options: { policy?: unknown; args?: ReadonlyArray<string> } 
   return { ws, gateway }
 }
 
-const allowAll = { permissions: { allow: ["mcp__up__*"] } }
+const allowAll = { permissions: { allow: ["mcp__up"] } }
 
 describe("toolgate mcp", () => {
   it("re-exposes the upstream's tools as SERVER__TOOL with their descriptions, schemas and annotations", async () => {
