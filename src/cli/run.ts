@@ -12,6 +12,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, FileSystem, Layer, Option, Stream } from "effect"
+import type { Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,9 +26,11 @@ import { environment, modeFlag } from "./options.ts"
 import * as Providers from "../node/Providers.ts"
 import * as ScriptedModel from "../testing/ScriptedModel.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
+import * as Tracing from "../node/Tracing.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import { Exit, exitCodes } from "./check.ts"
+import { otlpFlag, portFlag, startConsole } from "./console.ts"
 
 // The package root, from src/cli (run from source) or dist/cli (installed).
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url))
@@ -95,6 +98,10 @@ const maxTurnsFlag = Flag.Int("max-turns").pipe(
   Flag.withDefault(Agent.defaults.maxTurns),
   Flag.withDescription("model requests allowed in the run")
 )
+const approverFlag = Flag.Literals("approver", ["web"]).pipe(
+  Flag.optional,
+  Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
+)
 const taskArgument = Argument.String("task").pipe(
   Argument.withDefault("Read the README, write a short summary of it to SUMMARY.md, and check the directory."),
   Argument.withDescription("what the agent should do")
@@ -120,6 +127,9 @@ export const run = Command.make("run", {
   root: rootFlag,
   scenario: scenarioFlag,
   maxTurns: maxTurnsFlag,
+  approver: approverFlag,
+  port: portFlag,
+  otlp: otlpFlag,
   task: taskArgument
 }, (config) =>
   Effect.scoped(Effect.gen(function*() {
@@ -151,7 +161,13 @@ export const run = Command.make("run", {
 
     // The dynamic gate: a human when there is a terminal, else a stated rule.
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
-    const [approvalLayer, approverLine] = config.yes
+    const web = Option.isSome(config.approver)
+      ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
+        .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
+      : undefined
+    const [approvalLayer, approverLine] = web !== undefined
+      ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
+      : config.yes
       ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved"] as const
       : interactive
       ? [TerminalApproval.layer, "you, at this terminal"] as const
@@ -214,9 +230,11 @@ export const run = Command.make("run", {
         PolicyRules.layer(policy.rules, env),
         approvalLayer,
         events,
-        modelLayer
+        modelLayer,
+        Tracing.layerFromEnv(config.otlp)
       )),
       Effect.catchTags({
+        ConfigError: (e) => bad(`bad OpenTelemetry settings: ${e.message}`),
         MaxTurnsExceeded: (e) => bad(e.message),
         ScenarioError: (e) => bad(e.message)
       })
