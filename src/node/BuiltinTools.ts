@@ -358,9 +358,11 @@ export const guardLayer = <E, R>(
  * - `bash.env`: names of host variables to pass in, on top of `PATH`,
  *   `LANG`, `LC_*`, `TERM`, `TZ` (nothing else of the host's environment
  *   reaches a command: no API keys, tokens or database URLs).
- * - `bash.readOnly`: workspace-relative paths the sandbox keeps read-only
- *   (default `.git/hooks`, `.git/config`, `.claude`, `.toolgate`: what would
- *   run code or change rules outside the sandbox later), when they exist.
+ * - `bash.readOnly`: paths (workspace-relative or absolute) the sandbox
+ *   keeps read-only, in addition to `.git/hooks`, `.git/config`, `.claude`
+ *   and `.toolgate` (what would run code or change rules outside the sandbox
+ *   later); only paths that exist when the layer is built.
+ * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
  * - `grep.timeout`: the deadline of one `Grep` call (30 seconds).
  *
  * @example
@@ -383,13 +385,15 @@ export interface Options {
     readonly network?: "none" | "all" | undefined
     readonly env?: ReadonlyArray<string> | undefined
     readonly readOnly?: ReadonlyArray<string> | undefined
+    readonly bwrap?: string | undefined
   } | undefined
   readonly grep?: {
     readonly timeout?: Duration.Input | undefined
   } | undefined
 }
 
-const defaultReadOnly = [".git/hooks", ".git/config", ".claude", ".toolgate"]
+/** Kept read-only in the sandbox: hooks and settings that would act outside it later. */
+const protectedPaths = [".git/hooks", ".git/config", ".claude", ".toolgate"]
 
 /**
  * How `Bash` would be confined with `options`, trying the sandbox once.
@@ -416,8 +420,8 @@ const detectSandbox = (options: Options, realRoot: string) =>
         sandbox: undefined
       }
     }
-    const readOnly = (options.bash?.readOnly ?? defaultReadOnly).map((rel) => NodePath.resolve(realRoot, rel))
-    const detected = yield* Sandbox.detect({ root: realRoot, network, readOnly })
+    const readOnly = [...protectedPaths, ...options.bash?.readOnly ?? []].map((rel) => NodePath.resolve(realRoot, rel))
+    const detected = yield* Sandbox.detect({ root: realRoot, network, readOnly }, options.bash?.bwrap)
     return detected._tag === "Available"
       ? { confinement: BashConfinement.Sandboxed({ sandbox: "bubblewrap", network }), sandbox: detected.sandbox }
       : { confinement: BashConfinement.Unsandboxed({ reason: detected.reason, optedOut: false }), sandbox: undefined }

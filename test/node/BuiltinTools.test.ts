@@ -5,7 +5,7 @@ import * as NodeFs from "node:fs"
 import { Concurrency, Executor, ToolClass } from "toolgate"
 import { PolicySubject } from "toolgate/policy"
 import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
-import { diesWithin2s, hostPids, uniqueSleep } from "./processes.ts"
+import { diesWithin2s, hostPids, sandboxAvailable, uniqueSleep } from "./processes.ts"
 
 /** A fresh workspace (and a sibling directory outside it) in a temp dir removed after the test. */
 const workspace = Effect.gen(function*() {
@@ -31,11 +31,19 @@ const workspace = Effect.gen(function*() {
 
 type Options = Omit<BuiltinTools.Options, "root">
 
-/** Runs one call through the executor, as an agent would. */
+/**
+ * Runs one call through the executor, as an agent would. Bash runs in the
+ * sandbox where bubblewrap works, else with the explicit opt-out: these
+ * tests are about the tool's behaviour, `Sandbox.test.ts` about confinement.
+ */
 const call = (root: string, name: string, params: unknown, options: Options = {}) =>
   Executor.executeBatch(BuiltinTools.toolkit, [{ id: "c1", name, params }]).pipe(
     Effect.map((results) => results[0]!),
-    Effect.provide(BuiltinTools.layer({ root, ...options })),
+    Effect.provide(BuiltinTools.layer({
+      root,
+      ...options,
+      bash: { sandbox: sandboxAvailable ? "auto" : "none", ...options.bash }
+    })),
     Effect.provide(Concurrency.layer())
   )
 

@@ -4,6 +4,7 @@
  * pid in its own namespace, meaningless on the host).
  */
 import { Effect } from "effect"
+import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 
 export const isAlive = (pid: number): boolean => {
@@ -47,3 +48,29 @@ export const diesWithin2s = (marker: string) =>
     }
     return hostPids(marker).length === 0
   })
+
+/**
+ * Whether bubblewrap can make a sandbox on this machine (tried once, for
+ * real); tests that need it skip with a message naming the package.
+ */
+export const sandboxAvailable: boolean = (() => {
+  const probe = NodeChild.spawnSync("bwrap", [
+    "--unshare-user",
+    "--unshare-pid",
+    "--unshare-net",
+    "--die-with-parent",
+    "--ro-bind",
+    "/",
+    "/",
+    "--proc",
+    "/proc",
+    "--",
+    "/bin/sh",
+    "-c",
+    "exit 0"
+  ], { timeout: 10_000 })
+  if (probe.status !== 0) {
+    console.warn("skipping the sandbox tests: bubblewrap (Debian package `bubblewrap`) is missing or cannot create a sandbox here")
+  }
+  return probe.status === 0
+})()

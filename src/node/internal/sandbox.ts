@@ -132,13 +132,13 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
  * Finds a usable sandbox on this machine, trying it once. Never fails: what
  * is missing is the `reason` of `Unavailable`, worded for the user.
  */
-export const detect = (settings: Settings): Effect.Effect<Detected> =>
+export const detect = (settings: Settings, program?: string): Effect.Effect<Detected> =>
   Effect.sync((): Detected => {
     if (process.platform !== "linux") {
       return { _tag: "Unavailable", reason: `no sandbox is implemented for ${process.platform} (bubblewrap is Linux only)` }
     }
-    const bwrap = findBwrap()
-    if (bwrap === undefined) {
+    const bwrap = program ?? findBwrap()
+    if (bwrap === undefined || (program !== undefined && !exists(program))) {
       return { _tag: "Unavailable", reason: "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" }
     }
     const prefix = [bwrap, ...bubblewrapArguments(settings)]
