@@ -354,14 +354,14 @@ const sameOrigin = (a: ToolCall.Origin, b: ToolCall.Origin) =>
   a.depth === b.depth && a.parents.length === b.parents.length && a.parents.every((p, i) => p === b.parents[i])
 
 const originOf = (event: ToolEvent): ToolCall.Origin =>
-  event._tag === "ApprovalRequested" ? event.request.origin : event.origin
+  event.origin
 
 /** Records what the executor reported about the calls of `inFlight`. */
 const observe = (inFlight: InFlight, origin: ToolCall.Origin, event: ToolEvent): void => {
   if (!sameOrigin(originOf(event), origin)) return
   switch (event._tag) {
     case "ApprovalRequested":
-      inFlight.phases.set(event.request.call.id, "approval")
+      inFlight.phases.set(event.call.id, "approval")
       break
     case "Started":
       inFlight.phases.set(event.call.id, "running")

@@ -199,8 +199,8 @@ const decidePolicy = (env: Env, request: ToolPolicy.PolicyRequest): Effect.Effec
     { "toolgate.tool": request.call.name }
   )
 
-const finish = (env: Env, result: ToolResult): Effect.Effect<ToolResult> =>
-  Effect.as(publish(env, ToolEvent.Finished({ result, origin: env.origin })), result)
+const finish = (env: Env, call: ToolCall.ToolCall, result: ToolResult): Effect.Effect<ToolResult> =>
+  Effect.as(publish(env, ToolEvent.Finished({ call, result, origin: env.origin })), result)
 
 const decided = (
   env: Env,
@@ -221,16 +221,16 @@ const prepare = (env: Env, kit: AnyKit, call: ToolCall.ToolCall, index: number) 
     const verdict = yield* decidePolicy(env, { call, tool, toolClass, origin: env.origin })
     if (verdict._tag === "Deny") {
       yield* decided(env, call, false, "policy", verdict.reason, verdict.match)
-      return yield* finish(env, notRun(call, Outcome.PolicyDenied({ reason: verdict.reason, match: verdict.match })))
+      return yield* finish(env, call, notRun(call, Outcome.PolicyDenied({ reason: verdict.reason, match: verdict.match })))
     }
     if (verdict._tag === "Allow") yield* decided(env, call, true, "policy", undefined, verdict.match)
 
     if (tool === undefined || toolClass === undefined) {
-      return yield* finish(env, notRun(call, Outcome.NotFound({ available: Object.keys(kit.tools) })))
+      return yield* finish(env, call, notRun(call, Outcome.NotFound({ available: Object.keys(kit.tools) })))
     }
     const decodedParams = yield* Effect.result(decode(tool, call.params))
     if (decodedParams._tag === "Failure") {
-      return yield* finish(env, notRun(call, Outcome.InvalidParams({ message: decodedParams.failure.message })))
+      return yield* finish(env, call, notRun(call, Outcome.InvalidParams({ message: decodedParams.failure.message })))
     }
     const ready: Ready = {
       index,
@@ -318,9 +318,11 @@ const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDec
     match: verdict.match,
     origin: env.origin
   }
-  const ask = publish(env, ToolEvent.ApprovalRequested({ request })).pipe(
+  const ask = publish(env, ToolEvent.ApprovalRequested({ call, request, origin: env.origin })).pipe(
     // suspended: a handler that throws is a fault that denies, like one that dies
     Effect.andThen(Effect.suspend(() => env.approval.approve(request))),
+    // a decision that is not a well-formed Allow or Deny is a fault: it denies
+    Effect.map(Approval.check),
     Effect.catchCause((cause) =>
       Effect.succeed(Approval.ApprovalDecision.Deny({
         reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
@@ -396,7 +398,7 @@ const executeReady = (env: Env, kit: AnyKit, ready: Ready): Effect.Effect<ToolRe
         (done) => done ? cancelled : Effect.raceFirst(gated, Effect.andThen(Deferred.await(signal), cancelled))
       ).pipe(Effect.ensuring(Effect.sync(() => cancellation.release(ready.call.id))))
     })
-  return span(Effect.flatMap(withCancel, (result) => finish(env, result)), "toolgate.call", {
+  return span(Effect.flatMap(withCancel, (result) => finish(env, ready.call, result)), "toolgate.call", {
     "toolgate.tool": ready.call.name,
     "toolgate.call": ready.call.id,
     "toolgate.route": ready.route

@@ -54,7 +54,7 @@ const oneLine = (value: unknown, max = 100): string => {
 
 /** One line per stage worth showing; pending and approval prompts are the approver's to show. */
 const describe = (event: ToolEvents.ToolEvent): string | undefined => {
-  const indent = "  ".repeat(("origin" in event ? event.origin.depth : event.request.origin.depth) + 1)
+  const indent = "  ".repeat(event.origin.depth + 1)
   switch (event._tag) {
     case "Decided": {
       const rule = event.match ? ` [${ToolPolicy.describeMatch(event.match)}]` : ""
