@@ -16,7 +16,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stream } from "effect"
-import type { AiError } from "effect/ai"
+import type { AiError, Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -26,6 +26,7 @@ import * as AuditLog from "../node/AuditLog.ts"
 import * as BuiltinTools from "../node/BuiltinTools.ts"
 import * as Providers from "../node/Providers.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
+import * as Tracing from "../node/Tracing.ts"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
 import * as ScriptedModel from "../testing/ScriptedModel.ts"
@@ -33,6 +34,7 @@ import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import type { DecidedBy } from "../ToolResult.ts"
 import { Exit } from "./check.ts"
+import { otlpFlag, portFlag, startConsole } from "./console.ts"
 import { environment, modeFlag } from "./options.ts"
 
 /**
@@ -174,6 +176,14 @@ const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withDefault(false),
   Flag.withDescription("approve every call the policy asks about, without prompting (deny rules still apply)")
 )
+const noSandboxFlag = Flag.Boolean("no-sandbox").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("run Bash commands unconfined (no bubblewrap sandbox) and let rules allow them unasked")
+)
+const approverFlag = Flag.Literals("approver", ["web"]).pipe(
+  Flag.optional,
+  Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
+)
 const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
   Flag.withDescription("append every decision and result to this file as JSON lines, synced as they happen (read it with toolgate audit FILE)")
@@ -239,6 +249,7 @@ export const run = Command.make("run", {
   policy: policyFlag,
   mode: modeFlag,
   yes: yesFlag,
+  noSandbox: noSandboxFlag,
   audit: auditFlag,
   auditParams: auditParamsFlag,
   root: rootFlag,
@@ -247,6 +258,9 @@ export const run = Command.make("run", {
   system: systemFlag,
   requestTimeout: requestTimeoutFlag,
   maxTurns: maxTurnsFlag,
+  approver: approverFlag,
+  port: portFlag,
+  otlp: otlpFlag,
   task: taskArgument
 }, (config) => Effect.scoped(runCommand(config))).pipe(Command.withDescription(description))
 
@@ -254,6 +268,10 @@ interface Config {
   readonly policy: ReadonlyArray<string>
   readonly mode: Option.Option<PolicyRules.Mode>
   readonly yes: boolean
+  readonly noSandbox: boolean
+  readonly approver: Option.Option<"web">
+  readonly port: Option.Option<number>
+  readonly otlp: Option.Option<string>
   readonly audit: Option.Option<string>
   readonly auditParams: AuditLog.ParamsMode
   readonly root: Option.Option<string>
@@ -335,7 +353,13 @@ const runCommand = (config: Config) =>
     const freshLine = Effect.sync(() => {
       if (!atLineStart) write("\n")
     })
-    const [approvalLayer, approverLine] = config.yes
+    const web = Option.isSome(config.approver)
+      ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
+        .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
+      : undefined
+    const [approvalLayer, approverLine] = web !== undefined
+      ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
+      : config.yes
       ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved without asking"] as const
       : interactive
       ? [
@@ -354,6 +378,18 @@ const runCommand = (config: Config) =>
         }; pass --yes to approve them)`
       ] as const
 
+    // Confinement: Bash in the sandbox, or every command asked of a human
+    // (denied when there is none), unless --no-sandbox says otherwise.
+    const tools = {
+      root,
+      bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) }
+    } as const
+    const confinement = yield* BuiltinTools.detect(tools)
+    const human = !config.yes && (interactive || web !== undefined)
+    const bashLine = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
+      ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
+      : BuiltinTools.describeConfinement(confinement)
+
     const model = scripted
       ? `scripted (${NodePath.relative(process.cwd(), scenarioFile)})${
         explicitScript ? "" : "; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one"
@@ -365,6 +401,7 @@ const runCommand = (config: Config) =>
       `  workspace: ${root}${demoWorkspace ? " (temporary, deleted after the run)" : ""}`,
       `  policy:    ${policyFiles.map((f) => NodePath.relative(process.cwd(), f)).join(", ")}${env.mode ? ` (mode ${env.mode})` : ""}`,
       `  approver:  ${approverLine}`,
+      `  bash:      ${bashLine}`,
       Option.isSome(config.audit) ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
       ``,
       `> ${config.task}`,
@@ -393,7 +430,7 @@ const runCommand = (config: Config) =>
           case "TurnFinished":
             return Effect.as(printLine(""), last)
           case "Tool": {
-            const line = describe(event.event, interactive && !config.yes)
+            const line = describe(event.event, interactive && !config.yes && web === undefined)
             return Effect.as(line === undefined ? Effect.void : printLine(line), last)
           }
           case "Done":
@@ -404,13 +441,17 @@ const runCommand = (config: Config) =>
       }),
       Effect.map((result) => ({ result, code: result === undefined ? exitCodes.Completed : codeOf(result.stopReason) })),
       Effect.provide(Layer.mergeAll(
-        BuiltinTools.layer({ root }),
-        PolicyRules.layer(policy.rules, env),
+        BuiltinTools.guardLayer(PolicyRules.layer(policy.rules, env), { unsandboxed: human ? "ask" : "deny" }).pipe(
+          Layer.provideMerge(BuiltinTools.layer(tools))
+        ),
         approvalLayer,
         eventsLayer,
-        modelLayer
+        modelLayer,
+        Tracing.layerFromEnv(config.otlp)
       )),
       Effect.catchTags({
+        ConfigError: (e) =>
+          Effect.as(Console.error(`toolgate run: bad OpenTelemetry settings: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
         MaxTurnsExceeded: (e) =>
           Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.MaxTurns }),
         ScenarioError: (e) => Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
