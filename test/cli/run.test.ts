@@ -168,7 +168,7 @@ describe("toolgate run", () => {
     expect(stdout).toContain("a real model; pass --yes")
     const lines = stderr.trim().split("\n")
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API: .*check ANTHROPIC_BASE_URL/)
+    expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API at http:\/\/127.0.0.1:9: .*check ANTHROPIC_BASE_URL/)
   }, 60_000)
 
   it("toolgate audit prints a run's log back as a timeline", async () => {
