@@ -240,7 +240,7 @@ const decidePolicy = (env: Env, request: ToolPolicy.PolicyRequest): Effect.Effec
 /** Records a call's result in the tracker, then tells whoever listens. */
 const finish = (env: Env, batch: Batch, index: number, result: ToolResult): Effect.Effect<void> => {
   batch.tracker.results[index] = result
-  return publish(env, () => ToolEvent.Finished({ result, origin: env.origin }))
+  return publish(env, () => ToolEvent.Finished({ call: batch.tracker.calls[index]!, result, origin: env.origin }))
 }
 
 const decided = (
@@ -405,8 +405,9 @@ const handlerFault = (cause: Cause.Cause<unknown>) =>
   })
 
 // A handler that fails or dies denies, naming the fault (fail closed).
+// A decision that is not a well-formed Allow or Deny is a fault too.
 const orFault = (effect: Effect.Effect<Approval.ApprovalDecision, unknown>): Effect.Effect<Approval.ApprovalDecision> =>
-  Effect.catchCause(effect, (cause) => Effect.succeed(handlerFault(cause)))
+  Effect.matchCause(effect, { onFailure: handlerFault, onSuccess: Approval.check })
 
 /**
  * Step 5: ask the approval handler. An answer that is already there (the
@@ -415,7 +416,7 @@ const orFault = (effect: Effect.Effect<Approval.ApprovalDecision, unknown>): Eff
  */
 const ask = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDecision> => {
   const request = approvalRequest(env, ready)
-  return then(publish(env, () => ToolEvent.ApprovalRequested({ request })), () => {
+  return then(publish(env, () => ToolEvent.ApprovalRequested({ call: ready.call, request, origin: env.origin })), () => {
     let answer: Effect.Effect<Approval.ApprovalDecision, unknown>
     try {
       answer = env.approval.approve(request)
@@ -425,7 +426,7 @@ const ask = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDecision> =
     }
     if (Exit.isExit(answer)) {
       const exit = answer as Exit.Exit<Approval.ApprovalDecision, unknown>
-      return Effect.succeed(Exit.isSuccess(exit) ? exit.value : handlerFault(exit.cause))
+      return Effect.succeed(Exit.isSuccess(exit) ? Approval.check(exit.value) : handlerFault(exit.cause))
     }
     return orFault(answer)
   })
