@@ -121,6 +121,23 @@ describe.skipIf(!sandboxAvailable)("Bash in the bubblewrap sandbox", () => {
       expect(output(next).exitCode).not.toBe(0)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("run in the home directory itself, the workspace still hides ~/.ssh and ~/.npmrc", () =>
+    Effect.gen(function*() {
+      const ws = yield* workspace
+      NodeFs.mkdirSync(`${ws.root}/.ssh`)
+      NodeFs.writeFileSync(`${ws.root}/.ssh/id_ed25519`, "PRIVATE KEY\n")
+      NodeFs.writeFileSync(`${ws.root}/.npmrc`, "//registry.npmjs.org/:_authToken=npm_secret\n")
+      const home = process.env.HOME
+      const r = yield* Effect.acquireUseRelease(
+        Effect.sync(() => (process.env.HOME = ws.root)),
+        () => bash(ws.root, "cat .ssh/id_ed25519 .npmrc; ls -A .ssh | wc -l; echo ok > notes.txt"),
+        () => Effect.sync(() => (process.env.HOME = home))
+      )
+      expect(output(r).stdout).toBe("0\n")
+      expect(output(r).stdout + output(r).stderr).not.toMatch(/PRIVATE KEY|npm_secret/)
+      expect(NodeFs.readFileSync(`${ws.root}/notes.txt`, "utf8")).toBe("ok\n")
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("the command has no capabilities, even when toolgate runs as root: / cannot be remounted writable", () =>
     Effect.gen(function*() {
       const ws = yield* workspace

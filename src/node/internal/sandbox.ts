@@ -44,8 +44,32 @@ const hiddenDirectories = (): ReadonlyArray<string> => {
   return ["/home", "/root", "/run", "/var/run", "/var/lib/docker", "/etc/ssh", home]
 }
 
-/** Single files that hold credentials; replaced by an empty file. */
+/**
+ * Single files that hold credentials; a device node is bound over each, which
+ * the sandbox's `nodev` mounts make unreadable.
+ */
 const hiddenFiles = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers"]
+
+/**
+ * Credentials under the home directory. The home is hidden as a whole; these
+ * are hidden again when the workspace is the home or contains it.
+ */
+const homeCredentials = [
+  ".ssh",
+  ".gnupg",
+  ".aws",
+  ".azure",
+  ".kube",
+  ".docker",
+  ".config/gcloud",
+  ".config/gh",
+  ".claude",
+  ".toolgate",
+  ".npmrc",
+  ".netrc",
+  ".git-credentials",
+  ".pypirc"
+]
 
 const exists = (path: string): boolean => {
   try {
@@ -63,6 +87,11 @@ const isRealDirectory = (path: string): boolean => {
   } catch {
     return false
   }
+}
+
+const isWithin = (root: string, path: string): boolean => {
+  const rel = NodePath.relative(root, path)
+  return rel !== "" && !rel.startsWith("..") && !NodePath.isAbsolute(rel)
 }
 
 const findBwrap = (): string | undefined => {
@@ -124,6 +153,12 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
   // The workspace last: it is writable even when it lives under a hidden directory.
   args.push("--bind", settings.root, settings.root)
   for (const path of settings.readOnly) if (exists(path)) args.push("--ro-bind", path, path)
+  for (const rel of homeCredentials) {
+    const path = NodePath.join(NodeOs.homedir(), rel)
+    if (!isWithin(settings.root, path) || !exists(path)) continue
+    if (isRealDirectory(path)) args.push("--tmpfs", path)
+    else args.push("--ro-bind", "/dev/null", path)
+  }
   args.push("--chdir", settings.root, "--")
   return args
 }
