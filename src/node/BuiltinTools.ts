@@ -25,7 +25,7 @@ import * as ToolPolicy from "../ToolPolicy.ts"
 import * as Sandbox from "./internal/sandbox.ts"
 import * as BashTool from "./internal/tools/Bash.ts"
 import * as EditTool from "./internal/tools/Edit.ts"
-import { SandboxUnavailable } from "./internal/tools/errors.ts"
+import { SandboxUnavailable, WorkspaceUnavailable } from "./internal/tools/errors.ts"
 import * as GlobTool from "./internal/tools/Glob.ts"
 import * as GrepTool from "./internal/tools/Grep.ts"
 import * as ReadTool from "./internal/tools/Read.ts"
@@ -56,7 +56,9 @@ export {
   /** @since 0.2.0 */
   SandboxUnavailable,
   /** @since 0.2.0 */
-  SearchTimedOut
+  SearchTimedOut,
+  /** @since 0.2.0 */
+  WorkspaceUnavailable
 } from "./internal/tools/errors.ts"
 
 // -----------------------------------------------------------------------------
@@ -429,9 +431,9 @@ const detectSandbox = (options: Options, realRoot: string) =>
 
 /**
  * The handlers of {@link toolkit}, confined to `options.root`, and the
- * {@link Confinement} of `Bash`. Fails to build when the root does not exist,
- * or with `SandboxUnavailable` when `bash.sandbox` is `"required"` and there
- * is no sandbox.
+ * {@link Confinement} of `Bash`. Fails to build with `WorkspaceUnavailable`
+ * when the root is not an existing directory, or with `SandboxUnavailable`
+ * when `bash.sandbox` is `"required"` and there is no sandbox.
  *
  * @example
  * ```ts
@@ -449,9 +451,9 @@ export const layer = (options: Options) => {
   const confinement = Layer.effectContext(Effect.gen(function*() {
     const workspace = yield* Workspace.make(options.root).pipe(
       Effect.mapError((error) =>
-        new SandboxUnavailable({
-          reason: error.message,
-          message: `the workspace ${options.root} cannot be used: ${error.message}`
+        new WorkspaceUnavailable({
+          root: options.root,
+          message: `the workspace ${options.root} cannot be used (${error.message}); give an existing directory as root`
         })
       )
     )

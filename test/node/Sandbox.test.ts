@@ -208,6 +208,15 @@ describe("Bash without a sandbox", () => {
       expect(BuiltinTools.describeConfinement(confinement)).toMatch(/NOT sandboxed \(bubblewrap is not installed.*every command is asked/)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("a bubblewrap that cannot make a sandbox (user namespaces off) counts as none, with its reason", () =>
+    Effect.gen(function*() {
+      const ws = yield* workspace
+      // /bin/false fails as bwrap does when user namespaces are disabled.
+      const confinement = yield* BuiltinTools.detect({ root: ws.root, bash: { bwrap: "/bin/false" } })
+      expect(confinement).toMatchObject({ _tag: "Unsandboxed", optedOut: false })
+      expect((confinement as { reason: string }).reason).toMatch(/bubblewrap is installed but cannot create a sandbox here/)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("under a policy that was not guarded, Bash refuses to run and says how to fix it", () =>
     Effect.gen(function*() {
       const ws = yield* workspace

@@ -41,7 +41,8 @@ export type Detected =
 /** Directories where user and service secrets live; shadowed by an empty tmpfs. */
 const hiddenDirectories = (): ReadonlyArray<string> => {
   const home = NodeOs.homedir()
-  return ["/home", "/root", "/run", "/var/run", "/var/lib/docker", "/etc/ssh", home]
+  // A service account's home may be "/": hiding it would hide everything.
+  return ["/home", "/root", "/run", "/var/run", "/var/lib/docker", "/etc/ssh", ...(home === "/" ? [] : [home])]
 }
 
 /**
@@ -168,27 +169,32 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
  * is missing is the `reason` of `Unavailable`, worded for the user.
  */
 export const detect = (settings: Settings, program?: string): Effect.Effect<Detected> =>
-  Effect.sync((): Detected => {
+  Effect.suspend((): Effect.Effect<Detected> => {
     if (process.platform !== "linux") {
-      return { _tag: "Unavailable", reason: `no sandbox is implemented for ${process.platform} (bubblewrap is Linux only)` }
+      return Effect.succeed({
+        _tag: "Unavailable",
+        reason: `no sandbox is implemented for ${process.platform} (bubblewrap is Linux only)`
+      })
     }
     const bwrap = program ?? findBwrap()
     if (bwrap === undefined || (program !== undefined && !exists(program))) {
-      return { _tag: "Unavailable", reason: "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" }
+      return Effect.succeed({ _tag: "Unavailable", reason: "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" })
     }
     const prefix = [bwrap, ...bubblewrapArguments(settings)]
     // One real run of the sandbox: catches disabled user namespaces (sysctl
     // kernel.unprivileged_userns_clone=0, AppArmor restrictions) up front.
-    const probe = NodeChild.spawnSync(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"], {
-      env: { PATH: "/usr/bin:/bin" },
-      timeout: 10_000,
-      encoding: "utf8"
+    return Effect.callback<Detected>((resume) => {
+      const child = NodeChild.execFile(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"], {
+        env: { PATH: "/usr/bin:/bin" },
+        timeout: 10_000,
+        encoding: "utf8"
+      }, (error, _stdout, stderr) => {
+        if (error === null) return resume(Effect.succeed({ _tag: "Available", sandbox: { kind: "bubblewrap", prefix } }))
+        const detail = (stderr || error.message).trim().split("\n")[0]
+        resume(Effect.succeed({ _tag: "Unavailable", reason: `bubblewrap is installed but cannot create a sandbox here: ${detail}` }))
+      })
+      return Effect.sync(() => child.kill("SIGKILL"))
     })
-    if (probe.status !== 0) {
-      const detail = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim().split("\n")[0]
-      return { _tag: "Unavailable", reason: `bubblewrap is installed but cannot create a sandbox here: ${detail}` }
-    }
-    return { _tag: "Available", sandbox: { kind: "bubblewrap", prefix } }
   })
 
 /** Names of variables that pass into a command unless the user says otherwise. */
