@@ -447,8 +447,8 @@ const detectSandbox = (options: Options, realRoot: string) =>
  *
  * @since 0.1.0
  */
-export const layer = (options: Options) => {
-  const confinement = Layer.effectContext(Effect.gen(function*() {
+export const layer = (options: Options) =>
+  Layer.unwrap(Effect.gen(function*() {
     const workspace = yield* Workspace.make(options.root).pipe(
       Effect.mapError((error) =>
         new WorkspaceUnavailable({
@@ -457,27 +457,19 @@ export const layer = (options: Options) => {
         })
       )
     )
-    const detected = yield* detectSandbox(options, workspace.real)
-    if (options.bash?.sandbox === "required" && detected.sandbox === undefined) {
-      const reason = detected.confinement._tag === "Unsandboxed" ? detected.confinement.reason : ""
+    const { confinement, sandbox } = yield* detectSandbox(options, workspace.real)
+    if (options.bash?.sandbox === "required" && sandbox === undefined) {
+      const reason = confinement._tag === "Unsandboxed" ? confinement.reason : ""
       return yield* new SandboxUnavailable({
         reason,
         message: `Bash must run sandboxed (sandbox: "required") but cannot: ${reason}`
       })
     }
-    return Context.make(Confinement, detected.confinement).pipe(
-      Context.add(Runtime, { workspace, sandbox: detected.sandbox })
-    )
-  }))
-  const handlers = toolkit.toLayer(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const { sandbox, workspace } = yield* Runtime
-    const bashConfinement = yield* Confinement
-    const grepTimeout = Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")
-    return toolkit.of({
+    const handlers = toolkit.of({
       Read: ReadTool.handler(workspace),
       Glob: GlobTool.handler(workspace),
-      Grep: GrepTool.handler(workspace, grepTimeout),
+      Grep: GrepTool.handler(workspace, Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")),
       Write: WriteTool.handler(workspace),
       Edit: EditTool.handler(workspace),
       Bash: BashTool.handler({
@@ -488,19 +480,9 @@ export const layer = (options: Options) => {
         // there is nothing private to offer, so the home stays the user's.
         env: Sandbox.environment(process.env, options.bash?.env ?? [], NodeOs.homedir()),
         sandbox,
-        unsandboxed: bashConfinement._tag === "Unsandboxed" && !bashConfinement.optedOut
-          ? bashConfinement.reason
-          : undefined,
+        unsandboxed: confinement._tag === "Unsandboxed" && !confinement.optedOut ? confinement.reason : undefined,
         spawner
       })
     })
+    return Layer.merge(toolkit.toLayer(handlers), Layer.succeed(Confinement, confinement))
   }))
-  // Runtime stays inside: the layer's outputs are the handlers and Confinement.
-  return Layer.merge(handlers, Layer.effect(Confinement, Effect.service(Confinement))).pipe(Layer.provide(confinement))
-}
-
-/** What the confinement layer hands the handlers: not part of the API. */
-class Runtime extends Context.Service<Runtime, {
-  readonly workspace: Workspace.Workspace
-  readonly sandbox: Sandbox.Sandbox | undefined
-}>()("toolgate/node/BuiltinTools/Runtime") {}
