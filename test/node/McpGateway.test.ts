@@ -30,7 +30,8 @@ const allowAll = { permissions: { allow: ["mcp__up"] } }
  * gateway and its upstream costs seconds. Each test looks only at the calls
  * it made (`since`), so the order of the tests does not matter.
  */
-describe("toolgate mcp, allowing every tool of the server", () => {
+// Each gateway starts two Node processes; on a loaded machine that takes a while.
+describe("toolgate mcp, allowing every tool of the server", { timeout: 90_000 }, () => {
   let shared: { ws: ReturnType<typeof workspace>; gateway: Gateway }
   beforeAll(async () => {
     const ws = workspace({ policy: allowAll })
@@ -108,7 +109,7 @@ describe("toolgate mcp, allowing every tool of the server", () => {
   })
 })
 
-describe("toolgate mcp", () => {
+describe("toolgate mcp", { timeout: 90_000 }, () => {
   it("answers a policy-denied call with an error result naming the rule, denies what the policy asks about, and the upstream sees neither", async () => {
     const { gateway, ws } = await open({ policy: { permissions: { allow: ["mcp__up__echo"], deny: ["mcp__up__write"] } } })
     const denied = await gateway.call("up__write", { key: "k", value: "v" })
