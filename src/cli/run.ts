@@ -82,6 +82,10 @@ const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withDefault(false),
   Flag.withDescription("approve every call the policy asks about, without prompting (deny rules still apply)")
 )
+const noSandboxFlag = Flag.Boolean("no-sandbox").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("run Bash commands unconfined (no bubblewrap sandbox) and let rules allow them unasked")
+)
 const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
   Flag.withDescription("append every decision to this file as JSON lines, synced as they happen")
@@ -123,6 +127,7 @@ export const run = Command.make("run", {
   policy: policyFlag,
   mode: modeFlag,
   yes: yesFlag,
+  noSandbox: noSandboxFlag,
   audit: auditFlag,
   root: rootFlag,
   scenario: scenarioFlag,
@@ -181,12 +186,22 @@ export const run = Command.make("run", {
         "no terminal attached, so every call the policy asks about is denied (pass --yes to approve them)"
       ] as const
 
+    // Confinement: Bash in the sandbox, or every command asked of a human
+    // (denied when there is none), unless --no-sandbox says otherwise.
+    const tools = { root, bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) } } as const
+    const confinement = yield* BuiltinTools.detect(tools)
+    const human = !config.yes && interactive
+    const bashLine = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
+      ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
+      : BuiltinTools.describeConfinement(confinement)
+
     yield* Console.log([
       `toolgate run`,
       `  model:     ${scripted ? `scripted (${NodePath.relative(process.cwd(), Option.getOrElse(config.scenario, () => bundled.scenario))}); set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one` : `${provider.provider} ${provider.settings.model}`}`,
       `  workspace: ${root}`,
       `  policy:    ${policyFiles.map((f) => NodePath.relative(process.cwd(), f)).join(", ")}${env.mode ? ` (mode ${env.mode})` : ""}`,
       `  approver:  ${approverLine}`,
+      `  bash:      ${bashLine}`,
       config.audit._tag === "Some" ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
       ``,
       `> ${config.task}`,
@@ -226,8 +241,9 @@ export const run = Command.make("run", {
         }
       }),
       Effect.provide(Layer.mergeAll(
-        BuiltinTools.layer({ root }),
-        PolicyRules.layer(policy.rules, env),
+        BuiltinTools.guardLayer(PolicyRules.layer(policy.rules, env), { unsandboxed: human ? "ask" : "deny" }).pipe(
+          Layer.provideMerge(BuiltinTools.layer(tools))
+        ),
         approvalLayer,
         events,
         modelLayer,
