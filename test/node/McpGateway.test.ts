@@ -141,7 +141,7 @@ describe("toolgate mcp", { timeout: 90_000 }, () => {
     await gateway.call("up__write", { key: "k", value: "v" })
     await gateway.close()
     const lines = fs.readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l))
-    const decided = lines.filter((l) => l.event === "decided").map((l) => [l.name, l.allowed, l.decidedBy])
+    const decided = lines.filter((l) => l._tag === "Decided").map((l) => [l.tool, l.allowed, l.decidedBy])
     expect(decided).toEqual([["mcp__up__echo", true, "policy"], ["mcp__up__write", false, "policy"]])
   })
 
