@@ -4,10 +4,12 @@
  * JSON-RPC over stdio between them. The upstream logs every call it receives,
  * so "never reached the upstream" is checked, not assumed.
  */
+import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { type Gateway, runToExit, start, workspace } from "./mcpStdio.ts"
+import { type Gateway, runToExit, start, upstreamScript, workspace } from "./mcpStdio.ts"
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -145,6 +147,34 @@ describe("toolgate mcp", { timeout: 90_000 }, () => {
     expect(decided).toEqual([["mcp__up__echo", true, "policy"], ["mcp__up__write", false, "policy"]])
   })
 
+  it("gates a Streamable HTTP upstream (an entry with \"url\" and headers) the same way", async () => {
+    const ws = workspace({ policy: { permissions: { allow: ["mcp__web__echo"], deny: ["mcp__web__write"] } } })
+    cleanups.push(ws.remove)
+    const port = await freePort()
+    const log = path.join(ws.dir, "http-upstream.log")
+    const upstream: ChildProcess = spawn(process.execPath, [upstreamScript], {
+      env: { ...process.env, UPSTREAM_HTTP_PORT: String(port), UPSTREAM_TOKEN: "s3cret", UPSTREAM_LOG: log },
+      stdio: "ignore"
+    })
+    cleanups.push(() => upstream.kill("SIGKILL"))
+    for (let i = 0; i < 200; i++) {
+      if (await fetch(`http://127.0.0.1:${port}/mcp`).then(() => true, () => false)) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    fs.writeFileSync(ws.config, JSON.stringify({
+      mcpServers: { web: { url: `http://127.0.0.1:${port}/mcp`, headers: { authorization: "Bearer s3cret" } } }
+    }))
+    const gateway = await start(["--config", ws.config, "--policy", ws.policy])
+    cleanups.push(gateway.close)
+    expect(await gateway.call("web__echo", { message: "over http" })).toEqual({
+      content: [{ type: "text", text: "echo: over http" }],
+      isError: false
+    })
+    expect((await gateway.call("web__write", { key: "k", value: "v" })).isError).toBe(true)
+    const reached = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l).tool)
+    expect(reached).toEqual(["echo"])
+  })
+
   it("refuses a server name containing __ at start-up, naming it, and starts nothing", async () => {
     const ws = workspace({ serverName: "a__b" })
     cleanups.push(ws.remove)
@@ -164,3 +194,12 @@ describe("toolgate mcp", { timeout: 90_000 }, () => {
     expect(stderr).toContain("mcpServers")
   })
 })
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
