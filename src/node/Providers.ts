@@ -164,14 +164,14 @@ interface TransportFailures {
   last: string | undefined
 }
 
-const timedOut = (method: string, timeout: Duration.Duration, what: string) =>
+const timedOut = (method: string, timeout: Duration.Duration, what: string, url: string) =>
   AiError.make({
     module: "toolgate/Providers",
     method,
     reason: new AiError.NetworkError({
       reason: "TransportError",
       method: "POST",
-      url: "",
+      url,
       description: `${what} within ${Duration.format(timeout)} (the request timeout)`
     })
   })
@@ -207,7 +207,7 @@ const bounded = (settings: Settings, transport: TransportFailures) =>
         Effect.catchDefect(unreachable("generateText")),
         Effect.timeoutOrElse({
           duration: timeout,
-          orElse: () => Effect.fail(timedOut("generateText", timeout, "the model did not answer"))
+          orElse: () => Effect.fail(timedOut("generateText", timeout, "the model did not answer", settings.apiUrl ?? ""))
         })
       )) as LanguageModel.LanguageModel["generateText"],
     streamText: ((options: any) =>
@@ -215,7 +215,7 @@ const bounded = (settings: Settings, transport: TransportFailures) =>
         Stream.catchDefect((defect) => Stream.fromEffect(unreachable("streamText")(defect))),
         Stream.timeoutOrElse({
           duration: timeout,
-          orElse: () => Stream.fail(timedOut("streamText", timeout, "the model's stream sent nothing"))
+          orElse: () => Stream.fail(timedOut("streamText", timeout, "the model's stream sent nothing", settings.apiUrl ?? ""))
         })
       )) as LanguageModel.LanguageModel["streamText"]
   })
