@@ -24,10 +24,9 @@ let events = 0
 runtime.runFork(ToolEvents.stream.pipe(Stream.runForEach(() => Effect.sync(() => void events++))))
 await new Promise((resolve) => setTimeout(resolve, 10))
 
-const kit = await runtime.runPromise(Effect.gen(function*() { return yield* noopToolkit }))
 let next = 0
 const batch = () =>
-  Executor.executeBatch(kit, Array.from({ length: 100 }, () => {
+  Executor.executeBatch(noopToolkit, Array.from({ length: 100 }, () => {
     const n = next++
     return { id: `call_${n}`, name: "Noop", params: { i: n % 100 } }
   }))
