@@ -18,7 +18,7 @@ const toolgate = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     const child = execFile(process.execPath, [bin, ...args], {
       encoding: "utf8",
       env: { ...clean, ...env },
-      timeout: 60_000
+      timeout: 110_000
     }, (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }))
     child.stdin?.end()
@@ -36,6 +36,7 @@ const bashTurns = (commands: ReadonlyArray<string>) => ({
 let base = ""
 let server: NodeHttp.Server
 let connections = 0
+// Each test starts the real CLI (about 20 s on a loaded 2-core machine).
 beforeAll(async () => {
   base = NodeFs.realpathSync(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "toolgate-sandbox-run-")))
   NodeFs.writeFileSync(
@@ -79,7 +80,7 @@ describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing ev
     expect(NodeFs.readdirSync(outside)).toEqual([])
     expect(NodeFs.existsSync("/usr/local/escaped.txt")).toBe(false)
     expect(hostPids(marker)).toEqual([])
-  })
+  }, 120_000)
 })
 
 describe("toolgate run where there is no sandbox", () => {
@@ -102,7 +103,7 @@ describe("toolgate run where there is no sandbox", () => {
     expect(stdout).toMatch(/bash: +NOT sandboxed \(bubblewrap is not installed.*every command is denied/)
     expect(stdout).toMatch(/✗ Bash denied/)
     expect(NodeFs.existsSync(NodePath.join(root, "ran.txt"))).toBe(false)
-  })
+  }, 120_000)
 
   it("--no-sandbox is the explicit opt-out: the command runs unconfined, and the header says so", async () => {
     const root = NodeFs.mkdtempSync(NodePath.join(base, "ws-"))
@@ -115,5 +116,5 @@ describe("toolgate run where there is no sandbox", () => {
     expect(code).toBe(0)
     expect(stdout).toContain("bash:      NOT sandboxed (--no-sandbox")
     expect(NodeFs.readFileSync(NodePath.join(root, "ran.txt"), "utf8")).toBe("ran\n")
-  })
+  }, 120_000)
 })
