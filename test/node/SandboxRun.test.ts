@@ -53,7 +53,7 @@ afterAll(async () => {
 })
 
 describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing every Bash call (bubblewrap)", () => {
-  it("no secret, no network, no write outside the workspace, no surviving child", async () => {
+  it("no secret, no network, no write outside the workspace, no surviving child, no forged audit line", async () => {
     const root = NodeFs.mkdtempSync(NodePath.join(base, "ws-"))
     const outside = NodeFs.mkdtempSync(NodePath.join(base, "outside-"))
     const port = (server.address() as AddressInfo).port
@@ -63,10 +63,12 @@ describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing ev
       "env > env.txt",
       `(exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected) > net.txt 2>&1`,
       `echo escaped > ${outside}/escaped.txt; echo escaped > /usr/local/escaped.txt; echo tried > tried.txt`,
-      `setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & disown; sleep 0.3`
+      `setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & disown; sleep 0.3`,
+      "echo '{\"forged\":true}' >> audit.jsonl"
     ])))
+    const audit = NodePath.join(root, "audit.jsonl")
     const { code, stdout } = await toolgate(
-      ["run", "--scenario", scenario, "--policy", NodePath.join(base, "allow-bash.json"), "--yes", "--root", root],
+      ["run", "--scenario", scenario, "--policy", NodePath.join(base, "allow-bash.json"), "--yes", "--root", root, "--audit", audit],
       { TOOLGATE_PROBE_API_KEY: "sk-live-probe", GITHUB_TOKEN: "ghp_probe", DATABASE_URL: "postgres://u:secret@db/x" }
     )
     expect(code).toBe(0)
@@ -80,6 +82,9 @@ describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing ev
     expect(NodeFs.readdirSync(outside)).toEqual([])
     expect(NodeFs.existsSync("/usr/local/escaped.txt")).toBe(false)
     expect(hostPids(marker)).toEqual([])
+    // The audit log in the workspace is read-only to commands.
+    // (The command itself is logged; the line it tried to append is not there.)
+    expect(NodeFs.readFileSync(audit, "utf8").split("\n")).not.toContain('{"forged":true}')
   }, 120_000)
 })
 
