@@ -5,12 +5,13 @@
  * - bare floor: `Effect.forEach` over the handler alone.
  * - dispatch floor: `Effect.forEach` over effect/ai's `toolkit.handle` (param
  *   decoding, a handler fiber, result encoding), no gate.
- * - gate: `executeBatch` with the default layers (auto-approve, permit-all).
+ * - gate: `executeBatch` with the default layers (every call asked, and
+ *   auto-approved), given the Toolkit with its handlers in context.
  * - gate + bridge: every call asked through `Approval.queueBridge`, answered
  *   by one UI fiber that allows everything (session memory on).
  * - gate + 100 rules: a 100-rule `PolicyRules` policy allowing the tool.
  *
- * Run: `npx node bench/gate.bench.ts`. Target: gate ≤ 1.5× the dispatch
+ * Run: `npx node bench/gate.bench.ts`. Target: gate ≤ 0.5× the dispatch
  * floor at N = 1,000.
  */
 import { Effect, Stream } from "effect"
@@ -114,5 +115,5 @@ Per call, µs, median / p90 over the rounds (each round one whole batch of N cal
 
 ${table(["N", "rounds", "bare floor", "dispatch floor", "gate", "gate + bridge", "gate + 100 rules", "gate ÷ dispatch", "bridge ÷ dispatch", "rules ÷ dispatch"], rows)}
 
-Target: gate ≤ 1.5× the dispatch floor at N = 1,000 — measured **${fmt(at1k.gateVsDispatch)}×** (${at1k.gateVsDispatch <= 1.5 ? "met" : "missed"}).
+Target: gate ≤ 0.5× the dispatch floor at N = 1,000 — measured **${fmt(at1k.gateVsDispatch)}×** (${at1k.gateVsDispatch <= 0.5 ? "met" : "missed"}).
 `)

@@ -73,6 +73,9 @@ export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
 
 /** The installed version of a package, read from its package.json (bench/'s install first). */
 export const versionOf = (name: string): string => {
+  if (name === "toolgate") {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version
+  }
   for (const base of [new URL("./node_modules/", import.meta.url), new URL("../node_modules/", import.meta.url)]) {
     try {
       return (JSON.parse(readFileSync(new URL(`${name}/package.json`, base), "utf8")) as { version: string }).version

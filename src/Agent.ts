@@ -366,6 +366,50 @@ const executeTracked = (
   return hooks.observe === undefined ? batch : Effect.provideService(batch, CurrentEventObserver, hooks.observe)
 }
 
+/**
+ * The messages a run adds, kept in step with the caller's `Ref` (when the
+ * history is one), and the batch in flight, which an interruption must
+ * answer: every call of it gets a result, its real one if it finished and
+ * `Cancelled` in the phase it reached otherwise, read from the executor's
+ * tracker.
+ */
+const makeLedger = (handle: Ref.Ref<ReadonlyArray<Prompt.Message>> | undefined) => {
+  const added: Array<Prompt.Message> = []
+  let inFlight: CallTracker.CallTracker | undefined
+
+  // The local list and the handle change together or not at all.
+  const append = (messages: ReadonlyArray<Prompt.Message>) =>
+    Effect.uninterruptible(Effect.suspend(() => {
+      if (messages.length === 0) return Effect.void
+      added.push(...messages)
+      return handle === undefined ? Effect.void : Ref.update(handle, (all) => [...all, ...messages])
+    }))
+
+  // Runs uninterruptibly (onInterrupt finalizers do).
+  const answerInFlight = Effect.suspend(() => {
+    const batch = inFlight
+    inFlight = undefined
+    if (batch === undefined) return Effect.void
+    return append([Prompt.toolMessage({ content: CallTracker.answer(batch).map(toPart) })])
+  })
+
+  const runTools = (toolkit: Executor.AnyToolkit, calls: ReadonlyArray<ToolCall.ToolCall>, hooks: Hooks) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const batch = CallTracker.make(calls)
+        inFlight = batch
+        const results = yield* restore(executeTracked(toolkit, batch, hooks))
+        // Still masked: the results reach the history before anything
+        // else can interrupt, so the finalizer never answers twice.
+        inFlight = undefined
+        yield* append([Prompt.toolMessage({ content: results.map(toPart) })])
+        return results
+      })
+    )
+
+  return { added, append, answerInFlight, runTools }
+}
+
 const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: Hooks) =>
   Effect.gen(function*() {
     const maxTurns = options.maxTurns ?? defaults.maxTurns
@@ -379,30 +423,10 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
       ? yield* Ref.get(handle)
       : (options.history as ReadonlyArray<Prompt.Message> | undefined) ?? []
 
-    const added: Array<Prompt.Message> = []
+    const ledger = makeLedger(handle)
+    const { added, append } = ledger
     const usages: Array<Response.Usage> = []
     const denials = new Map<string, number>()
-    // The executor takes the Toolkit itself, so that it can call the
-    // handlers directly; the model only needs the tools' schemas.
-    const dispatch: Executor.AnyToolkit = options.toolkit
-    let inFlight: CallTracker.CallTracker | undefined
-
-    // The local list and the handle change together or not at all.
-    const append = (messages: ReadonlyArray<Prompt.Message>) =>
-      Effect.uninterruptible(Effect.suspend(() => {
-        if (messages.length === 0) return Effect.void
-        added.push(...messages)
-        return handle === undefined ? Effect.void : Ref.update(handle, (all) => [...all, ...messages])
-      }))
-
-    // Runs uninterruptibly (onInterrupt finalizers do): answers every call of
-    // the batch that was cut short, so no tool call is left without result.
-    const answerInFlight = Effect.suspend(() => {
-      const batch = inFlight
-      inFlight = undefined
-      if (batch === undefined) return Effect.void
-      return append([Prompt.toolMessage({ content: CallTracker.answer(batch).map(toPart) })])
-    })
 
     const result = (text: string, stopReason: StopReason, turns: number): Result => ({
       messages: added,
@@ -430,18 +454,9 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
         if (answer.calls.length === 0) {
           stopReason = StopReason.Completed()
         } else {
-          const batch = CallTracker.make(answer.calls)
-          const results = yield* Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function*() {
-              inFlight = batch
-              const results = yield* restore(executeTracked(dispatch, batch, hooks))
-              // Still masked: the results reach the history before anything
-              // else can interrupt, so the finalizer never answers twice.
-              inFlight = undefined
-              yield* append([Prompt.toolMessage({ content: results.map(toPart) })])
-              return results
-            })
-          )
+          // The executor takes the Toolkit itself, so that it can call the
+          // handlers directly; the model only needs the tools' schemas.
+          const results = yield* ledger.runTools(options.toolkit, answer.calls, hooks)
           stopReason = stopFor(answer.calls, results, denials, maxDenials)
         }
         if (hooks.emit !== undefined) {
@@ -451,7 +466,7 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
         if (stopReason !== undefined) return result(answer.text, stopReason, turn)
       }
     })
-    return yield* loop.pipe(Effect.onInterrupt(() => answerInFlight))
+    return yield* loop.pipe(Effect.onInterrupt(() => ledger.answerInFlight))
   })
 
 /** Whether the batch's results end the run: an approver's stop first, then the repeat guard. */

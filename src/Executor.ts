@@ -15,7 +15,9 @@
  * tools, bad params, tool failures and tool defects are results the model
  * reads. Cancellation is interruption: interrupting the batch interrupts
  * pending approvals and running tools (their finalizers run) and starts
- * nothing new; {@link Cancellation} cancels one call by id.
+ * nothing new; {@link Cancellation} cancels one call by id. An approver's
+ * `Deny({ stop: true })` stops the batch at once: its calls not yet started
+ * end `Cancelled` without being asked, those running finish.
  *
  * @since 0.1.0
  */
@@ -116,8 +118,10 @@ export type Requirements<K> = K extends Toolkit.Toolkit<infer Tools>
   : never
 
 /**
- * A toolkit as the executor takes it: an effect/ai `Toolkit`, or the
- * `WithHandler` obtained by yielding one (cheaper when running many batches).
+ * A toolkit as the executor takes it: an effect/ai `Toolkit`, whose handlers
+ * (provided as usual) the executor calls directly, or the `WithHandler`
+ * obtained by yielding one, which it calls through `handle` (same results,
+ * several times the cost per call).
  *
  * @example
  * ```ts

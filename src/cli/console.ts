@@ -7,7 +7,7 @@
  */
 import { Effect, Option, type Schema } from "effect"
 import { Flag } from "effect/cli"
-import * as WebConsole from "../node/WebConsole.ts"
+import type * as WebConsole from "../node/WebConsole.ts"
 
 /**
  * `--port`: the web console's port (default: a free one).
@@ -46,7 +46,8 @@ export const otlpFlag = Flag.String("otlp").pipe(
 /**
  * Starts a web console on `port` (or a free one) for the rest of the scope.
  * `parameters` gives a tool's parameters Schema by call name, to check a
- * reviewer's edits.
+ * reviewer's edits. The console's module (an HTTP server) is loaded only
+ * here, so a run without `--approver web` does not load it.
  *
  * @example
  * ```ts
@@ -61,4 +62,8 @@ export const startConsole = (
   port: Option.Option<number>,
   parameters: (name: string) => Schema.Top | undefined,
   title: string
-) => WebConsole.make({ port: Option.getOrUndefined(port), parameters, title: `${title} · approvals` })
+) =>
+  Effect.flatMap(
+    Effect.promise((): Promise<typeof WebConsole> => import("../node/WebConsole.ts")),
+    (module) => module.make({ port: Option.getOrUndefined(port), parameters, title: `${title} · approvals` })
+  )

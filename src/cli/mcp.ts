@@ -9,24 +9,10 @@
  *
  * @since 0.1.0
  */
-import { NodeStdio } from "@effect/platform-node"
-import { Console, Duration, Effect, Layer, Logger, Option, type Schema } from "effect"
+import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { FetchHttpClient } from "effect/http"
-import * as NodePath from "node:path"
-import * as Approval from "../Approval.ts"
-import * as AuditLog from "../node/AuditLog.ts"
-import * as McpGateway from "../node/McpGateway.ts"
-import * as Tracing from "../node/Tracing.ts"
-import * as PolicyFile from "../policy/PolicyFile.ts"
-import * as PolicyRules from "../policy/PolicyRules.ts"
-import * as ToolEvents from "../ToolEvents.ts"
-import { Exit, exitCodes } from "./check.ts"
-import { otlpFlag, portFlag, startConsole } from "./console.ts"
-import { environment, modeFlag } from "./options.ts"
-
-const bad = (message: string) =>
-  Effect.flatMap(Console.error(`toolgate mcp: ${message}`), () => Effect.fail(new Exit({ code: exitCodes.BadInput })))
+import { otlpFlag, portFlag } from "./console.ts"
+import { modeFlag } from "./options.ts"
 
 const configFlag = Flag.String("config").pipe(
   Flag.withDescription("MCP servers to gate: {\"mcpServers\": {NAME: {command, args, env} | {url}}}, as for Claude Desktop")
@@ -47,12 +33,6 @@ const timeoutFlag = Flag.Int("call-timeout").pipe(
   Flag.withDefault(60),
   Flag.withDescription("seconds an upstream call may take before the client gets an error result")
 )
-
-const openConsole = (port: Option.Option<number>, parameters: (name: string) => Schema.Top | undefined) =>
-  startConsole(port, parameters, "toolgate mcp").pipe(
-    Effect.tap((console) => Console.error(`toolgate mcp: approve calls at ${console.url}`)),
-    Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`))
-  )
 
 /**
  * The `mcp` subcommand.
@@ -76,45 +56,6 @@ export const mcp = Command.make("mcp", {
   otlp: otlpFlag,
   callTimeout: timeoutFlag
 }, (flags) =>
-  Effect.scoped(Effect.gen(function*() {
-    if (flags.callTimeout < 1) return yield* bad("--call-timeout must be at least 1 second")
-    const config = yield* McpGateway.loadConfig(flags.config).pipe(Effect.catchTag("McpConfigError", (e) => bad(e.message)))
-    const root = process.cwd()
-    const policyLayer = flags.policy.length === 0
-      ? Layer.empty
-      : yield* PolicyFile.load(flags.policy).pipe(
-        Effect.flatMap((policy) => Effect.map(environment(root, flags.mode), (env) => PolicyRules.layer(policy.rules, env))),
-        Effect.catchTag("PolicyFileError", (e) => bad(e.message))
-      )
-    // The console starts before the gateway (the gateway's calls need an
-    // approver), yet checks edited params with the gateway's tool schemas:
-    // it looks them up when a reviewer edits, once the gateway exists.
-    const tools: { parameters: McpGateway.Gateway["parameters"] } = { parameters: () => undefined }
-    const approvalLayer = flags.approver === "web"
-      ? Approval.layer((yield* openConsole(flags.port, (name) => tools.parameters(name))).handler)
-      : Approval.layer(Approval.denyAll(
-        "nobody is there to approve it (the gateway runs with --approver deny); allow it in the policy or use --approver web"
-      ))
-    const events = Option.isSome(flags.audit)
-      ? AuditLog.layer(NodePath.resolve(flags.audit.value)).pipe(Layer.provideMerge(ToolEvents.layer))
-      : Layer.empty
-
-    yield* Console.error(
-      `toolgate mcp: gating ${Object.keys(config.mcpServers).join(", ")}; ` +
-        `policy ${flags.policy.length === 0 ? "none (every call is asked)" : flags.policy.join(", ")}; approver ${flags.approver}`
-    )
-    // Built in the command's scope, not provided to `make` alone: the audit
-    // log's writer must outlive start-up.
-    const services = yield* Layer.build(Layer.mergeAll(policyLayer, approvalLayer, events, FetchHttpClient.layer))
-    const gateway = yield* McpGateway.make({ config, callTimeout: Duration.seconds(flags.callTimeout) }).pipe(
-      Effect.provide(services),
-      Effect.catchTag("UpstreamError", (e) => bad(e.message))
-    )
-    tools.parameters = gateway.parameters
-    return yield* Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer)))
-  })).pipe(
-    Effect.provide(Tracing.layerFromEnv(flags.otlp)),
-    Effect.catchTag("ConfigError", (e) => bad(`bad OpenTelemetry settings: ${e.message}`)),
-    // stdout carries the protocol: logs, from anywhere, go to stderr
-    Effect.provideService(Logger.LogToStderr, true)
-  )).pipe(Command.withDescription("Serve MCP on stdio, gating every tool of the configured MCP servers"))
+  // the gateway, its HTTP console and the MCP modules load only when `mcp` runs
+  Effect.flatMap(Effect.promise(() => import("./mcpServe.ts")), (m) => m.serve(flags))
+).pipe(Command.withDescription("Serve MCP on stdio, gating every tool of the configured MCP servers"))

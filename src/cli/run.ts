@@ -383,7 +383,11 @@ const runCommand = (config: Config) =>
     // (denied when there is none), unless --no-sandbox says otherwise.
     const tools = {
       root,
-      bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) }
+      bash: {
+        sandbox: config.noSandbox ? "none" : "auto",
+        // the rules and the audit trail stay out of the commands' reach
+        readOnly: [...policyFiles, ...Option.toArray(config.audit)].map((file) => NodePath.resolve(file))
+      }
     } as const
     const confinement = yield* BuiltinTools.detect(tools)
     const human = !config.yes && (interactive || web !== undefined)

@@ -15,7 +15,8 @@
  *
  * @since 0.1.0
  */
-import { NodeHttpServer } from "@effect/platform-node"
+// the module, not the package barrel: importing the barrel sets a global (a test checks none is)
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer, Redacted, Schema, type Scope, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { HttpRouter, type HttpServerError, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"

@@ -1,12 +1,13 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FileSystem, Layer, Path } from "effect"
+import { Effect, FileSystem, Layer, Path, Schema } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodeHttp from "node:http"
 import type { AddressInfo } from "node:net"
 import { Approval, Concurrency, Executor, ToolPolicy } from "toolgate"
 import { TestApproval } from "toolgate/testing"
 import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
+import * as Sandbox from "../../src/node/internal/sandbox.ts"
 import { diesWithin5s, hostPids, sandboxAvailable, uniqueSleep } from "./processes.ts"
 
 /** A workspace and a directory beside it, outside, both removed after the test. */
@@ -160,6 +161,31 @@ describe.skipIf(!sandboxAvailable)("Bash in the bubblewrap sandbox", () => {
 })
 
 describe("Bash's environment is an allowlist", () => {
+  // Names that look like secrets next to the allowlisted ones, in any mix.
+  const Name = Schema.Literals([
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "HOME",
+    "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "DATABASE_URL", "SSH_AUTH_SOCK", "NPM_TOKEN"
+  ])
+  it.effect.prop(
+    "a command's environment holds only allowlisted names, the names passed explicitly, and HOME set by toolgate",
+    { pairs: Schema.Array(Schema.Tuple([Name, Schema.String])), names: Schema.Array(Name) },
+    ({ names, pairs }) =>
+      Effect.sync(() => {
+        const parent: Record<string, string> = Object.fromEntries(pairs)
+        const extra: ReadonlyArray<string> = names
+        const env = Sandbox.environment(parent, extra, "/private/home")
+        for (const name of Object.keys(env)) {
+          const allowed = Sandbox.defaultEnvironment.includes(name) || name.startsWith("LC_") || extra.includes(name) ||
+            name === "HOME"
+          expect(allowed).toBe(true)
+          if (name !== "HOME" && !(name === "PATH" && parent.PATH === undefined)) expect(env[name]).toBe(parent[name])
+        }
+        expect(env.HOME).toBe("/private/home")
+        for (const name of extra) if (name !== "HOME" && parent[name] !== undefined) expect(env[name]).toBe(parent[name])
+      }),
+    { arbitrary: { runs: 300 } }
+  )
+
   const secrets = {
     TOOLGATE_TEST_API_KEY: "sk-live-secret",
     TOOLGATE_TEST_TOKEN: "tok-secret",

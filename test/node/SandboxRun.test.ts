@@ -18,7 +18,7 @@ const toolgate = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     const child = execFile(process.execPath, [bin, ...args], {
       encoding: "utf8",
       env: { ...clean, ...env },
-      timeout: 60_000
+      timeout: 110_000
     }, (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }))
     child.stdin?.end()
@@ -36,6 +36,7 @@ const bashTurns = (commands: ReadonlyArray<string>) => ({
 let base = ""
 let server: NodeHttp.Server
 let connections = 0
+// Each test starts the real CLI (about 20 s on a loaded 2-core machine).
 beforeAll(async () => {
   base = NodeFs.realpathSync(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "toolgate-sandbox-run-")))
   NodeFs.writeFileSync(
@@ -52,7 +53,7 @@ afterAll(async () => {
 })
 
 describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing every Bash call (bubblewrap)", () => {
-  it("no secret, no network, no write outside the workspace, no surviving child", async () => {
+  it("no secret, no network, no write outside the workspace, no surviving child, no forged audit line", async () => {
     const root = NodeFs.mkdtempSync(NodePath.join(base, "ws-"))
     const outside = NodeFs.mkdtempSync(NodePath.join(base, "outside-"))
     const port = (server.address() as AddressInfo).port
@@ -62,10 +63,12 @@ describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing ev
       "env > env.txt",
       `(exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected) > net.txt 2>&1`,
       `echo escaped > ${outside}/escaped.txt; echo escaped > /usr/local/escaped.txt; echo tried > tried.txt`,
-      `setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & disown; sleep 0.3`
+      `setsid sleep ${marker} > /dev/null 2>&1 < /dev/null & disown; sleep 0.3`,
+      "echo '{\"forged\":true}' >> audit.jsonl"
     ])))
+    const audit = NodePath.join(root, "audit.jsonl")
     const { code, stdout } = await toolgate(
-      ["run", "--scenario", scenario, "--policy", NodePath.join(base, "allow-bash.json"), "--yes", "--root", root],
+      ["run", "--scenario", scenario, "--policy", NodePath.join(base, "allow-bash.json"), "--yes", "--root", root, "--audit", audit],
       { TOOLGATE_PROBE_API_KEY: "sk-live-probe", GITHUB_TOKEN: "ghp_probe", DATABASE_URL: "postgres://u:secret@db/x" }
     )
     expect(code).toBe(0)
@@ -79,7 +82,10 @@ describe.skipIf(!sandboxAvailable)("toolgate run --yes with a policy allowing ev
     expect(NodeFs.readdirSync(outside)).toEqual([])
     expect(NodeFs.existsSync("/usr/local/escaped.txt")).toBe(false)
     expect(hostPids(marker)).toEqual([])
-  })
+    // The audit log in the workspace is read-only to commands.
+    // (The command itself is logged; the line it tried to append is not there.)
+    expect(NodeFs.readFileSync(audit, "utf8").split("\n")).not.toContain('{"forged":true}')
+  }, 120_000)
 })
 
 describe("toolgate run where there is no sandbox", () => {
@@ -102,7 +108,7 @@ describe("toolgate run where there is no sandbox", () => {
     expect(stdout).toMatch(/bash: +NOT sandboxed \(bubblewrap is not installed.*every command is denied/)
     expect(stdout).toMatch(/✗ Bash denied/)
     expect(NodeFs.existsSync(NodePath.join(root, "ran.txt"))).toBe(false)
-  })
+  }, 120_000)
 
   it("--no-sandbox is the explicit opt-out: the command runs unconfined, and the header says so", async () => {
     const root = NodeFs.mkdtempSync(NodePath.join(base, "ws-"))
@@ -115,5 +121,5 @@ describe("toolgate run where there is no sandbox", () => {
     expect(code).toBe(0)
     expect(stdout).toContain("bash:      NOT sandboxed (--no-sandbox")
     expect(NodeFs.readFileSync(NodePath.join(root, "ran.txt"), "utf8")).toBe("ran\n")
-  })
+  }, 120_000)
 })

@@ -18,6 +18,11 @@ export interface Gateway {
   readonly child: ChildProcess
   readonly stderr: () => string
   readonly request: (method: string, params?: unknown) => Promise<any>
+  /** Sends a request without waiting: its id (to cancel it) and its answer. */
+  readonly send: (method: string, params?: unknown) => { readonly id: number; readonly answer: Promise<any> }
+  readonly notify: (method: string, params?: unknown) => void
+  /** The web console's URL once the gateway printed it (with `--approver web`). */
+  readonly consoleUrl: () => Promise<URL>
   readonly call: (name: string, args: unknown) => Promise<{ content: Array<{ type: string; text: string }>; isError: boolean }>
   readonly close: () => Promise<number | null>
 }
@@ -70,13 +75,16 @@ export const start = async (args: ReadonlyArray<string>, env: Record<string, str
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   let id = 0
   const send = (message: unknown) => child.stdin!.write(JSON.stringify(message) + "\n")
-  const request = (method: string, params?: unknown) =>
-    new Promise<any>((resolve, reject) => {
-      const own = ++id
+  const sendRequest = (method: string, params?: unknown) => {
+    const own = ++id
+    const answer = new Promise<any>((resolve, reject) => {
       waiting.set(own, resolve)
       exited.then((code) => reject(new Error(`toolgate mcp exited (${code}) before answering ${method}:\n${stderr}`)))
       send({ jsonrpc: "2.0", id: own, method, ...(params !== undefined ? { params } : {}) })
     })
+    return { id: own, answer }
+  }
+  const request = (method: string, params?: unknown) => sendRequest(method, params).answer
   const init = await request("initialize", {
     protocolVersion: "2025-11-25",
     capabilities: {},
@@ -88,6 +96,16 @@ export const start = async (args: ReadonlyArray<string>, env: Record<string, str
     child,
     stderr: () => stderr,
     request,
+    send: sendRequest,
+    notify: (method, params) => send({ jsonrpc: "2.0", method, ...(params !== undefined ? { params } : {}) }),
+    consoleUrl: async () => {
+      for (let i = 0; i < 300; i++) {
+        const found = /approve calls at (\S+)/.exec(stderr)?.[1]
+        if (found !== undefined) return new URL(found)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      throw new Error(`no console URL on stderr:\n${stderr}`)
+    },
     call: async (name, args) => {
       const answer = await request("tools/call", { name, arguments: args })
       if (answer.error) throw new Error(`JSON-RPC error: ${JSON.stringify(answer.error)}`)

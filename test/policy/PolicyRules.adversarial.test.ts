@@ -65,6 +65,12 @@ const cases: ReadonlyArray<Case> = [
   ["resources: read", "a slashless deny (.env) at any depth", "Bash", bash("cat config/.env"), "Deny"],
   ["resources: read", "a computed path with a Read deny in force is asked", "Bash", bash("cat $HOME/.aws/credentials"), "Ask"],
   ["resources: read", "a glob path with a Read deny in force is asked", "Bash", bash("cat ~/.aws/*"), "Ask"],
+  ["resources: read", "grep -r over home reaches the denied tree", "Bash", bash("grep -r aws_secret ~"), "Deny"],
+  ["resources: read", "grep -Rn clustered over home", "Bash", bash("grep -Rn aws_secret /home/me"), "Deny"],
+  ["resources: read", "rg searches directories recursively", "Bash", bash("rg aws_secret /home"), "Deny"],
+  ["resources: read", "cp -r of home copies the denied tree", "Bash", bash("cp -r ~ /tmp/backup"), "Deny"],
+  ["resources: read", "grep without -r does not read a directory's files", "Bash", bash("grep x /home/me"), "Allow"],
+  ["resources: read", "rg of the source tree stays allowed", "Bash", bash("rg TODO src"), "Allow"],
   ["resources: read", "a reader of an allowed file stays allowed", "Bash", bash("head -n 5 src/app.ts"), "Allow"],
   ["resources: read", "echo of a denied path is not a read", "Bash", bash("echo ~/.aws/credentials"), "Allow"],
   // Grep and Glob are reads: Read rules guard them.

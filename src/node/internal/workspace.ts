@@ -107,8 +107,11 @@ const open = (path: string, flags: number, mode?: number) =>
     (handle) => Effect.promise(() => handle.close().catch(() => undefined))
   )
 
-/** The real path of what `handle` is, read from the descriptor itself on Linux. */
-const realOf = (handle: FsP.FileHandle, openedAs: string): Effect.Effect<string, Errno> =>
+/**
+ * The real path of what `handle` is, read from the descriptor itself on
+ * Linux; `undefined` when it cannot be told (the file moved mid-check).
+ */
+const realOf = (handle: FsP.FileHandle, openedAs: string): Effect.Effect<string | undefined, Errno> =>
   onLinux
     ? attempt(() => FsP.readlink(`/proc/self/fd/${handle.fd}`))
     : Effect.gen(function*() {
@@ -116,7 +119,7 @@ const realOf = (handle: FsP.FileHandle, openedAs: string): Effect.Effect<string,
       // it names the very file that was opened.
       const real = yield* attempt(() => FsP.realpath(openedAs))
       const [opened, named] = yield* Effect.all([attempt(() => handle.stat()), attempt(() => FsP.stat(real))])
-      return opened.dev === named.dev && opened.ino === named.ino ? real : `${openedAs}\u0000moved`
+      return opened.dev === named.dev && opened.ino === named.ino ? real : undefined
     })
 
 /** `name` inside an open directory, as a path the kernel resolves from the descriptor. */
@@ -149,7 +152,10 @@ export const make = (root: string): Effect.Effect<Workspace, Errno> =>
     const verify = (handle: FsP.FileHandle, openedAs: string, shown: string) =>
       Effect.flatMap(
         Effect.mapError(realOf(handle, openedAs), ioRefusal),
-        (where) => isWithin(real, where) ? Effect.succeed(where) : Effect.fail(Refusal.Outside({ resolved: shown }))
+        (where) =>
+          where !== undefined && isWithin(real, where)
+            ? Effect.succeed(where)
+            : Effect.fail(Refusal.Outside({ resolved: shown }))
       )
 
     /** ENOENT on an open that follows links: a dangling link, or nothing there. */

@@ -197,14 +197,15 @@ const pathsOf = (raw: string, ctx: Context, search = false): Subject => {
 
 // A subject naming several possible paths (a file argument after a `cd`
 // that may or may not have happened): denied if any is, allowed if all are.
-const manyPaths = (paths: ReadonlyArray<string>, ctx: Context): Subject => {
+const manyPaths = (paths: ReadonlyArray<string>, ctx: Context, search: boolean): Subject => {
+  if (paths.length === 1) return pathsOf(paths[0]!, ctx, search)
   const out: Array<string> = []
   for (const p of paths) {
-    const s = pathsOf(p, ctx)
+    const s = pathsOf(p, ctx, search)
     if (s._tag !== "Paths") return s
     out.push(...s.paths)
   }
-  return { _tag: "Paths", paths: out, search: false }
+  return { _tag: "Paths", paths: out, search }
 }
 
 const param = (params: unknown, name: string): Subject | string => {
@@ -426,9 +427,7 @@ const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>
       const named = access.path === undefined ? undefined : inDirs(access.path, dirs)
       const subject: Subject = named === undefined
         ? { _tag: "Unknown", why: `the shell computes a file ${JSON.stringify(segment.text)} ${access.access === "read" ? "reads" : "writes"}` }
-        : named.length === 1
-        ? pathsOf(named[0]!, ctx)
-        : manyPaths(named, ctx)
+        : manyPaths(named, ctx, access.recursive)
       const j = judge(ctx, Resources.guardsOf[access.access], [], pathKind, subject, text)
       // An unreadable path only matters when a rule guards this resource.
       if (j.level === "deny" || (j.level === "ask" && j.match?._tag === "Rule")) {

@@ -9,9 +9,7 @@
  * files), since such a write is a way to grant oneself more.
  */
 import * as NodePath from "node:path"
-
-export type Mode = "default" | "plan" | "acceptEdits" | "bypass"
-export type Default = "allow" | "ask" | "deny"
+import type { Default, Mode } from "../PolicyRules.ts"
 
 // Strictness: plan runs nothing that mutates; default asks what no rule
 // allows; acceptEdits pre-approves edits; bypass pre-approves everything.

@@ -21,6 +21,41 @@ export type Access = "read" | "write"
 export interface FileAccess {
   readonly access: Access
   readonly path: Word
+  /** A directory argument is read with everything below it (`grep -r`, `rg`, `cp -r`, `tar`). */
+  readonly recursive: boolean
+}
+
+// Programs that read directories recursively: always, or given one of the
+// listed option letters (in any cluster) or long options.
+const recursiveReaders: Readonly<Record<string, true | { readonly letters: string; readonly long: ReadonlyArray<string> }>> = {
+  rg: true,
+  ag: true,
+  ack: true,
+  tar: true,
+  grep: { letters: "rR", long: ["--recursive", "--dereference-recursive", "--directories=recurse"] },
+  egrep: { letters: "rR", long: ["--recursive", "--dereference-recursive", "--directories=recurse"] },
+  fgrep: { letters: "rR", long: ["--recursive", "--dereference-recursive", "--directories=recurse"] },
+  zgrep: { letters: "rR", long: ["--recursive"] },
+  cp: { letters: "rRa", long: ["--recursive", "--archive"] },
+  scp: { letters: "r", long: [] },
+  rsync: { letters: "ra", long: ["--recursive", "--archive"] },
+  zip: { letters: "r", long: ["--recurse-paths"] },
+  du: true,
+  diff: { letters: "r", long: ["--recursive"] },
+  chmod: { letters: "R", long: ["--recursive"] },
+  chown: { letters: "R", long: ["--recursive"] }
+}
+
+const isRecursive = (name: string, argv: ReadonlyArray<Word>): boolean => {
+  const spec = recursiveReaders[name]
+  if (spec === undefined) return false
+  if (spec === true) return true
+  return argv.slice(1).some((w) =>
+    w === undefined ||
+    spec.long.includes(w) ||
+    (w === "-d" && argv[argv.indexOf(w) + 1] === "recurse") ||
+    (/^-[A-Za-z]+$/.test(w) && [...w.slice(1)].some((c) => spec.letters.includes(c)))
+  )
 }
 
 /**
@@ -67,7 +102,7 @@ const readers = new Set([
   "ack", "zgrep", "zcat", "bzcat", "xzcat", "zstdcat", "zless", "zmore", "base64", "base32", "basenc", "xxd", "od",
   "hexdump", "hd", "strings", "diff", "diff3", "sdiff", "cmp", "comm", "wc", "sort", "uniq", "cut", "paste", "join", "fold",
   "fmt", "pr", "column", "expand", "unexpand", "rev", "file", "stat", "md5sum", "sha1sum", "sha224sum", "sha256sum",
-  "sha384sum", "sha512sum", "b2sum", "cksum", "sum", "jq", "yq", "awk", "gawk", "mawk", "nawk", "iconv", "look", "split",
+  "sha384sum", "sha512sum", "b2sum", "cksum", "sum", "du", "jq", "yq", "awk", "gawk", "mawk", "nawk", "iconv", "look", "split",
   "csplit", "tr", "shuf", "tsort", "ptx", "readlink", "realpath", "gpg", "openssl", "source", ".", "python", "python3",
   "node", "perl", "ruby", "php", "lua", "tar", "zip", "unzip", "gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "zstd",
   "vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "sqlite3"
@@ -148,9 +183,10 @@ export const accessesOf = (argv: ReadonlyArray<Word>): ReadonlyArray<FileAccess>
   if (program === undefined) return []
   const name = baseName(program)
   const out: Array<FileAccess> = []
+  const recursive = isRecursive(name, argv)
   const add = (access: Access, path: Word) => {
     if (path === "-" || path === "") return
-    out.push({ access, path })
+    out.push({ access, path, recursive })
   }
   if (name === "dd") {
     for (const w of argv.slice(1)) {

@@ -103,7 +103,7 @@ describe("file tools under a directory ↔ symlink swap race", () => {
       expect(cycles).toBeGreaterThan(100)
       expect(readsInside).toBeGreaterThan(0)
       expect(refused).toBeGreaterThan(0)
-    }).pipe(Effect.provide(NodeServices.layer)), 120_000)
+    }).pipe(Effect.provide(NodeServices.layer)), 240_000)
 })
 
 describe("hard links", () => {
