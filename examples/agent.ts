@@ -1,8 +1,11 @@
 // Embedding the gated agent in an Effect program, with a custom approver.
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+// Runs as is from a project that installed toolgate: the scripted demo model
+// replays the scenario shipped in the package; with an API key set, the
+// real provider is used instead (it needs an HTTP client layer).
+import { NodeHttpClient, NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 import { Agent, Approval } from "toolgate"
-import { BuiltinTools } from "toolgate/node"
+import { BuiltinTools, Providers } from "toolgate/node"
 import { PolicyRules } from "toolgate/policy"
 import { ScriptedModel } from "toolgate/testing"
 
@@ -12,6 +15,12 @@ const approver = Approval.make(({ call }) =>
     ? Approval.ApprovalDecision.Deny({ reason: "summaries go in the wiki" })
     : Approval.ApprovalDecision.Allow())
 
+// A real model when ANTHROPIC_API_KEY or OPENAI_API_KEY is set, else the demo script.
+const ModelLive = Providers.fromEnv.pipe(
+  Layer.provide(NodeHttpClient.layerUndici),
+  Layer.catchTag("NoProviderConfigured", () => ScriptedModel.layerFile(ScriptedModel.demoScenario))
+)
+
 const program = Effect.gen(function*() {
   const root = yield* Effect.sync(() => process.argv[2] ?? process.cwd())
   const rules = yield* PolicyRules.make({ allow: ["Read", "Bash(ls:*)"], deny: ["Bash(rm:*)"] })
@@ -20,7 +29,7 @@ const program = Effect.gen(function*() {
       BuiltinTools.layer({ root }),
       PolicyRules.layer(rules, { root, home: "/nonexistent" }),
       Approval.layer(approver),
-      ScriptedModel.layerFile("scenarios/demo.json") // or Providers.fromEnv
+      ModelLive
     ))
   )
   yield* Console.log(result.stopReason._tag, "-", result.text)

@@ -71,7 +71,8 @@ export const line = (r: AuditLog.AuditRecord): string =>
     Finished: (x) => {
       const indent = "  ".repeat(x.depth)
       const detail = "reason" in x.outcome ? `: ${escape(String(x.outcome.reason))}` : x.outcome._tag === "Cancelled" ? ` (${x.outcome.phase})` : ""
-      return `${clock(x.time)}  ${indent}${x.callId} ${escape(x.tool)} → ${x.verdict.toUpperCase()} ${x.outcome._tag}${detail}`
+      const stop = x.outcome._tag === "ApprovalDenied" && x.outcome.stop ? " — the run was stopped" : ""
+      return `${clock(x.time)}  ${indent}${x.callId} ${escape(x.tool)} → ${x.verdict.toUpperCase()} ${x.outcome._tag}${detail}${stop}`
     },
     RunEnded: (x) => `${clock(x.time)}  run ended: ${x.stopReason} (exit ${x.exitCode})`
   })

@@ -162,7 +162,8 @@ const providerFailure = (error: AiError.AiError, provider: string): string => {
     case "InternalProviderError":
       return `the ${provider} API failed (${first}), still after retries; try again later`
     case "NetworkError":
-      return `could not reach the ${provider} API: ${first}; check ${key}_BASE_URL and the network, or raise --request-timeout`
+      return `could not reach the ${provider} API${reason.url !== "" ? ` at ${reason.url}` : ""}: ${first}; ` +
+        `check ${key}_BASE_URL and the network, or raise --request-timeout`
     default:
       return `the ${provider} model request failed: ${first}`
   }

@@ -213,8 +213,10 @@ export const record = (
   const mode = context.params ?? "full"
   switch (event._tag) {
     case "Decided": {
-      // An approver's edit, when the event carries it.
+      // An approver's edit and stop, when the event carries them (today's
+      // Decided event does not: the final record's outcome has `stop`).
       const edited = (event as { readonly params?: unknown }).params
+      const stop = (event as { readonly stop?: unknown }).stop
       return {
         _tag: "Decided",
         ...callFields(context.runId, mode, context.time, event.call, event.origin.depth),
@@ -222,6 +224,7 @@ export const record = (
         decidedBy: event.decidedBy,
         ...(event.match !== undefined ? { rule: ToolPolicy.describeMatch(event.match) } : {}),
         ...(event.reason !== undefined ? { reason: event.reason } : {}),
+        ...(typeof stop === "boolean" ? { stop } : {}),
         ...(edited === undefined ? {} : mode === "hash" ? { editedParamsHash: hashParams(edited) } : { editedParams: edited })
       }
     }

@@ -135,7 +135,7 @@ const overloaded = (error: unknown) =>
  * client applies this transform before its own status filter and OpenAI's
  * after it.
  */
-const retrying = (settings: Settings) =>
+const retrying = (settings: Settings, transport: TransportFailures) =>
   flow(
     HttpClient.filterStatusOk,
     HttpClient.retryTransient({
@@ -143,17 +143,35 @@ const retrying = (settings: Settings) =>
       schedule: Schedule.exponential("250 millis").pipe(Schedule.jittered),
       times: settings.retries ?? defaults.retries,
       while: overloaded
-    })
+    }),
+    HttpClient.transformResponse(Effect.tapError((error) =>
+      Effect.sync(() => {
+        if (HttpClientError.isHttpClientError(error) && error.reason._tag === "TransportError") {
+          transport.last = error.reason.description ?? "the connection failed"
+        }
+      })
+    ))
   )
 
-const timedOut = (method: string, timeout: Duration.Duration, what: string) =>
+/**
+ * The beta.106 provider clients die (a Schema error) when they report a
+ * transport failure, because effect 4.1's `NetworkError` gained fields they
+ * do not fill. The client transform remembers the last transport failure so
+ * {@link bounded} can turn that defect back into the `AiError` it should
+ * have been. Remove with the shim.
+ */
+interface TransportFailures {
+  last: string | undefined
+}
+
+const timedOut = (method: string, timeout: Duration.Duration, what: string, url: string) =>
   AiError.make({
     module: "toolgate/Providers",
     method,
     reason: new AiError.NetworkError({
       reason: "TransportError",
       method: "POST",
-      url: "",
+      url,
       description: `${what} within ${Duration.format(timeout)} (the request timeout)`
     })
   })
@@ -164,27 +182,40 @@ const timedOut = (method: string, timeout: Duration.Duration, what: string) =>
  * that long without an event. The timeout sits outside the retries so a
  * server that never answers costs one timeout, not one per retry.
  */
-const bounded = (settings: Settings) =>
+const bounded = (settings: Settings, transport: TransportFailures) =>
 <E, R>(
   provider: Layer.Layer<LanguageModel.LanguageModel, E, R>
 ): Layer.Layer<LanguageModel.LanguageModel, E, R> => {
   const timeout = Duration.fromInputUnsafe(settings.requestTimeout ?? defaults.requestTimeout)
+  const unreachable = (method: string) => (defect: unknown) =>
+    transport.last === undefined ? Effect.die(defect) : Effect.fail(AiError.make({
+      module: "toolgate/Providers",
+      method,
+      reason: new AiError.NetworkError({
+        reason: "TransportError",
+        method: "POST",
+        url: settings.apiUrl ?? "",
+        description: transport.last
+      })
+    }))
   // The service's methods are overloaded per toolkit; the wrappers only add a
   // timeout around whatever they return, hence the loose signatures.
   const wrap = (model: LanguageModel.LanguageModel): LanguageModel.LanguageModel => ({
     ...model,
     generateText: ((options: any) =>
       model.generateText(options).pipe(
+        Effect.catchDefect(unreachable("generateText")),
         Effect.timeoutOrElse({
           duration: timeout,
-          orElse: () => Effect.fail(timedOut("generateText", timeout, "the model did not answer"))
+          orElse: () => Effect.fail(timedOut("generateText", timeout, "the model did not answer", settings.apiUrl ?? ""))
         })
       )) as LanguageModel.LanguageModel["generateText"],
     streamText: ((options: any) =>
       model.streamText(options).pipe(
+        Stream.catchDefect((defect) => Stream.fromEffect(unreachable("streamText")(defect))),
         Stream.timeoutOrElse({
           duration: timeout,
-          orElse: () => Stream.fail(timedOut("streamText", timeout, "the model's stream sent nothing"))
+          orElse: () => Stream.fail(timedOut("streamText", timeout, "the model's stream sent nothing", settings.apiUrl ?? ""))
         })
       )) as LanguageModel.LanguageModel["streamText"]
   })
@@ -215,15 +246,17 @@ const bounded = (settings: Settings) =>
 export const anthropic = (
   settings: Settings = {}
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.map(loadAnthropic, ({ AnthropicClient, AnthropicLanguageModel }) =>
-    AnthropicLanguageModel.layer({ model: settings.model ?? defaultModels.anthropic }).pipe(
+  Layer.unwrap(Effect.map(loadAnthropic, ({ AnthropicClient, AnthropicLanguageModel }) => {
+    const transport: TransportFailures = { last: undefined }
+    return AnthropicLanguageModel.layer({ model: settings.model ?? defaultModels.anthropic }).pipe(
       Layer.provide(AnthropicClient.layer({
         apiKey: settings.apiKey,
         apiUrl: settings.apiUrl,
-        transformClient: retrying(settings)
+        transformClient: retrying(settings, transport)
       })),
-      bounded(settings)
-    )))
+      bounded(settings, transport)
+    )
+  }))
 
 /**
  * OpenAI's Responses API as the `LanguageModel`.
@@ -243,15 +276,17 @@ export const anthropic = (
 export const openAi = (
   settings: Settings = {}
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.map(loadOpenAi, ({ OpenAiClient, OpenAiLanguageModel }) =>
-    OpenAiLanguageModel.layer({ model: settings.model ?? defaultModels.openai }).pipe(
+  Layer.unwrap(Effect.map(loadOpenAi, ({ OpenAiClient, OpenAiLanguageModel }) => {
+    const transport: TransportFailures = { last: undefined }
+    return OpenAiLanguageModel.layer({ model: settings.model ?? defaultModels.openai }).pipe(
       Layer.provide(OpenAiClient.layer({
         apiKey: settings.apiKey,
         apiUrl: settings.apiUrl,
-        transformClient: retrying(settings)
+        transformClient: retrying(settings, transport)
       })),
-      bounded(settings)
-    )))
+      bounded(settings, transport)
+    )
+  }))
 
 /**
  * Which provider the environment selects, with its settings.

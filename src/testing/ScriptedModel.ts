@@ -150,6 +150,21 @@ export class ScenarioError extends Schema.TaggedError<ScenarioError>()("Scenario
 }
 
 /**
+ * The path of the demo scenario shipped inside the package (the one
+ * `toolgate run --demo` replays), so a consumer project can replay it
+ * without copying it: the path resolves inside `node_modules/toolgate`.
+ *
+ * @example
+ * ```ts
+ * import { ScriptedModel } from "toolgate/testing"
+ * const ModelLive = ScriptedModel.layerFile(ScriptedModel.demoScenario)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const demoScenario: string = decodeURIComponent(new URL("../../scenarios/demo.json", import.meta.url).pathname)
+
+/**
  * The text answered when the script has no turn left, unless the scenario
  * sets `exhausted`.
  *

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import * as Fs from "node:fs"
+import * as Http from "node:http"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -159,7 +160,7 @@ describe("toolgate run", () => {
   }, 60_000)
 
   it("a provider that cannot be reached is one line naming what to check, exit 69", async () => {
-    const { code, stdout, stderr } = await toolgate(["run", "--request-timeout", "2"], {
+    const { code, stdout, stderr } = await toolgate(["run", "--request-timeout", "10"], {
       ANTHROPIC_API_KEY: "sk-test",
       ANTHROPIC_BASE_URL: "http://127.0.0.1:9"
     })
@@ -168,7 +169,7 @@ describe("toolgate run", () => {
     expect(stdout).toContain("a real model; pass --yes")
     const lines = stderr.trim().split("\n")
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API: .*check ANTHROPIC_BASE_URL/)
+    expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API at http:\/\/127.0.0.1:9: .*check ANTHROPIC_BASE_URL/)
   }, 60_000)
 
   it("toolgate audit prints a run's log back as a timeline", async () => {
@@ -185,4 +186,41 @@ describe("toolgate run", () => {
     expect(stdout).toMatch(/Bash → DENIED PolicyDenied/)
     expect(lines.at(-1)).toMatch(/run ended: Completed \(exit 0\)/)
   }, 60_000)
+
+  it("a real model gets a system prompt naming the workspace; --system @FILE replaces it; the header says calls are denied without a terminal", async () => {
+    const bodies: Array<any> = []
+    const server = Http.createServer((req, res) => {
+      let data = ""
+      req.on("data", (c) => data += c)
+      req.on("end", () => {
+        bodies.push(JSON.parse(data))
+        res.setHeader("content-type", "application/json")
+        res.end(JSON.stringify({
+          id: "msg_1", type: "message", role: "assistant", model: "claude-sonnet-4-5",
+          content: [{ type: "text", text: "nothing to do", citations: null }],
+          stop_reason: "end_turn", stop_sequence: null,
+          usage: { input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: null, cache_read_input_tokens: null, cache_creation: null, inference_geo: null, service_tier: "standard" }
+        }))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const port = (server.address() as { port: number }).port
+    const root = Fs.mkdtempSync(NodePath.join(dir, "sys-"))
+    const env = { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` }
+    try {
+      const first = await toolgate(["run", "--root", root, "hello"], env)
+      expect(first.code).toBe(0)
+      expect(first.stdout).toContain("model:     anthropic")
+      expect(first.stdout).toContain("no terminal, so calls the policy asks about are denied")
+      expect(JSON.stringify(bodies[0].system)).toContain(root)
+      const file = NodePath.join(dir, "system.txt")
+      Fs.writeFileSync(file, "You only answer in haiku.")
+      const second = await toolgate(["run", "--root", root, "--system", `@${file}`, "hello"], env)
+      expect(second.code).toBe(0)
+      expect(JSON.stringify(bodies[1].system)).toContain("You only answer in haiku.")
+      expect(JSON.stringify(bodies[1].system)).not.toContain(root)
+    } finally {
+      server.close()
+    }
+  }, 90_000)
 })

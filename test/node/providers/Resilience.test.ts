@@ -114,4 +114,15 @@ describe("provider requests are retried", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       expect(server.received).toHaveLength(1)
     }).pipe(Effect.scoped))
+
+  it.live("a server that refuses the connection fails the run with a NetworkError naming the URL, not a defect", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(run("http://127.0.0.1:9", { retries: 1 }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (!Exit.isFailure(exit)) return
+      const error = exit.cause.reasons[0]
+      expect(error?._tag).toBe("Fail")
+      expect(JSON.stringify(error)).toContain("NetworkError")
+      expect(JSON.stringify(error)).toContain("127.0.0.1:9")
+    }))
 })
