@@ -520,7 +520,7 @@ const matchRule = (compiled: CompiledRule, kind: PolicySubject.PolicySubject, su
       if (kind._tag !== "Command") return cannotTell
       const m = commandMatcher(compiled)
       if (m === undefined) return cannotTell
-      const views = rule.list === "allow" ? subject.views.filter((v) => !v.privileged) : subject.views
+      const views = rule.list === "allow" ? subject.views.filter((v) => !v.privileged && v.denyOnly !== true) : subject.views
       return views.some((v) => matchWords(m.words, m.prefix, v.argv)) ? "yes" : "no"
     }
     case "Paths": {
@@ -801,7 +801,12 @@ export const explain = Effect.fn("toolgate.PolicyRules.explain")(function*(
           const j = judge(rules, names, kind, { _tag: "Argv", views: segment.views }, envR, segment.text)
           // A shell running a script we parsed is judged by its script's
           // segments; its own line only meets deny and ask rules.
-          const settled = segment.transparent && (j.level === "allow" || j.level === "none")
+          // An opaque command may run more than its views show: deny rules
+          // still apply, anything else is asked (never a rule's, the
+          // default's or bypass's allow).
+          const settled = segment.opaque !== undefined && j.level !== "deny"
+            ? ToolPolicy.Verdict.Ask({ reason: `cannot judge ${JSON.stringify(segment.text)}: ${segment.opaque}`, match: { _tag: "Fact", fact: "opaque", segment: segment.text } })
+            : segment.transparent && (j.level === "allow" || j.level === "none")
             ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
             : toVerdict(j, rules, mode, segment.text)
           segments.push({ text: segment.text, verdict: settled })

@@ -68,7 +68,7 @@ const cases: ReadonlyArray<Case> = [
   ["quotes do not change the words", "Bash", bash("git 'status'"), "Allow", "Bash(git status)"],
   ["escaped command name is still rm", "Bash", bash("\\rm -rf /"), "Deny", "Bash(rm:*)", "\\rm -rf /"],
   ["split quoting is still rm", "Bash", bash("r''m -rf /"), "Deny", "Bash(rm:*)"],
-  ["absolute path to rm is not rm (no rule) and is asked", "Bash", bash("/bin/rm -rf /"), "Ask"],
+  ["absolute path to rm is still rm", "Bash", bash("/bin/rm -rf /"), "Deny", "Bash(rm:*)"],
   ["more specific deny wins over allow prefix", "Bash", bash("git push --force origin main"), "Deny", "Bash(git push --force:*)"],
   ["ask rule wins over nothing", "Bash", bash("git push origin main"), "Ask", "Bash(git push:*)"],
   // operators
@@ -116,7 +116,7 @@ const cases: ReadonlyArray<Case> = [
   // computed words
   ["computed command name is asked", "Bash", bash("$CMD status"), "Ask"],
   ["brace expansion command name is asked", "Bash", bash("{rm,-rf,/}"), "Ask"],
-  ["ANSI-C quoted command name is asked", "Bash", bash("$'\\x72m' x"), "Ask"],
+  ["ANSI-C quoted command name is decoded to rm", "Bash", bash("$'\\x72m' x"), "Deny", "Bash(rm:*)"],
   ["wildcard rule accepts computed arguments", "Bash", bash("echo $HOME"), "Allow", "Bash(echo:*)"],
   // redirections
   ["redirect into /etc meets the Write deny rule", "Bash", bash("echo x > /etc/passwd"), "Deny", "Write(/etc/**)", "> /etc/passwd"],
@@ -137,7 +137,7 @@ const cases: ReadonlyArray<Case> = [
   ["huge allowed command is allowed", "Bash", bash(Array.from({ length: 1000 }, () => "git status").join("; ")), "Allow"],
   ["huge command with one denied segment at the end is denied", "Bash", bash(`${Array.from({ length: 1000 }, () => "git status").join("; ")}; rm x`), "Deny"],
   ["chain of 128 operators is judged", "Bash", bash(Array.from({ length: 65 }, () => "git status").join(" && ") + " | cat".repeat(64)), "Allow"],
-  ["chain of more than 128 operators is asked", "Bash", bash(Array.from({ length: 130 }, () => "git status").join(" && ")), "Ask", "unparseable"],
+  ["chain of more than 128 operators is judged", "Bash", bash(Array.from({ length: 130 }, () => "git status").join(" && ")), "Allow", "Bash(git status)"],
   ["command over 100k characters is asked", "Bash", bash(`echo ${"x".repeat(100_001)}`), "Ask", "unparseable"],
   ["sh -c nested deeper than 4 levels is asked", "Bash", bash(nest(5, "ls")), "Ask", "unparseable"],
   ["sh -c nested 4 levels is still judged", "Bash", bash(nest(4, "ls")), "Allow", "Bash(ls:*)"],
@@ -292,7 +292,7 @@ describe("PolicyRules modes", () => {
       const input = { mode: "bypass" as const }
       expect((yield* run(input, "Bash", bash("echo 'x"))).verdict._tag).toBe("Ask")
       expect((yield* run(input, "Bash", {})).verdict._tag).toBe("Ask")
-      expect((yield* run({ ...input, deny: ["Bash(rm:*)"] }, "Bash", bash("$X -rf /"))).verdict._tag).toBe("Allow")
+      expect((yield* run({ ...input, deny: ["Bash(rm:*)"] }, "Bash", bash("$X -rf /"))).verdict._tag).toBe("Ask")
     }))
   it.effect("the environment's mode overrides the rules' mode", () =>
     Effect.gen(function*() {
@@ -420,7 +420,9 @@ describe("PolicyRules properties", () => {
         for (const combined of [`${head} && ${command}`, `${head}; ${command}`, `${head} | ${command}`, `${head} "$(${command})"`]) {
           const v = yield* verdictOf(input, combined)
           if (v._tag === "Allow") expect(alone._tag, combined).toBe("Allow")
-          if (pAlone._tag === "Allow") expect(v._tag, combined).toBe(alone._tag === "Allow" ? "Allow" : v._tag)
+          // unless the substitution feeds a wrapper's options (`git "$(…)"` may be `git -c …`): opaque, asked
+          const opaque = v._tag === "Ask" && v.match?._tag === "Fact" && (v.match as { fact: string }).fact === "opaque"
+          if (pAlone._tag === "Allow" && !opaque) expect(v._tag, combined).toBe(alone._tag === "Allow" ? "Allow" : v._tag)
           expect(severity(v), combined).toBeGreaterThanOrEqual(severity(alone))
         }
       }),
