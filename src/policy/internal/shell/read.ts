@@ -339,6 +339,13 @@ export class Reader {
       this.heredocDelimiter(op === "<<-")
       return true
     }
+    if ((op === "<&" || op === ">&") && s[this.i] === "-") {
+      // bash reads `-` after `>&` as its own token: `>&-\<newline>x` closes
+      // the descriptor and `x` is a word. Anything glued to it is refused.
+      if (!isBreak(s[this.i + 1])) fail(`${op}- followed by more text`)
+      this.i++
+      return true
+    }
     const targetStart = this.i
     const target = this.word()
     const text = s.slice(start, this.i)
