@@ -152,7 +152,8 @@ const changeDir = (argv: ReadonlyArray<Word>, cwd: Cwd): Cwd => {
   let i = 1
   while (i < argv.length && argv[i] !== undefined && /^-[LPe@]+$/.test(argv[i]!)) i++
   if (argv[i] === "--") i++
-  const dir = argv[i] ?? (name === "cd" ? "~" : undefined)
+  if (i < argv.length && argv[i] === undefined) return undefined
+  const dir = i < argv.length ? argv[i] : name === "cd" ? "~" : undefined
   if (dir === undefined || dir === "-" || (name === "pushd" && /^[+-]\d+$/.test(dir))) return undefined
   if (dir.startsWith("~") && dir !== "~" && !dir.startsWith("~/")) return undefined
   const next = new Set(cwd)
