@@ -65,6 +65,11 @@ export const isLocalName = (name: string) => /^[a-z_][a-z0-9_]*$/.test(name) && 
 
 const maxNesting = 32
 
+const isNameStart = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_"
+// Sticky patterns, matched in place without slicing the input.
+const assignment = /[A-Za-z_][A-Za-z0-9_]*(\+?=|\[)/y
+const parameter = /\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/y
+
 interface Heredoc {
   readonly delim: string
   readonly strip: boolean
@@ -296,8 +301,9 @@ export class Reader {
         fail("a '(' inside a command")
       }
       if (textStart < 0) textStart = this.i
-      if (words.length === 0) {
-        const m = /^[A-Za-z_][A-Za-z0-9_]*(\+?=|\[)/.exec(s.slice(this.i, this.i + 256))
+      if (words.length === 0 && isNameStart(c)) {
+        assignment.lastIndex = this.i
+        const m = assignment.exec(s)
         if (m !== null) {
           if (m[1] === "[") fail("array assignments are not read")
           const name = m[0].slice(0, -m[1]!.length)
@@ -540,7 +546,8 @@ export class Reader {
       acc.computed = true
       return
     }
-    const m = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/.exec(s.slice(this.i, this.i + 256))
+    parameter.lastIndex = this.i
+    const m = parameter.exec(s)
     if (m !== null) {
       this.i += m[0].length
       acc.computed = true
