@@ -16,10 +16,14 @@
 import { Effect, Stream } from "effect"
 import { Approval, Executor, ToolPolicy } from "../src/index.ts"
 import * as PolicyRules from "../src/policy/PolicyRules.ts"
-import { noopCalls, noopHandler, noopHandlers, noopToolkit } from "./fixtures.ts"
-import { fmt, interleave, quick, roundsFor, stats, table } from "./harness.ts"
+import { noopCalls, noopHandler, noopToolkit } from "./fixtures.ts"
+import { fmt, interleave, quick, roundsFor, sizesOr, stats, table } from "./harness.ts"
 
-const kit = await Effect.runPromise(Effect.provide(Effect.gen(function*() { return yield* noopToolkit }), noopHandlers))
+// The handlers' context, built once: the dispatch floor calls effect/ai's
+// resolved toolkit, the gate gets the Toolkit with its handlers in context,
+// as Agent.run and a program providing `toolkit.toLayer(...)` do.
+const handlers = await Effect.runPromise(noopToolkit.toHandlers({ Noop: noopHandler }))
+const kit = await Effect.runPromise(Effect.provide(Effect.gen(function*() { return yield* noopToolkit }), handlers))
 
 // One UI fiber answering every bridged request, for the whole process.
 const bridge = await Effect.runPromise(Approval.queueBridge)
@@ -50,7 +54,7 @@ const variants = (n: number) => {
     (c) => Effect.flatMap(kit.handle("Noop", c.params, c.id), Stream.runLast),
     { discard: true }
   )
-  const gate = Executor.executeBatch(kit, calls)
+  const gate = Executor.executeBatch(noopToolkit, calls).pipe(Effect.provide(handlers))
   const viaBridge = gate.pipe(Effect.provideService(Approval.ApprovalHandler, bridged))
   const viaRules = gate.pipe(Effect.provideService(ToolPolicy.ToolPolicy, rulePolicy))
   return {
@@ -64,11 +68,13 @@ const variants = (n: number) => {
 
 // sanity: every variant really ran every call
 {
-  const results = await Effect.runPromise(Executor.executeBatch(kit, noopCalls(10)).pipe(Effect.provideService(ToolPolicy.ToolPolicy, rulePolicy)))
+  const results = await Effect.runPromise(
+    Executor.executeBatch(noopToolkit, noopCalls(10)).pipe(Effect.provide(handlers), Effect.provideService(ToolPolicy.ToolPolicy, rulePolicy))
+  )
   if (results.some((r) => r.outcome._tag !== "Succeeded")) throw new Error(`rules bench misconfigured: ${JSON.stringify(results[0])}`)
 }
 
-const sizes = quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000]
+const sizes = sizesOr(quick ? [1, 10, 100, 1_000] : [1, 10, 100, 1_000, 10_000])
 const rows: Array<Array<string>> = []
 const ratios: Record<number, { gateVsDispatch: number; bridgeVsDispatch: number; rulesVsDispatch: number }> = {}
 for (const n of sizes) {

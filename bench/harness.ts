@@ -4,6 +4,7 @@
  * results are written in. Machines are shared and noisy, so variants are
  * interleaved round by round and compared as ratios within one process.
  */
+import { readFileSync } from "node:fs"
 import * as os from "node:os"
 
 export interface Stats {
@@ -25,20 +26,30 @@ export const stats = (samples: ReadonlyArray<number>): Stats => {
 }
 
 /**
+ * A variant: a function timed whole, or a `setup` run untimed before each
+ * timed `run` (to build a scripted model, say, outside the timed region).
+ */
+export type Variant =
+  | (() => Promise<unknown>)
+  | { readonly setup: () => Promise<unknown>; readonly run: (prepared: any) => Promise<unknown> }
+
+/**
  * Times `variants` against each other: `warmup` untimed rounds, then
  * `rounds` timed ones, each round running every variant once in turn so that
  * a noisy moment hurts all of them alike. Returns milliseconds per round.
  */
 export const interleave = async <K extends string>(
-  variants: Readonly<Record<K, () => Promise<unknown>>>,
+  variants: Readonly<Record<K, Variant>>,
   options: { readonly rounds: number; readonly warmup: number }
 ): Promise<Record<K, Array<number>>> => {
   const names = Object.keys(variants) as Array<K>
   const samples = Object.fromEntries(names.map((n) => [n, [] as Array<number>])) as Record<K, Array<number>>
   for (let round = 0; round < options.warmup + options.rounds; round++) {
     for (const name of names) {
+      const variant = variants[name]
+      const prepared = typeof variant === "function" ? undefined : await variant.setup()
       const start = performance.now()
-      await variants[name]()
+      await (typeof variant === "function" ? variant() : variant.run(prepared))
       const elapsed = performance.now() - start
       if (round >= options.warmup) samples[name].push(elapsed)
     }
@@ -60,6 +71,18 @@ export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
     ...rows.map((r) => `| ${r.join(" | ")} |`)
   ].join("\n")
 
+/** The installed version of a package, read from its package.json (bench/'s install first). */
+export const versionOf = (name: string): string => {
+  for (const base of [new URL("./node_modules/", import.meta.url), new URL("../node_modules/", import.meta.url)]) {
+    try {
+      return (JSON.parse(readFileSync(new URL(`${name}/package.json`, base), "utf8")) as { version: string }).version
+    } catch {
+      // not installed here
+    }
+  }
+  return "not installed"
+}
+
 export const machine = (): string => {
   const cpus = os.cpus()
   return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}, ${os.platform()} ${os.arch()}, ${
@@ -69,3 +92,7 @@ export const machine = (): string => {
 
 /** Lets a benchmark run quickly in smoke mode (`BENCH_QUICK=1`), e.g. to check it still works. */
 export const quick = process.env.BENCH_QUICK === "1"
+
+/** The sizes to run: `BENCH_SIZES=1000,10000` overrides a benchmark's defaults (to iterate on one size). */
+export const sizesOr = (defaults: ReadonlyArray<number>): ReadonlyArray<number> =>
+  process.env.BENCH_SIZES === undefined ? defaults : process.env.BENCH_SIZES.split(",").map(Number)

@@ -18,14 +18,16 @@
  *
  * @since 0.1.0
  */
-import { Data, Effect, Fiber, Layer, Option, PubSub, Queue, Ref, Schema, Stream } from "effect"
+import { Data, Effect, Layer, Queue, Ref, Schema, Stream } from "effect"
 import { type AiError, LanguageModel, Prompt, Response, Tool, Toolkit } from "effect/ai"
 import * as Executor from "./Executor.ts"
+import * as CallTracker from "./internal/callTracker.ts"
 import { canonicalJson } from "./internal/canonicalJson.ts"
+import { CurrentEventObserver, type EventObserver } from "./internal/eventObserver.ts"
 import * as ToolCall from "./ToolCall.ts"
 import * as ToolClass from "./ToolClass.ts"
-import { type ToolEvent, ToolEvents } from "./ToolEvents.ts"
-import { type CancelPhase, notRun, Outcome, toPart, type ToolResult } from "./ToolResult.ts"
+import type { ToolEvent } from "./ToolEvents.ts"
+import { toPart, type ToolResult } from "./ToolResult.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -254,6 +256,8 @@ export const defaults = { maxTurns: 25, maxRepeatedDenials: 3 } as const
 
 interface Hooks {
   readonly emit: ((event: AgentEvent) => Effect.Effect<void>) | undefined
+  /** Sees the executor's events, nested runs' included (`stream` only). */
+  readonly observe: EventObserver | undefined
 }
 
 interface ModelTurn {
@@ -261,13 +265,6 @@ interface ModelTurn {
   readonly calls: ReadonlyArray<ToolCall.ToolCall>
   readonly text: string
   readonly usage: Response.Usage | undefined
-}
-
-/** A batch in flight: what the interruption finalizer needs to answer its calls. */
-interface InFlight {
-  readonly calls: ReadonlyArray<ToolCall.ToolCall>
-  readonly phases: Map<string, CancelPhase>
-  readonly finished: Map<string, ToolResult>
 }
 
 // The loose model signature the loop calls: toolkits arrive typed by the
@@ -350,70 +347,24 @@ const streamModel = (
     )
   })
 
-const sameOrigin = (a: ToolCall.Origin, b: ToolCall.Origin) =>
-  a.depth === b.depth && a.parents.length === b.parents.length && a.parents.every((p, i) => p === b.parents[i])
-
-const originOf = (event: ToolEvent): ToolCall.Origin =>
-  event._tag === "ApprovalRequested" ? event.request.origin : event.origin
-
-/** Records what the executor reported about the calls of `inFlight`. */
-const observe = (inFlight: InFlight, origin: ToolCall.Origin, event: ToolEvent): void => {
-  if (!sameOrigin(originOf(event), origin)) return
-  switch (event._tag) {
-    case "ApprovalRequested":
-      inFlight.phases.set(event.request.call.id, "approval")
-      break
-    case "Started":
-      inFlight.phases.set(event.call.id, "running")
-      break
-    case "Finished":
-      inFlight.finished.set(event.result.id, event.result)
-      break
-  }
-}
-
 /**
- * Runs one batch while watching the executor's events: a UI gets them as
- * they happen (through `emit`), and an interruption finalizer learns which
- * calls had finished (their real results are kept) and how far the others
- * got (the phase of their `Cancelled` result).
+ * Runs one batch, its calls tracked in `tracker` (what the interruption
+ * finalizer reads: which calls finished, how far the others got) and its
+ * events handed to the UI, when there is one, as they happen. Events flow
+ * through a plain callback rather than a PubSub: the stream's queue is
+ * unbounded, so the gate never waits for a slow UI. A `ToolEvents` PubSub in
+ * context is fed by the executor itself.
  */
-const executeWatched = (
-  kit: AnyKit,
-  calls: ReadonlyArray<ToolCall.ToolCall>,
-  inFlight: InFlight,
-  origin: ToolCall.Origin,
+const executeTracked = (
+  toolkit: Executor.AnyToolkit,
+  tracker: CallTracker.CallTracker,
   hooks: Hooks
-): Effect.Effect<ReadonlyArray<ToolResult>> =>
-  Effect.scoped(Effect.gen(function*() {
-    const existing = yield* Effect.serviceOption(ToolEvents)
-    const pubsub = Option.isSome(existing) ? existing.value : yield* PubSub.unbounded<ToolEvent>()
-    const subscription = yield* PubSub.subscribe(pubsub)
-    const handle = (event: ToolEvent) =>
-      Effect.suspend(() => {
-        observe(inFlight, origin, event)
-        return hooks.emit === undefined ? Effect.void : hooks.emit(AgentEvent.Tool({ event }))
-      })
-    // Everything published but not yet handled: read without waiting.
-    const drain = Effect.flatMap(
-      PubSub.takeUpTo(subscription, Number.POSITIVE_INFINITY),
-      (events) => Effect.forEach(events, handle, { discard: true })
-    )
-    // A UI wants events while the batch runs ("waiting for approval"); the
-    // mask makes sure an event taken is also handed on before the forwarder
-    // can be stopped, so `drain` afterwards sees exactly the rest.
-    const forwarder = hooks.emit === undefined ? undefined : yield* Effect.forkScoped(
-      Effect.forever(Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(PubSub.take(subscription)), handle)))
-    )
-    const stopForwarder = forwarder === undefined ? Effect.void : Effect.andThen(Fiber.interrupt(forwarder), Fiber.await(forwarder))
-    const results = yield* Executor.executeBatch(kit, calls).pipe(
-      Effect.provideService(ToolEvents, pubsub),
-      Effect.onInterrupt(() => Effect.andThen(stopForwarder, drain))
-    )
-    yield* stopForwarder
-    yield* drain
-    return results
-  })) as Effect.Effect<ReadonlyArray<ToolResult>>
+): Effect.Effect<ReadonlyArray<ToolResult>> => {
+  const batch = Executor.executeBatch(toolkit, tracker.calls).pipe(
+    Effect.provideService(CallTracker.CurrentCallTracker, tracker)
+  ) as Effect.Effect<ReadonlyArray<ToolResult>>
+  return hooks.observe === undefined ? batch : Effect.provideService(batch, CurrentEventObserver, hooks.observe)
+}
 
 const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: Hooks) =>
   Effect.gen(function*() {
@@ -421,7 +372,6 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
     const maxDenials = options.maxRepeatedDenials ?? defaults.maxRepeatedDenials
     const model = (yield* LanguageModel.LanguageModel) as unknown as LooseModel
     const kit = (isToolkit(options.toolkit) ? yield* options.toolkit : options.toolkit) as AnyKit
-    const origin = yield* ToolCall.CurrentOrigin
     const handle = options.history === undefined || Array.isArray(options.history)
       ? undefined
       : options.history as Ref.Ref<ReadonlyArray<Prompt.Message>>
@@ -432,7 +382,10 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
     const added: Array<Prompt.Message> = []
     const usages: Array<Response.Usage> = []
     const denials = new Map<string, number>()
-    let inFlight: InFlight | undefined
+    // The executor takes the Toolkit itself, so that it can call the
+    // handlers directly; the model only needs the tools' schemas.
+    const dispatch: Executor.AnyToolkit = options.toolkit
+    let inFlight: CallTracker.CallTracker | undefined
 
     // The local list and the handle change together or not at all.
     const append = (messages: ReadonlyArray<Prompt.Message>) =>
@@ -448,10 +401,7 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
       const batch = inFlight
       inFlight = undefined
       if (batch === undefined) return Effect.void
-      const results = batch.calls.map((call) =>
-        batch.finished.get(call.id) ?? notRun(call, Outcome.Cancelled({ phase: batch.phases.get(call.id) ?? "queued" }))
-      )
-      return append([Prompt.toolMessage({ content: results.map(toPart) })])
+      return append([Prompt.toolMessage({ content: CallTracker.answer(batch).map(toPart) })])
     })
 
     const result = (text: string, stopReason: StopReason, turns: number): Result => ({
@@ -480,11 +430,11 @@ const runLoop = <K extends Executor.AnyToolkit>(options: RunOptions<K>, hooks: H
         if (answer.calls.length === 0) {
           stopReason = StopReason.Completed()
         } else {
-          const batch: InFlight = { calls: answer.calls, phases: new Map(), finished: new Map() }
+          const batch = CallTracker.make(answer.calls)
           const results = yield* Effect.uninterruptibleMask((restore) =>
             Effect.gen(function*() {
               inFlight = batch
-              const results = yield* restore(executeWatched(kit, answer.calls, batch, origin, hooks))
+              const results = yield* restore(executeTracked(dispatch, batch, hooks))
               // Still masked: the results reach the history before anything
               // else can interrupt, so the finalizer never answers twice.
               inFlight = undefined
@@ -568,7 +518,7 @@ import { ScriptedModel } from "toolgate/testing"
 export const run = <K extends Executor.AnyToolkit>(
   options: RunOptions<K>
 ): Effect.Effect<Result, MaxTurnsExceeded | AiError.AiError, Requirements<K>> =>
-  runTraced(options, { emit: undefined }) as Effect.Effect<Result, MaxTurnsExceeded | AiError.AiError, Requirements<K>>
+  runTraced(options, { emit: undefined, observe: undefined }) as Effect.Effect<Result, MaxTurnsExceeded | AiError.AiError, Requirements<K>>
 
 /**
  * The agent loop as a stream of {@link AgentEvent}s: text as the model
@@ -595,11 +545,17 @@ export const run = <K extends Executor.AnyToolkit>(
 export const stream = <K extends Executor.AnyToolkit>(
   options: RunOptions<K>
 ): Stream.Stream<AgentEvent, MaxTurnsExceeded | AiError.AiError, Requirements<K>> =>
-  Stream.callback<AgentEvent, MaxTurnsExceeded | AiError.AiError, Requirements<K>>((queue) =>
-    runTraced(options, { emit: (event) => Effect.asVoid(Queue.offer(queue, event)) }).pipe(
-      Effect.flatMap((result) => Queue.offer(queue, AgentEvent.Done({ result }))),
-      Effect.andThen(Queue.end(queue))
-    ) as Effect.Effect<void, MaxTurnsExceeded | AiError.AiError, Requirements<K>>
+  Stream.callback<AgentEvent, MaxTurnsExceeded | AiError.AiError, Requirements<K>>(
+    (queue) =>
+      runTraced(options, {
+        emit: (event) => Effect.asVoid(Queue.offer(queue, event)),
+        // the queue is unbounded: offering never waits and never drops
+        observe: (event) => void Queue.offerUnsafe(queue, AgentEvent.Tool({ event }))
+      }).pipe(
+        Effect.flatMap((result) => Queue.offer(queue, AgentEvent.Done({ result }))),
+        Effect.andThen(Queue.end(queue))
+      ) as Effect.Effect<void, MaxTurnsExceeded | AiError.AiError, Requirements<K>>,
+    { bufferSize: Number.POSITIVE_INFINITY }
   )
 
 // -----------------------------------------------------------------------------

@@ -16,12 +16,12 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Deferred, Duration, Effect, Layer, Option, Queue, type Scope } from "effect"
-import { canonicalJson } from "./internal/canonicalJson.ts"
-import type { Origin } from "./ToolCall.ts"
-import type { ToolClass } from "./ToolClass.ts"
-import type * as ToolPolicy from "./ToolPolicy.ts"
-import type { DecidedBy } from "./ToolResult.ts"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, MutableHashMap, Option, Queue, Schema, type Scope } from "effect"
+import { taggedUnion } from "./internal/taggedUnion.ts"
+import { Origin, ToolCall } from "./ToolCall.ts"
+import { ToolClass } from "./ToolClass.ts"
+import * as ToolPolicy from "./ToolPolicy.ts"
+import { DecidedBy } from "./ToolResult.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -41,30 +41,34 @@ import type { DecidedBy } from "./ToolResult.ts"
  *
  * @since 0.1.0
  */
-export interface ApprovalRequest {
-  readonly call: {
-    readonly id: string
-    readonly name: string
-    readonly params: unknown
-  }
-  readonly input: unknown
-  readonly toolClass: ToolClass
-  readonly description: string | undefined
-  readonly reason: string | undefined
-  readonly match: ToolPolicy.Match | undefined
-  readonly origin: Origin
-}
+export const ApprovalRequest = Schema.Struct({
+  call: ToolCall,
+  input: Schema.Unknown,
+  toolClass: ToolClass,
+  description: Schema.optional(Schema.String),
+  reason: Schema.optional(Schema.String),
+  match: Schema.optional(ToolPolicy.Match),
+  origin: Origin
+})
+
+/** @since 0.1.0 */
+export type ApprovalRequest = typeof ApprovalRequest.Type
 
 /**
- * An approver's answer.
+ * An approver's answer, defined as a Schema: the executor decodes every
+ * decision it gets, and one that is not a well-formed `Allow` or `Deny`
+ * (`{}`, `{ _tag: "deny" }` from a JSON bridge, a `remember` of the wrong
+ * type) denies the call as a fault.
  *
  * - `Allow`: the call runs. `params` replaces the model's params (in the
  *   wire form the model uses; they are decoded and checked by the policy
  *   again). `remember: true` allows identical calls (same tool, same params)
  *   for the rest of the session without asking; `remember: "tool"` allows
- *   every call of this tool.
+ *   every call of this tool (never with the edited params, and never for
+ *   calls an explicit ask rule matched).
  * - `Deny`: the call does not run and the model reads `reason`. `stop: true`
- *   asks the agent loop to end the run after this batch.
+ *   asks the agent loop to end the run: calls of the batch not yet started
+ *   are cancelled.
  *
  * `decidedBy` is set by the building blocks (memory, timeout, fast path);
  * handlers leave it out.
@@ -74,54 +78,53 @@ export interface ApprovalRequest {
  * import { Approval } from "toolgate"
  * Approval.ApprovalDecision.Allow()
  * Approval.ApprovalDecision.Allow({ remember: true })
- * Approval.ApprovalDecision.Deny({ reason: "not on a Friday" })
+ * const d = Approval.ApprovalDecision.Deny({ reason: "not on a Friday", stop: true })
+ * Approval.ApprovalDecision.$match(d, { Allow: () => "go", Deny: (x) => x.reason }) // => "not on a Friday"
  * ```
  *
  * @since 0.1.0
  */
-export type ApprovalDecision = Data.TaggedEnum<{
+export const ApprovalDecision = taggedUnion({
   Allow: {
-    readonly params?: unknown
-    readonly remember?: boolean | "tool" | undefined
-    readonly decidedBy?: DecidedBy | undefined
-  }
+    params: Schema.optional(Schema.Unknown),
+    remember: Schema.optional(Schema.Union([Schema.Boolean, Schema.Literal("tool")])),
+    decidedBy: Schema.optional(DecidedBy)
+  },
   Deny: {
-    readonly reason: string
-    readonly stop?: boolean | undefined
-    readonly decidedBy?: DecidedBy | undefined
+    reason: Schema.String,
+    stop: Schema.optional(Schema.Boolean),
+    decidedBy: Schema.optional(DecidedBy)
   }
-}>
+})
 
-const DecisionEnum = Data.taggedEnum<ApprovalDecision>()
+/** @since 0.1.0 */
+export type ApprovalDecision = typeof ApprovalDecision.Type
+
+const decodeDecision = Schema.decodeUnknownExit(ApprovalDecision)
 
 /**
- * Constructors and matchers for {@link ApprovalDecision}; `Allow()` takes its
- * options optionally.
+ * Checks that what a handler answered is a well-formed decision. Anything
+ * else is a fault and comes back as a `Deny` (`decidedBy: "fault"`) naming
+ * what was wrong: a malformed answer never runs a call. The executor applies
+ * this to every decision.
  *
  * @example
  * ```ts
  * import { Approval } from "toolgate"
- * const d = Approval.ApprovalDecision.Deny({ reason: "no", stop: true })
- * Approval.ApprovalDecision.$match(d, { Allow: () => "go", Deny: (x) => x.reason })
+ * Approval.check({ _tag: "deny" })._tag // => "Deny"
+ * Approval.check(Approval.ApprovalDecision.Allow())._tag // => "Allow"
  * ```
  *
  * @since 0.1.0
  */
-export const ApprovalDecision = {
-  Allow: (
-    options: {
-      readonly params?: unknown
-      readonly remember?: boolean | "tool" | undefined
-      readonly decidedBy?: DecidedBy | undefined
-    } = {}
-  ): ApprovalDecision => DecisionEnum.Allow(options),
-  Deny: DecisionEnum.Deny as (options: {
-    readonly reason: string
-    readonly stop?: boolean | undefined
-    readonly decidedBy?: DecidedBy | undefined
-  }) => ApprovalDecision,
-  $is: DecisionEnum.$is,
-  $match: DecisionEnum.$match
+export const check = (decision: unknown): ApprovalDecision => {
+  const decoded = decodeDecision(decision)
+  return decoded._tag === "Success" ? decoded.value : ApprovalDecision.Deny({
+    reason: `the approval handler answered something that is not a decision (${
+      Cause.pretty(decoded.cause).split("\n")[0]
+    }), so the call was denied to be safe`,
+    decidedBy: "fault"
+  })
 }
 
 /**
@@ -210,7 +213,9 @@ export const make = (
 
 /**
  * Lets read-only calls through without asking `handler`; mutating calls are
- * asked as before.
+ * asked as before. Only calls the policy asked about by default pass: a
+ * read-only call that an explicit ask rule matched, or that the engine could
+ * not read, is still asked.
  *
  * @example
  * ```ts
@@ -224,15 +229,24 @@ export const make = (
 export const readOnlyFastPath = (handler: ApprovalHandler): ApprovalHandler => {
   const pass = ApprovalDecision.Allow({ decidedBy: "readOnlyFastPath" })
   return {
-    approve: (request) => request.toolClass === "ReadOnly" ? Effect.succeed(pass) : handler.approve(request)
+    approve: (request) =>
+      request.toolClass === "ReadOnly" && isDefaultAsk(request) ? Effect.succeed(pass) : handler.approve(request)
   }
 }
+
+// A call is asked "by default" when no rule, mode or engine fact made the
+// policy ask: only those may be passed without a human by the fast path or
+// whole-tool memory. An explicit ask rule, or an engine that could not read
+// the call, always reaches the handler.
+const isDefaultAsk = (request: ApprovalRequest): boolean =>
+  request.match === undefined || request.match._tag === "Default"
 
 /**
  * Denies a call when `handler` has not answered within `duration`, with a
  * reason that says so. The late handler is interrupted, so an answer that
  * arrives afterwards is never acted on (and a queue-bridged prompt is
- * withdrawn).
+ * withdrawn); an answer from a handler that blocked the thread past the
+ * deadline is ignored too.
  *
  * @example
  * ```ts
@@ -248,9 +262,17 @@ export const timeout = (handler: ApprovalHandler, duration: Duration.Input): App
     reason: `no approval was given within ${Duration.format(Duration.fromInputUnsafe(duration))}`,
     decidedBy: "timeout"
   })
+  const limit = Duration.toMillis(Duration.fromInputUnsafe(duration))
   return {
     approve: (request) =>
-      Effect.map(Effect.timeoutOption(handler.approve(request), duration), Option.getOrElse(() => deny))
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        const answer = yield* Effect.timeoutOption(handler.approve(request), duration)
+        // A handler that blocks the thread answers before the timer can
+        // fire; the clock still says it was late, and late is a deny.
+        const late = (yield* Clock.currentTimeMillis) - start > limit
+        return Option.isNone(answer) || late ? deny : answer.value
+      })
   }
 }
 
@@ -260,8 +282,10 @@ export const timeout = (handler: ApprovalHandler, duration: Duration.Input): App
  * the same edited params if there were any. The session is the returned
  * handler's lifetime; {@link layer} adds memory for you.
  *
- * Calls match when they name the same tool and their params are the same
- * JSON (key order aside); `remember: "tool"` matches every call of the tool.
+ * Calls match when they name the same tool and their params are equal as
+ * values (key order aside); `remember: "tool"` matches every later call of
+ * the tool that the policy asked about by default (not one an explicit ask
+ * rule matched) and never replays edited params.
  *
  * @example
  * ```ts
@@ -278,30 +302,39 @@ export const timeout = (handler: ApprovalHandler, duration: Duration.Input): App
  */
 export const sessionMemory = (handler: ApprovalHandler): Effect.Effect<ApprovalHandler> =>
   Effect.sync(() => {
-    // Plain maps: lookups and inserts are synchronous single steps, so fibers
-    // cannot interleave inside them.
-    const exact = new Map<string, ApprovalDecision>()
-    const wholeTool = new Map<string, ApprovalDecision>()
-    const keyOf = (request: ApprovalRequest): string | undefined => {
-      const params = canonicalJson(request.input)
-      return params === undefined ? undefined : `${request.call.name}\u0000${params}`
+    // Keys are structural (tool name and params compared as values, key
+    // order aside), so no canonical string is built per call. Lookups and
+    // inserts are synchronous single steps: fibers cannot interleave inside.
+    const exact = MutableHashMap.empty<readonly [string, unknown], ApprovalDecision>()
+    const wholeTool = new Set<string>()
+    const byTool = ApprovalDecision.Allow({ decidedBy: "memory" })
+    const recall = (request: ApprovalRequest): ApprovalDecision | undefined =>
+      wholeTool.has(request.call.name) && isDefaultAsk(request)
+        ? byTool
+        : Option.getOrUndefined(MutableHashMap.get(exact, [request.call.name, request.input]))
+    const remember = (request: ApprovalRequest, decision: ApprovalDecision) => {
+      if (decision._tag !== "Allow" || !decision.remember) return
+      // A whole-tool memory never carries edited params: they were meant
+      // for one call, and replaying them into others would run calls
+      // nobody saw.
+      if (decision.remember === "tool") return void wholeTool.add(request.call.name)
+      MutableHashMap.set(
+        exact,
+        [request.call.name, request.input],
+        ApprovalDecision.Allow({
+          ...(decision.params !== undefined ? { params: decision.params } : {}),
+          decidedBy: "memory"
+        })
+      )
     }
     return {
       approve: (request) =>
         Effect.suspend(() => {
-          const key = keyOf(request)
-          const remembered = wholeTool.get(request.call.name) ?? (key === undefined ? undefined : exact.get(key))
+          const remembered = recall(request)
           if (remembered !== undefined) return Effect.succeed(remembered)
-          return Effect.tap(handler.approve(request), (decision) =>
-            Effect.sync(() => {
-              if (decision._tag !== "Allow" || !decision.remember) return
-              const recalled = ApprovalDecision.Allow({
-                ...(decision.params !== undefined ? { params: decision.params } : {}),
-                decidedBy: "memory"
-              })
-              if (decision.remember === "tool") wholeTool.set(request.call.name, recalled)
-              else if (key !== undefined) exact.set(key, recalled)
-            }))
+          // Only a well-formed decision is remembered: a malformed one denies
+          // this call (the executor checks it) and must not allow later ones.
+          return Effect.tap(handler.approve(request), (decision) => Effect.sync(() => remember(request, check(decision))))
         })
     }
   })

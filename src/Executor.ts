@@ -19,16 +19,19 @@
  *
  * @since 0.1.0
  */
-import { Cause, Context, Deferred, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
-import { Tool, type Toolkit } from "effect/ai"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, PubSub, Schema, Stream, Tracer } from "effect"
+import { type Prompt, Tool, Toolkit } from "effect/ai"
 import * as Approval from "./Approval.ts"
 import * as Concurrency from "./Concurrency.ts"
-import { describeCause, describeValue } from "./internal/describe.ts"
+import * as CallTracker from "./internal/callTracker.ts"
+import { describeCause } from "./internal/describe.ts"
+import { CurrentEventObserver, type EventObserver } from "./internal/eventObserver.ts"
+import * as ToolHandler from "./internal/toolHandler.ts"
 import * as ToolCall from "./ToolCall.ts"
 import * as ToolClass from "./ToolClass.ts"
 import { ToolEvent, ToolEvents } from "./ToolEvents.ts"
 import * as ToolPolicy from "./ToolPolicy.ts"
-import { type CancelPhase, type DecidedBy, notRun, Outcome, type ToolResult } from "./ToolResult.ts"
+import { type DecidedBy, notRun, Outcome, type ToolResult } from "./ToolResult.ts"
 
 // -----------------------------------------------------------------------------
 // Cancellation
@@ -143,7 +146,21 @@ interface Env {
   readonly pools: Concurrency.Pools
   readonly origin: ToolCall.Origin
   readonly events: PubSub.PubSub<ToolEvent> | undefined
+  readonly observer: EventObserver | undefined
   readonly cancellation: CancellationShape | undefined
+  readonly tools: Readonly<Record<string, Tool.Any>>
+  /** Where handlers are looked up to be called directly; undefined: always through `toolkit.handle`. */
+  readonly handlers: Context.Context<never> | undefined
+  /** effect/ai's own dispatch, resolved on first use (the fallback path). */
+  readonly kit: Effect.Effect<AnyKit, never, unknown>
+}
+
+/** One batch: the tracker of its calls, and whether an approver stopped it. */
+interface Batch {
+  readonly tracker: CallTracker.CallTracker
+  stopped: boolean
+  /** Approvals being waited for concurrently, interrupted when the batch is stopped. */
+  readonly asking: Set<Fiber.Fiber<Approval.ApprovalDecision>>
 }
 
 interface Ready {
@@ -156,8 +173,13 @@ interface Ready {
   readonly verdict: ToolPolicy.Verdict
 }
 
-const publish = (env: Env, event: ToolEvent): Effect.Effect<void> =>
-  env.events === undefined ? Effect.void : Effect.asVoid(PubSub.publish(env.events, event))
+// Events are built only when someone listens: most batches run unobserved.
+const publish = (env: Env, event: () => ToolEvent): Effect.Effect<void> => {
+  if (env.events === undefined && env.observer === undefined) return Effect.void
+  const built = event()
+  env.observer?.(built)
+  return env.events === undefined ? Effect.void : Effect.asVoid(PubSub.publish(env.events, built))
+}
 
 const decoders = new WeakMap<Tool.Any, (input: unknown) => Effect.Effect<unknown, Schema.SchemaError>>()
 
@@ -173,34 +195,48 @@ const decode = (tool: Tool.Any, input: unknown): Effect.Effect<unknown, Schema.S
   return decoder(input)
 }
 
-// A span per stage without a stack trace. The pipeable `Effect.withSpan(name,
-// options)` of effect 4.1 captures `new Error().stack` on every call and
-// ignores `captureStackTrace` (it reads the options from the wrong argument);
-// that capture cost more than the span itself (bench/gate.bench.ts: ~3.5 µs
-// of ~6 µs per span). Only the data-first form honours the option.
-const span = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  name: string,
-  attributes: Record<string, unknown>
-): Effect.Effect<A, E, R> => Effect.withSpan(effect, name, { attributes, captureStackTrace: false })
+// Exits are effects in effect 4, and most steps of a call return one: a
+// policy or an approver answering from memory, a sync Schema, a pure tool.
+// Continuing such a step directly instead of through `flatMap` keeps a call
+// that never waits off the run loop (half of the gate's cost at N = 1,000).
+// Callers run it inside a suspended effect, so "directly" is still run time.
+const then = <A, E, B, E2, R2>(
+  self: Effect.Effect<A, E>,
+  f: (a: A) => Effect.Effect<B, E2, R2>
+): Effect.Effect<B, E | E2, R2> => {
+  if (Exit.isExit(self)) {
+    const exit = self as Exit.Exit<A, E>
+    if (Exit.isSuccess(exit)) return f(exit.value)
+  }
+  return Effect.flatMap(self, f)
+}
 
-const decidePolicy = (env: Env, request: ToolPolicy.PolicyRequest): Effect.Effect<ToolPolicy.Verdict> =>
-  span(
-    // suspended so that a policy throwing instead of returning an effect is
-    // a fault that denies, not a defect of the whole batch
-    Effect.suspend(() => env.policy.decide(request)).pipe(
-      Effect.catchCause((cause) =>
-        Effect.succeed(ToolPolicy.Verdict.Deny({
-          reason: `the policy failed (${describeCause(cause)}), so the call was denied to be safe`
-        }))
-      )
-    ),
-    "toolgate.policy",
-    { "toolgate.tool": request.call.name }
-  )
+const policyFault = (cause: Cause.Cause<unknown>) =>
+  ToolPolicy.Verdict.Deny({
+    reason: `the policy failed (${describeCause(cause)}), so the call was denied to be safe`
+  })
 
-const finish = (env: Env, result: ToolResult): Effect.Effect<ToolResult> =>
-  Effect.as(publish(env, ToolEvent.Finished({ result, origin: env.origin })), result)
+const decidePolicy = (env: Env, request: ToolPolicy.PolicyRequest): Effect.Effect<ToolPolicy.Verdict> => {
+  let verdict: Effect.Effect<ToolPolicy.Verdict, unknown>
+  try {
+    verdict = env.policy.decide(request)
+  } catch (error) {
+    // a policy throwing instead of returning an effect is a fault that
+    // denies, not a defect of the whole batch
+    return Effect.succeed(policyFault(Cause.die(error)))
+  }
+  if (Exit.isExit(verdict)) {
+    const exit = verdict as Exit.Exit<ToolPolicy.Verdict, unknown>
+    return Effect.succeed(Exit.isSuccess(exit) ? exit.value : policyFault(exit.cause))
+  }
+  return Effect.catchCause(verdict, (cause) => Effect.succeed(policyFault(cause)))
+}
+
+/** Records a call's result in the tracker, then tells whoever listens. */
+const finish = (env: Env, batch: Batch, index: number, result: ToolResult): Effect.Effect<void> => {
+  batch.tracker.results[index] = result
+  return publish(env, () => ToolEvent.Finished({ call: batch.tracker.calls[index]!, result, origin: env.origin }))
+}
 
 const decided = (
   env: Env,
@@ -209,107 +245,144 @@ const decided = (
   decidedBy: DecidedBy,
   reason: string | undefined,
   match: ToolPolicy.Match | undefined
-) => publish(env, ToolEvent.Decided({ call, allowed, decidedBy, reason, match, origin: env.origin }))
+) => publish(env, () => ToolEvent.Decided({ call, allowed, decidedBy, reason, match, origin: env.origin }))
 
 /** Steps 1–3: policy, lookup, decoding. Either a final result or a call ready for admission. */
-const prepare = (env: Env, kit: AnyKit, call: ToolCall.ToolCall, index: number) =>
-  Effect.gen(function*() {
-    const tool = typeof call.name === "string" && Object.hasOwn(kit.tools, call.name) ? kit.tools[call.name] : undefined
-    const toolClass = tool === undefined ? undefined : ToolClass.of(tool)
-    yield* publish(env, ToolEvent.Pending({ call, toolClass, origin: env.origin }))
-
-    const verdict = yield* decidePolicy(env, { call, tool, toolClass, origin: env.origin })
-    if (verdict._tag === "Deny") {
-      yield* decided(env, call, false, "policy", verdict.reason, verdict.match)
-      return yield* finish(env, notRun(call, Outcome.PolicyDenied({ reason: verdict.reason, match: verdict.match })))
-    }
-    if (verdict._tag === "Allow") yield* decided(env, call, true, "policy", undefined, verdict.match)
-
-    if (tool === undefined || toolClass === undefined) {
-      return yield* finish(env, notRun(call, Outcome.NotFound({ available: Object.keys(kit.tools) })))
-    }
-    const decodedParams = yield* Effect.result(decode(tool, call.params))
-    if (decodedParams._tag === "Failure") {
-      return yield* finish(env, notRun(call, Outcome.InvalidParams({ message: decodedParams.failure.message })))
-    }
-    const ready: Ready = {
-      index,
-      call,
-      tool,
-      toolClass,
-      route: env.pools.route(tool),
-      params: decodedParams.success,
-      verdict
-    }
-    return ready
-  })
-
-const serialisable = (value: unknown): unknown => {
-  try {
-    JSON.stringify(value)
-    return value
-  } catch {
-    return describeValue(value)
-  }
+const prepare = (env: Env, call: ToolCall.ToolCall, index: number): Effect.Effect<Ready | ToolResult> => {
+  const tool = typeof call.name === "string" && Object.hasOwn(env.tools, call.name) ? env.tools[call.name] : undefined
+  const toolClass = tool === undefined ? undefined : ToolClass.of(tool)
+  return then(
+    publish(env, () => ToolEvent.Pending({ call, toolClass, origin: env.origin })),
+    () =>
+      then(decidePolicy(env, { call, tool, toolClass, origin: env.origin }), (verdict) => {
+        if (verdict._tag === "Deny") {
+          return then(
+            decided(env, call, false, "policy", verdict.reason, verdict.match),
+            () => Effect.succeed(notRun(call, Outcome.PolicyDenied({ reason: verdict.reason, match: verdict.match })))
+          )
+        }
+        const announced = verdict._tag === "Allow"
+          ? decided(env, call, true, "policy", undefined, verdict.match)
+          : Effect.void
+        return then(announced, (): Effect.Effect<Ready | ToolResult> => {
+          if (tool === undefined || toolClass === undefined) {
+            return Effect.succeed(notRun(call, Outcome.NotFound({ available: Object.keys(env.tools) })))
+          }
+          return Effect.matchEager(decode(tool, call.params), {
+            onFailure: (error) => notRun(call, Outcome.InvalidParams({ message: error.message })),
+            onSuccess: (params): Ready => ({
+              index,
+              call,
+              tool,
+              toolClass,
+              route: env.pools.route(tool),
+              params,
+              verdict
+            })
+          })
+        })
+      })
+  )
 }
 
-const encodeFailure = (tool: Tool.Any, error: unknown): unknown => {
-  try {
-    return serialisable(
-      Schema.encodeUnknownSync(Tool.failureResultSchema(tool) as unknown as Schema.Codec<unknown, unknown>)(error)
-    )
-  } catch {
-    return describeValue(error)
-  }
-}
-
-/** Step 6: run the tool through effect/ai's own dispatch and read its final result. */
-const runTool = (kit: AnyKit, ready: Ready, input: unknown): Effect.Effect<ToolResult> => {
+/** The fallback path, step 6 through effect/ai's own dispatch: `handle` and the last element of its stream. */
+const runViaHandle = (env: Env, ready: Ready, input: unknown): Effect.Effect<ToolHandler.Ran> => {
   const { call, tool } = ready
-  const run = kit.handle(call.name, input, call.id).pipe(
+  return Effect.flatMap(env.kit, (kit) => kit.handle(call.name, input, call.id)).pipe(
     Effect.flatMap(Stream.runLast),
     Effect.matchCause({
-      onSuccess: (last): ToolResult => {
-        if (Option.isNone(last)) {
-          return notRun(call, Outcome.Crashed({ message: "the tool ended without a result" }))
-        }
+      onSuccess: (last): ToolHandler.Ran => {
+        if (Option.isNone(last)) return { _tag: "Crashed", message: "the tool ended without a result" }
         const { encodedResult, isFailure, modelOutput, result } = last.value
-        return {
-          id: call.id,
-          name: call.name,
-          isFailure,
+        return isFailure
           // effect/ai's failure for a result that would not encode carries
-          // the raw value, which may not serialise (cycles, bigints): the
-          // model must always get something it can be sent
-          result: isFailure ? serialisable(encodedResult) : encodedResult,
-          outcome: isFailure ? Outcome.Failed({ error: result }) : Outcome.Succeeded(),
-          ...(modelOutput !== undefined ? { modelOutput } : {})
-        }
+          // the raw value, which may not serialise (cycles, bigints)
+          ? { _tag: "Failed", error: result, encoded: ToolHandler.serialisable(encodedResult) }
+          : { _tag: "Succeeded", encoded: encodedResult, modelOutput }
       },
-      onFailure: (cause): ToolResult => {
+      onFailure: (cause): ToolHandler.Ran => {
         const failure = Cause.findError(cause)
         if (failure._tag === "Success") {
-          return {
-            id: call.id,
-            name: call.name,
-            isFailure: true,
-            result: encodeFailure(tool, failure.success),
-            outcome: Outcome.Failed({ error: failure.success })
-          }
+          return { _tag: "Failed", error: failure.success, encoded: ToolHandler.encodeFailureSync(tool, failure.success) }
         }
         // Only reached when the tool interrupted itself: interrupting this
         // fiber from outside never runs a recovery.
-        if (Cause.hasInterruptsOnly(cause)) return notRun(call, Outcome.Cancelled({ phase: "running" }))
-        return notRun(call, Outcome.Crashed({ message: describeCause(cause) }))
+        if (Cause.hasInterruptsOnly(cause)) return { _tag: "Interrupted" }
+        return { _tag: "Crashed", message: describeCause(cause) }
       }
     })
-  ) as Effect.Effect<ToolResult>
-  return span(run, "toolgate.run", { "toolgate.tool": call.name, "toolgate.call": call.id })
+  ) as Effect.Effect<ToolHandler.Ran>
 }
 
-const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDecision> => {
+const toResult = (call: ToolCall.ToolCall, ran: ToolHandler.Ran): ToolResult => {
+  switch (ran._tag) {
+    case "Succeeded":
+      return {
+        id: call.id,
+        name: call.name,
+        isFailure: false,
+        result: ran.encoded,
+        outcome: Outcome.Succeeded(),
+        ...(ran.modelOutput !== undefined
+          ? { modelOutput: ran.modelOutput as ReadonlyArray<Prompt.ToolModelOutputPart> }
+          : {})
+      }
+    case "Failed":
+      return { id: call.id, name: call.name, isFailure: true, result: ran.encoded, outcome: Outcome.Failed({ error: ran.error }) }
+    case "Interrupted":
+      return notRun(call, Outcome.Cancelled({ phase: "running" }))
+    case "Crashed":
+      return notRun(call, Outcome.Crashed({ message: ran.message }))
+  }
+}
+
+/**
+ * Step 6: run the tool, its handler called directly with the params decoded
+ * once when effect/ai's handler entry is there, through `toolkit.handle`
+ * otherwise (same result either way). The call's one span covers this stage
+ * only: nothing stays open while a call waits for a permit or a human, and
+ * the earlier stages are its attributes.
+ */
+const runTool = (env: Env, ready: Ready, params: unknown, input: unknown, timings: Timings) => {
+  const { call, tool } = ready
+  const entry = env.handlers === undefined ? undefined : ToolHandler.lookup(env.handlers, tool)
+  const now = performance.now()
+  return Effect.useSpan(
+    "toolgate.call",
+    {
+      attributes: {
+        "toolgate.tool": call.name,
+        "toolgate.call": call.id,
+        "toolgate.route": ready.route,
+        "toolgate.queued_ms": timings.admitted - timings.entered,
+        "toolgate.approval_ms": now - timings.admitted,
+        "toolgate.direct": entry !== undefined
+      }
+    },
+    (span): Effect.Effect<ToolResult> => {
+      const ran = entry === undefined ? runViaHandle(env, ready, input) : ToolHandler.run(entry, tool, params, call.id)
+      // A handler that already returned its result has nothing left to run
+      // under the span or the child origin.
+      if (Exit.isExit(ran)) return then(ran as Exit.Exit<ToolHandler.Ran>, (r) => Effect.succeed(toResult(call, r)))
+      // the span is the parent of the tool's own spans (a sub-agent's run),
+      // without the stack frame `withSpan` would also install
+      const traced = Effect.provideService(ran, Tracer.ParentSpan, span)
+      const scoped = ToolClass.isRecursive(tool)
+        ? Effect.provideService(traced, ToolCall.CurrentOrigin, ToolCall.child(env.origin, call.id))
+        : traced
+      return Effect.map(scoped, (r) => toResult(call, r))
+    }
+  )
+}
+
+interface Timings {
+  readonly entered: number
+  admitted: number
+}
+
+const approvalRequest = (env: Env, ready: Ready): Approval.ApprovalRequest => {
   const { call, tool, toolClass, verdict } = ready
-  const request: Approval.ApprovalRequest = {
+  return {
     call: { id: call.id, name: call.name, params: ready.params },
     input: call.params,
     toolClass,
@@ -318,114 +391,226 @@ const askApprover = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDec
     match: verdict.match,
     origin: env.origin
   }
-  const ask = publish(env, ToolEvent.ApprovalRequested({ request })).pipe(
-    // suspended: a handler that throws is a fault that denies, like one that dies
-    Effect.andThen(Effect.suspend(() => env.approval.approve(request))),
-    Effect.catchCause((cause) =>
-      Effect.succeed(Approval.ApprovalDecision.Deny({
-        reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
-        decidedBy: "fault"
-      }))
+}
+
+const handlerFault = (cause: Cause.Cause<unknown>) =>
+  Approval.ApprovalDecision.Deny({
+    reason: `the approval handler failed (${describeCause(cause)}), so the call was denied to be safe`,
+    decidedBy: "fault"
+  })
+
+// A handler that fails or dies denies, naming the fault (fail closed).
+// A decision that is not a well-formed Allow or Deny is a fault too.
+const orFault = (effect: Effect.Effect<Approval.ApprovalDecision, unknown>): Effect.Effect<Approval.ApprovalDecision> =>
+  Effect.matchCause(effect, { onFailure: handlerFault, onSuccess: Approval.check })
+
+/**
+ * Step 5: ask the approval handler. An answer that is already there (the
+ * handler returned a completed `Exit`: auto-approve, a fixed decision) is
+ * taken as is. Otherwise, when calls of the batch may be asked at the same
+ * time, the wait runs in a fiber of its own, which a `Deny({ stop: true })`
+ * of another call interrupts. `undefined` means the batch was stopped
+ * before this call was answered.
+ */
+const ask = (
+  env: Env,
+  batch: Batch,
+  ready: Ready,
+  alone: boolean
+): Effect.Effect<Approval.ApprovalDecision | undefined> => {
+  const request = approvalRequest(env, ready)
+  return then(publish(env, () => ToolEvent.ApprovalRequested({ call: ready.call, request, origin: env.origin })), () => {
+    let answer: Effect.Effect<Approval.ApprovalDecision, unknown>
+    try {
+      answer = env.approval.approve(request)
+    } catch (error) {
+      // a handler that throws is a fault that denies, like one that dies
+      return Effect.succeed(handlerFault(Cause.die(error)))
+    }
+    if (Exit.isExit(answer)) {
+      const exit = answer as Exit.Exit<Approval.ApprovalDecision, unknown>
+      return Effect.succeed(Exit.isSuccess(exit) ? Approval.check(exit.value) : handlerFault(exit.cause))
+    }
+    if (alone) return orFault(answer)
+    return Effect.flatMap(
+      Effect.forkChild(orFault(answer), { startImmediately: true }),
+      (fiber): Effect.Effect<Approval.ApprovalDecision | undefined> => {
+        const done = fiber.pollUnsafe()
+        if (done !== undefined) return Effect.succeed(Exit.isSuccess(done) ? done.value : undefined)
+        batch.asking.add(fiber)
+        return Fiber.await(fiber).pipe(
+          Effect.map((exit) => Exit.isSuccess(exit) ? exit.value : undefined),
+          Effect.onExit(() => Effect.sync(() => void batch.asking.delete(fiber))),
+          Effect.onInterrupt(() => Fiber.interrupt(fiber))
+        )
+      }
     )
+  })
+}
+
+/** An approver asked to stop: the calls of the batch still being asked are interrupted, those not started yet never will be. */
+const stop = (batch: Batch) => {
+  batch.stopped = true
+  for (const fiber of batch.asking) fiber.interruptUnsafe()
+  batch.asking.clear()
+}
+
+/** An approved edit is a new call as far as safety goes: decode it and ask the policy again. The tool stays the one the model named. */
+const checkEdit = (env: Env, ready: Ready, input: unknown): Effect.Effect<ToolResult | { readonly params: unknown }> => {
+  const { call } = ready
+  return Effect.flatMap(Effect.result(decode(ready.tool, input)), (edited) => {
+    if (edited._tag === "Failure") {
+      return Effect.succeed(notRun(call, Outcome.InvalidParams({ message: `edited params: ${edited.failure.message}` })))
+    }
+    const request = { call: { id: call.id, name: call.name, params: input }, tool: ready.tool, toolClass: ready.toolClass, origin: env.origin }
+    return Effect.map(decidePolicy(env, request), (recheck) =>
+      recheck._tag === "Deny"
+        ? notRun(call, Outcome.PolicyDenied({ reason: `edited params: ${recheck.reason}`, match: recheck.match }))
+        : { params: edited.success })
+  })
+}
+
+/** Step 6 once allowed: the call is running. */
+const start = (env: Env, batch: Batch, ready: Ready, params: unknown, input: unknown, timings: Timings) => {
+  batch.tracker.phases[ready.index] = "running"
+  return then(
+    publish(env, () => ToolEvent.Started({ call: ready.call, origin: env.origin })),
+    () => runTool(env, ready, params, input, timings)
   )
-  return span(ask, "toolgate.approve", { "toolgate.tool": call.name, "toolgate.call": call.id })
+}
+
+/** What an approver's answer leads to: a denial (stopping the batch if asked), or the tool, with edited params checked again. */
+const afterDecision = (
+  env: Env,
+  batch: Batch,
+  ready: Ready,
+  decision: Approval.ApprovalDecision | undefined,
+  timings: Timings
+): Effect.Effect<ToolResult> => {
+  const { call } = ready
+  if (decision === undefined) return Effect.succeed(notRun(call, Outcome.Cancelled({ phase: "approval" })))
+  const decidedBy = decision.decidedBy ?? "handler"
+  if (decision._tag === "Deny") {
+    const stopping = decision.stop === true
+    if (stopping) stop(batch)
+    return then(
+      decided(env, call, false, decidedBy, decision.reason, undefined),
+      () => Effect.succeed(notRun(call, Outcome.ApprovalDenied({ reason: decision.reason, decidedBy, stop: stopping })))
+    )
+  }
+  return then(decided(env, call, true, decidedBy, undefined, undefined), () => {
+    // allowed, but another call's approver stopped the batch meanwhile
+    if (batch.stopped) return Effect.succeed(notRun(call, Outcome.Cancelled({ phase: "approval" })))
+    if (decision.params === undefined) return start(env, batch, ready, ready.params, call.params, timings)
+    const input = decision.params
+    return Effect.flatMap(
+      checkEdit(env, ready, input),
+      (edit) => "outcome" in edit ? Effect.succeed(edit) : start(env, batch, ready, edit.params, input, timings)
+    )
+  })
 }
 
 /** Steps 5–6 for an admitted call: approval when the policy asked, then the tool. */
-const approveAndRun = (env: Env, kit: AnyKit, ready: Ready, setPhase: (phase: CancelPhase) => void) =>
-  Effect.gen(function*() {
-    const { call } = ready
-    let input = call.params
-    if (ready.verdict._tag === "Ask") {
-      setPhase("approval")
-      const decision = yield* askApprover(env, ready)
-      const decidedBy = decision.decidedBy ?? "handler"
-      if (decision._tag === "Deny") {
-        yield* decided(env, call, false, decidedBy, decision.reason, undefined)
-        return notRun(
-          call,
-          Outcome.ApprovalDenied({ reason: decision.reason, decidedBy, stop: decision.stop === true })
-        )
-      }
-      yield* decided(env, call, true, decidedBy, undefined, undefined)
-      if (decision.params !== undefined) {
-        // An edit is a new call as far as safety goes: decode it and ask the
-        // policy again. The tool stays the one the model named.
-        input = decision.params
-        const edited = yield* Effect.result(decode(ready.tool, input))
-        if (edited._tag === "Failure") {
-          return notRun(call, Outcome.InvalidParams({ message: `edited params: ${edited.failure.message}` }))
-        }
-        const recheck = yield* decidePolicy(env, {
-          call: { id: call.id, name: call.name, params: input },
-          tool: ready.tool,
-          toolClass: ready.toolClass,
-          origin: env.origin
-        })
-        if (recheck._tag === "Deny") {
-          return notRun(call, Outcome.PolicyDenied({ reason: `edited params: ${recheck.reason}`, match: recheck.match }))
-        }
-      }
-    }
-    setPhase("running")
-    yield* publish(env, ToolEvent.Started({ call, origin: env.origin }))
-    const run = runTool(kit, ready, input)
-    return yield* (ToolClass.isRecursive(ready.tool)
-      ? Effect.provideService(run, ToolCall.CurrentOrigin, ToolCall.child(env.origin, call.id))
-      : run)
+const approveAndRun = (env: Env, batch: Batch, ready: Ready, alone: boolean, timings: Timings) =>
+  Effect.suspend((): Effect.Effect<ToolResult> => {
+    timings.admitted = performance.now()
+    if (batch.stopped) return Effect.succeed(notRun(ready.call, Outcome.Cancelled({ phase: "queued" })))
+    if (ready.verdict._tag !== "Ask") return start(env, batch, ready, ready.params, ready.call.params, timings)
+    batch.tracker.phases[ready.index] = "approval"
+    return then(ask(env, batch, ready, alone), (decision) => afterDecision(env, batch, ready, decision, timings))
   })
 
 /** Steps 4–6 with per-call cancellation. */
-const executeReady = (env: Env, kit: AnyKit, ready: Ready): Effect.Effect<ToolResult> => {
-  let phase: CancelPhase = "queued"
-  const setPhase = (next: CancelPhase) => {
-    phase = next
-  }
+const executeReady = (env: Env, batch: Batch, ready: Ready, alone: boolean): Effect.Effect<void> => {
+  const timings: Timings = { entered: performance.now(), admitted: 0 }
   const gated = env.pools.admit(ready.route, ready.call.name, env.origin.depth)(
-    approveAndRun(env, kit, ready, setPhase)
+    approveAndRun(env, batch, ready, alone, timings)
   )
   const { cancellation } = env
   const withCancel: Effect.Effect<ToolResult> = cancellation === undefined
     ? gated
     : Effect.suspend(() => {
       const signal = cancellation.signal(ready.call.id)
-      const cancelled = Effect.sync(() => notRun(ready.call, Outcome.Cancelled({ phase })))
+      const cancelled = Effect.sync(() =>
+        notRun(ready.call, Outcome.Cancelled({ phase: batch.tracker.phases[ready.index] ?? "queued" }))
+      )
       // Checked first so that a call cancelled before its turn never starts.
       return Effect.flatMap(
         Deferred.isDone(signal),
         (done) => done ? cancelled : Effect.raceFirst(gated, Effect.andThen(Deferred.await(signal), cancelled))
       ).pipe(Effect.ensuring(Effect.sync(() => cancellation.release(ready.call.id))))
     })
-  return span(Effect.flatMap(withCancel, (result) => finish(env, result)), "toolgate.call", {
-    "toolgate.tool": ready.call.name,
-    "toolgate.call": ready.call.id,
-    "toolgate.route": ready.route
+  return Effect.flatMap(withCancel, (result) => finish(env, batch, ready.index, result))
+}
+
+/**
+ * Runs `f` over `items` with at most `width` at a time, in order of start.
+ * Hand-written rather than `Effect.forEach({ concurrency })`: in effect
+ * 4.1.0 interrupting a saturated `forEach` re-enters its loop once per
+ * child, a recursion as deep as the cap that overflows the stack for caps
+ * in the thousands. Here `width` workers take the next item in turn and
+ * `forEach` only ever runs them unbounded, which is also one fiber per
+ * worker instead of one per call.
+ */
+const eachBounded = <A>(items: ReadonlyArray<A>, width: number, f: (item: A) => Effect.Effect<void>) => {
+  if (width <= 1 || items.length <= 1) return Effect.forEach(items, f, { discard: true })
+  let next = 0
+  const worker = Effect.whileLoop({
+    while: () => next < items.length,
+    body: () => f(items[next++]!),
+    step: () => undefined
   })
+  return Effect.forEach(
+    Array.from({ length: Math.min(width, items.length) }, () => worker),
+    (w) => w,
+    { concurrency: "unbounded", discard: true }
+  )
 }
 
 const isToolkit = (toolkit: AnyToolkit): toolkit is Toolkit.Toolkit<any> => !("handle" in toolkit)
 
-const runBatch = (
-  toolkit: AnyToolkit,
-  calls: Iterable<ToolCall.ToolCall>
-): Effect.Effect<ReadonlyArray<ToolResult>, never, unknown> =>
+const makeEnv = (toolkit: AnyToolkit) =>
   Effect.gen(function*() {
-    const kit = (isToolkit(toolkit) ? yield* toolkit : toolkit) as unknown as AnyKit
+    const direct = isToolkit(toolkit) && (yield* Toolkit.PreliminaryBuffer) === "unbounded"
+    let resolved: AnyKit | undefined = isToolkit(toolkit) ? undefined : toolkit as unknown as AnyKit
     const env: Env = {
       policy: yield* ToolPolicy.ToolPolicy,
       approval: yield* Approval.ApprovalHandler,
       pools: yield* Concurrency.Concurrency,
       origin: yield* ToolCall.CurrentOrigin,
       events: Option.getOrUndefined(yield* Effect.serviceOption(ToolEvents)),
-      cancellation: Option.getOrUndefined(yield* Effect.serviceOption(Cancellation))
+      observer: yield* CurrentEventObserver,
+      cancellation: Option.getOrUndefined(yield* Effect.serviceOption(Cancellation)),
+      tools: toolkit.tools as Readonly<Record<string, Tool.Any>>,
+      // A bounded preliminary buffer is a setting only `handle` implements.
+      handlers: direct ? yield* Effect.context<never>() : undefined,
+      kit: Effect.suspend(() =>
+        resolved !== undefined
+          ? Effect.succeed(resolved)
+          : Effect.map(toolkit as unknown as Effect.Effect<AnyKit>, (kit) => (resolved = kit))
+      )
     }
-    const list = Array.from(calls)
-    const results = new Array<ToolResult>(list.length)
+    return env
+  })
+
+const runBatch = (
+  toolkit: AnyToolkit,
+  calls: Iterable<ToolCall.ToolCall>
+): Effect.Effect<ReadonlyArray<ToolResult>, never, unknown> =>
+  Effect.gen(function*() {
+    const env = yield* makeEnv(toolkit)
+    const list = Array.isArray(calls) ? calls as ReadonlyArray<ToolCall.ToolCall> : Array.from(calls)
+    const provided = yield* CallTracker.CurrentCallTracker
+    const batch: Batch = {
+      tracker: provided !== undefined && provided.calls === calls ? provided : CallTracker.make(list),
+      stopped: false,
+      asking: new Set()
+    }
     const runs: Array<{ readonly route: Concurrency.Route; readonly calls: Array<Ready> }> = []
     for (let index = 0; index < list.length; index++) {
-      const prepared = yield* prepare(env, kit, list[index]!, index)
+      const prepared = yield* prepare(env, list[index]!, index)
       if ("outcome" in prepared) {
-        results[index] = prepared
+        yield* finish(env, batch, index, prepared)
         continue
       }
       const last = runs.at(-1)
@@ -434,26 +619,20 @@ const runBatch = (
     }
     const { settings } = env.pools
     for (const run of runs) {
-      yield* Effect.forEach(
-        run.calls,
-        (ready) =>
-          Effect.map(executeReady(env, kit, ready), (result) => {
-            results[ready.index] = result
-          }),
-        {
-          discard: true,
-          // The pools bound concurrency across batches; bounding the fibers
-          // too keeps a 10,000-call batch from parking 10,000 fibers. A
-          // serial run of width 1 therefore runs, and asks, in model order.
-          concurrency: run.route === "read"
-            ? settings.reads
-            : run.route === "serial"
-            ? settings.serialMutators
-            : settings.concurrentMutators
-        }
+      // The pools bound concurrency across batches; bounding the workers
+      // too keeps a 10,000-call batch from parking 10,000 fibers. A serial
+      // run of width 1 therefore runs, and asks, in model order.
+      const width = Math.min(
+        run.calls.length,
+        run.route === "read"
+          ? settings.reads
+          : run.route === "serial"
+          ? settings.serialMutators
+          : settings.concurrentMutators
       )
+      yield* eachBounded(run.calls, width, (ready) => executeReady(env, batch, ready, width <= 1))
     }
-    return results
+    return batch.tracker.results as ReadonlyArray<ToolResult>
   })
 
 /**
@@ -490,7 +669,7 @@ export const executeBatch = <K extends AnyToolkit>(
   calls: Iterable<ToolCall.ToolCall>
 ): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>> =>
   runBatch(toolkit, calls).pipe(
-    Effect.withSpan("toolgate.executeBatch")
+    Effect.withSpan("toolgate.executeBatch", undefined, { captureStackTrace: false })
   ) as Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>>
 
 /**

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Context } from "effect"
+import { Context, Schema } from "effect"
 
 /**
  * One tool call: the id the model gave it, the tool's name and the raw
@@ -16,17 +16,20 @@ import { Context } from "effect"
  *
  * @example
  * ```ts
- * import type { ToolCall } from "toolgate"
+ * import { ToolCall } from "toolgate"
  * const call: ToolCall.ToolCall = { id: "call_1", name: "Read", params: { path: "README.md" } }
  * ```
  *
  * @since 0.1.0
  */
-export interface ToolCall {
-  readonly id: string
-  readonly name: string
-  readonly params: unknown
-}
+export const ToolCall = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  params: Schema.Unknown
+})
+
+/** @since 0.1.0 */
+export type ToolCall = typeof ToolCall.Type
 
 /**
  * Where a call comes from: `depth` 0 is the top-level agent, and `parents`
@@ -40,10 +43,13 @@ export interface ToolCall {
  *
  * @since 0.1.0
  */
-export interface Origin {
-  readonly depth: number
-  readonly parents: ReadonlyArray<string>
-}
+export const Origin = Schema.Struct({
+  depth: Schema.Number,
+  parents: Schema.Array(Schema.String)
+})
+
+/** @since 0.1.0 */
+export type Origin = typeof Origin.Type
 
 /**
  * The origin of the calls executed by the current fiber. The executor sets

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Context } from "effect"
+import { Context, Schema } from "effect"
 import { Tool } from "effect/ai"
 
 /**
@@ -23,7 +23,10 @@ import { Tool } from "effect/ai"
  *
  * @since 0.1.0
  */
-export type ToolClass = "ReadOnly" | "Mutating"
+export const ToolClass = Schema.Literals(["ReadOnly", "Mutating"])
+
+/** @since 0.1.0 */
+export type ToolClass = typeof ToolClass.Type
 
 /**
  * Reads the class of a tool from its `Tool.Readonly` annotation. A tool
@@ -52,7 +55,7 @@ export const of = (tool: Tool.Any): ToolClass =>
  *
  * @example
  * ```ts
- * import { Context } from "effect"
+ * import { Context, Schema } from "effect"
  * import { ToolClass } from "toolgate"
  * declare const tool: import("effect/ai").Tool.Any
  * Context.get(tool.annotations, ToolClass.Recursive) // false unless marked

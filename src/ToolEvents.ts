@@ -9,15 +9,19 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer, PubSub, Stream } from "effect"
-import type * as Approval from "./Approval.ts"
-import type { Origin, ToolCall } from "./ToolCall.ts"
-import type { ToolClass } from "./ToolClass.ts"
-import type * as ToolPolicy from "./ToolPolicy.ts"
-import type { DecidedBy, ToolResult } from "./ToolResult.ts"
+import { Context, Effect, Layer, PubSub, Schema, Stream } from "effect"
+import * as Approval from "./Approval.ts"
+import { taggedUnion } from "./internal/taggedUnion.ts"
+import { Origin, ToolCall } from "./ToolCall.ts"
+import { ToolClass } from "./ToolClass.ts"
+import * as ToolPolicy from "./ToolPolicy.ts"
+import { DecidedBy, ToolResult } from "./ToolResult.ts"
 
 /**
- * One stage of one call.
+ * One stage of one call. Every event carries the call (`event.call.id`)
+ * and where in the agent tree it comes from (`event.origin`); it is defined
+ * as a Schema so an audit log or a web console encodes it from one
+ * definition.
  *
  * - `Pending`: the call entered the gate.
  * - `ApprovalRequested`: the approval handler is being asked.
@@ -32,42 +36,32 @@ import type { DecidedBy, ToolResult } from "./ToolResult.ts"
  * const label = (e: ToolEvents.ToolEvent) =>
  *   ToolEvents.ToolEvent.$match(e, {
  *     Pending: (x) => `${x.call.name} pending`,
- *     ApprovalRequested: (x) => `${x.request.call.name} waiting for approval`,
+ *     ApprovalRequested: (x) => `${x.call.name} waiting for approval`,
  *     Decided: (x) => `${x.call.name} ${x.allowed ? "allowed" : "denied"} by ${x.decidedBy}`,
  *     Started: (x) => `${x.call.name} started`,
- *     Finished: (x) => `${x.result.name} finished`
+ *     Finished: (x) => `${x.call.name} finished`
  *   })
  * ```
  *
  * @since 0.1.0
  */
-export type ToolEvent = Data.TaggedEnum<{
-  Pending: { readonly call: ToolCall; readonly toolClass: ToolClass | undefined; readonly origin: Origin }
-  ApprovalRequested: { readonly request: Approval.ApprovalRequest }
+export const ToolEvent = taggedUnion({
+  Pending: { call: ToolCall, toolClass: Schema.optional(ToolClass), origin: Origin },
+  ApprovalRequested: { call: ToolCall, request: Approval.ApprovalRequest, origin: Origin },
   Decided: {
-    readonly call: ToolCall
-    readonly allowed: boolean
-    readonly decidedBy: DecidedBy
-    readonly reason: string | undefined
-    readonly match: ToolPolicy.Match | undefined
-    readonly origin: Origin
-  }
-  Started: { readonly call: ToolCall; readonly origin: Origin }
-  Finished: { readonly result: ToolResult; readonly origin: Origin }
-}>
+    call: ToolCall,
+    allowed: Schema.Boolean,
+    decidedBy: DecidedBy,
+    reason: Schema.optional(Schema.String),
+    match: Schema.optional(ToolPolicy.Match),
+    origin: Origin
+  },
+  Started: { call: ToolCall, origin: Origin },
+  Finished: { call: ToolCall, result: ToolResult, origin: Origin }
+})
 
-/**
- * Constructors and matchers for {@link ToolEvent}.
- *
- * @example
- * ```ts
- * import { ToolEvents } from "toolgate"
- * const isFinished = ToolEvents.ToolEvent.$is("Finished")
- * ```
- *
- * @since 0.1.0
- */
-export const ToolEvent = Data.taggedEnum<ToolEvent>()
+/** @since 0.1.0 */
+export type ToolEvent = typeof ToolEvent.Type
 
 /**
  * The PubSub the executor publishes to. Not provided by default: without it

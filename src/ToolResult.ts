@@ -10,9 +10,10 @@
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { Schema } from "effect"
 import { Prompt } from "effect/ai"
-import type * as ToolPolicy from "./ToolPolicy.ts"
+import { taggedUnion } from "./internal/taggedUnion.ts"
+import * as ToolPolicy from "./ToolPolicy.ts"
 
 /**
  * Who decided an approval: the approval handler, the session memory of an
@@ -27,7 +28,10 @@ import type * as ToolPolicy from "./ToolPolicy.ts"
  *
  * @since 0.1.0
  */
-export type DecidedBy = "policy" | "handler" | "memory" | "timeout" | "readOnlyFastPath" | "fault"
+export const DecidedBy = Schema.Literals(["policy", "handler", "memory", "timeout", "readOnlyFastPath", "fault"])
+
+/** @since 0.1.0 */
+export type DecidedBy = typeof DecidedBy.Type
 
 /**
  * When a cancelled call was stopped: waiting for a pool permit (`queued`),
@@ -41,7 +45,10 @@ export type DecidedBy = "policy" | "handler" | "memory" | "timeout" | "readOnlyF
  *
  * @since 0.1.0
  */
-export type CancelPhase = "queued" | "approval" | "running"
+export const CancelPhase = Schema.Literals(["queued", "approval", "running"])
+
+/** @since 0.1.0 */
+export type CancelPhase = typeof CancelPhase.Type
 
 /**
  * What happened to a call.
@@ -67,38 +74,22 @@ export type CancelPhase = "queued" | "approval" | "running"
  *
  * @since 0.1.0
  */
-export type Outcome = Data.TaggedEnum<{
-  Succeeded: {}
-  Failed: { readonly error: unknown }
-  Crashed: { readonly message: string }
-  PolicyDenied: { readonly reason: string; readonly match?: ToolPolicy.Match | undefined }
-  ApprovalDenied: { readonly reason: string; readonly decidedBy: DecidedBy; readonly stop: boolean }
-  NotFound: { readonly available: ReadonlyArray<string> }
-  InvalidParams: { readonly message: string }
-  Cancelled: { readonly phase: CancelPhase }
-}>
+export const Outcome = taggedUnion({
+  Succeeded: {},
+  Failed: { error: Schema.Unknown },
+  Crashed: { message: Schema.String },
+  PolicyDenied: { reason: Schema.String, match: Schema.optional(ToolPolicy.Match) },
+  ApprovalDenied: { reason: Schema.String, decidedBy: DecidedBy, stop: Schema.Boolean },
+  NotFound: { available: Schema.Array(Schema.String) },
+  InvalidParams: { message: Schema.String },
+  Cancelled: { phase: CancelPhase }
+})
 
 /**
- * Constructors and matchers for {@link Outcome}.
- *
- * @example
- * ```ts
- * import { ToolResult } from "toolgate"
- * ToolResult.Outcome.$match(ToolResult.Outcome.Succeeded(), {
- *   Succeeded: () => "ok",
- *   Failed: () => "failed",
- *   Crashed: () => "crashed",
- *   PolicyDenied: (o) => o.reason,
- *   ApprovalDenied: (o) => o.reason,
- *   NotFound: () => "no such tool",
- *   InvalidParams: (o) => o.message,
- *   Cancelled: (o) => o.phase
- * })
- * ```
- *
  * @since 0.1.0
  */
-export const Outcome = Data.taggedEnum<Outcome>()
+export type Outcome = typeof Outcome.Type
+
 
 /**
  * The result of one tool call. `result` is what the model reads: the tool's
@@ -113,15 +104,18 @@ export const Outcome = Data.taggedEnum<Outcome>()
  *
  * @since 0.1.0
  */
-export interface ToolResult {
-  readonly id: string
-  readonly name: string
-  readonly isFailure: boolean
-  readonly result: unknown
-  readonly outcome: Outcome
+export const ToolResult = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  isFailure: Schema.Boolean,
+  result: Schema.Unknown,
+  outcome: Outcome,
   /** What the tool's `toModelOutput` made of a successful result, if it has one. */
-  readonly modelOutput?: ReadonlyArray<Prompt.ToolModelOutputPart> | undefined
-}
+  modelOutput: Schema.optional(Schema.Array(Prompt.ToolModelOutputPart))
+})
+
+/** @since 0.1.0 */
+export type ToolResult = typeof ToolResult.Type
 
 /**
  * A result for a call that did not run. `isFailure` is true and `result` is

@@ -193,26 +193,31 @@ describe("Agent.run", () => {
       }))
   })
 
-  it.effect("a Deny with stop ends the run after the batch's results are recorded", () =>
+  it.effect("a Deny with stop ends the run now: the batch's calls not yet started are Cancelled without being asked", () =>
     Effect.gen(function*() {
       const t = makeTracker()
       const { provide, scripted } = yield* withScript({
-        turns: [{ toolCalls: [write("a", "x"), write("b", "y")] }, { text: "not reached" }]
+        turns: [{ toolCalls: [write("a", "x"), write("b", "y"), read("c")] }, { text: "not reached" }]
       })
-      const approver = TestApproval.byCallId({
+      const approver = yield* TestApproval.recording(TestApproval.byCallId({
         call_1_1: ApprovalDecision.Deny({ reason: "stop right there", stop: true })
-      })
+      }))
       const result = yield* Agent.run({ prompt: "go", toolkit }).pipe(
         provide,
         Effect.provide(handlers(t)),
-        Effect.provide(Approval.layer(approver))
+        Effect.provide(Approval.layer(approver.handler))
       )
       expect(result.stopReason).toMatchObject({ _tag: "StoppedByApprover", reason: "stop right there", call: { id: "call_1_1" } })
       expect(result.turns).toBe(1)
       expect(result.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"])
       expectValid(result.messages)
-      // the rest of the batch still ran and is recorded
-      expect(results(result.messages)[1]!.result).toBe("wrote b")
+      // the rest of the batch was neither asked nor run, and is recorded as cancelled
+      expect((yield* approver.requests).map((r) => r.call.id)).toEqual(["call_1_1"])
+      expect(started(t)).toEqual([])
+      expect(results(result.messages).slice(1).map((r) => r.result)).toEqual([
+        { type: "execution-interrupted", reason: "Tool call Write was cancelled before it started." },
+        { type: "execution-interrupted", reason: "Tool call Read was cancelled before it started." }
+      ])
       expect(yield* scripted.remaining).toBe(1)
     }))
 

@@ -535,6 +535,96 @@ describe("Executor.executeBatch", () => {
       expect(started(t).sort()).toEqual(["k0", "k2", "k4"])
     }))
 
+  describe("Deny({ stop: true }) stops the batch now", () => {
+    it.effect("calls being asked at the same time are withdrawn and Cancelled(approval); calls not admitted yet, and later runs, are Cancelled(queued) without being asked", () =>
+      Effect.gen(function*() {
+        const t = makeTracker()
+        // call 0 is denied with stop after 1 second; calls 1 and 2 wait for a
+        // human who never answers; call 3 waits for a permit (cap 3)
+        const approver = yield* TestApproval.recording({
+          approve: (request) =>
+            request.call.id === "0"
+              ? Effect.as(Effect.sleep("1 second"), ApprovalDecision.Deny({ reason: "enough", stop: true }))
+              : Effect.never
+        })
+        const results = yield* withClock(
+          Executor.executeBatch(toolkit, [
+            promoted("0", "k0"),
+            promoted("1", "k1"),
+            promoted("2", "k2"),
+            promoted("3", "k3"),
+            write("4", "k4", "v"),
+            read("5", "k5")
+          ]).pipe(
+            Effect.provide(handlers(t)),
+            Effect.provide(Approval.layer(approver.handler)),
+            Effect.provide(pools({ concurrentMutators: 3, tools: { Promoted: { concurrent: true } } }))
+          )
+        )
+        expect(results.map((r) => r.outcome)).toEqual([
+          { _tag: "ApprovalDenied", reason: "enough", decidedBy: "handler", stop: true },
+          { _tag: "Cancelled", phase: "approval" },
+          { _tag: "Cancelled", phase: "approval" },
+          { _tag: "Cancelled", phase: "queued" },
+          { _tag: "Cancelled", phase: "queued" },
+          { _tag: "Cancelled", phase: "queued" }
+        ])
+        expect((yield* approver.requests).map((r) => r.call.id).sort()).toEqual(["0", "1", "2"])
+        expect((yield* approver.interrupted).map((r) => r.call.id).sort()).toEqual(["1", "2"])
+        expect(started(t)).toEqual([])
+      }))
+
+    it.effect("serial mutators after the stopped one are not asked; calls that ran before keep their results", () =>
+      Effect.gen(function*() {
+        const t = makeTracker()
+        const approver = yield* TestApproval.recording(TestApproval.byCallId({
+          "2": ApprovalDecision.Deny({ reason: "stop", stop: true })
+        }))
+        const results = yield* Executor.executeBatch(toolkit, [
+          write("1", "a", "x"),
+          write("2", "b", "y"),
+          write("3", "c", "z"),
+          // answered before admission: not affected
+          { id: "4", name: "Nope", params: {} }
+        ]).pipe(
+          Effect.provide(handlers(t)),
+          Effect.provide(Approval.layer(approver.handler)),
+          Effect.provide(pools())
+        )
+        expect(results.map((r) => r.outcome._tag)).toEqual(["Succeeded", "ApprovalDenied", "Cancelled", "NotFound"])
+        expect((yield* approver.requests).map((r) => r.call.id)).toEqual(["1", "2"])
+        expect(started(t)).toEqual(["a"])
+      }))
+
+    it.effect("a Deny without stop stops nothing", () =>
+      Effect.gen(function*() {
+        const t = makeTracker()
+        const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "x"), write("2", "b", "y")]).pipe(
+          Effect.provide(handlers(t)),
+          Effect.provide(Approval.layer(TestApproval.byCallId({ "1": ApprovalDecision.Deny({ reason: "no" }) }))),
+          Effect.provide(pools())
+        )
+        expect(results.map((r) => r.outcome._tag)).toEqual(["ApprovalDenied", "Succeeded"])
+        expect(started(t)).toEqual(["b"])
+      }))
+  })
+
+  it.live("a cap of 10,000 with a full batch waiting for approval, interrupted, settles: every wait withdrawn, no stack overflow", () =>
+    Effect.gen(function*() {
+      const n = 10_000
+      const bridge = yield* Approval.queueBridge
+      const fiber = yield* Executor.executeBatch(toolkit, Array.from({ length: n }, (_, i) => read(`${i}`, `k${i}`))).pipe(
+        Effect.provide(handlers(makeTracker())),
+        Effect.provide(Approval.layer(bridge.handler)),
+        Effect.provide(pools({ reads: n })),
+        Effect.forkChild
+      )
+      while ((yield* bridge.pending).length < n) yield* Effect.sleep(5)
+      const exit = yield* Fiber.interrupt(fiber).pipe(Effect.andThen(Fiber.await(fiber)))
+      expect(exit._tag).toBe("Failure")
+      expect((yield* bridge.pending).length).toBe(0)
+    }), 60_000)
+
   it.effect("events: pending is published before the handler is asked, and decided says who decided", () =>
     Effect.gen(function*() {
       const t = makeTracker()
@@ -575,7 +665,7 @@ describe("Executor.executeBatch", () => {
       const decided = collected.flatMap((e) => e._tag === "Decided" ? [`${e.call.id}:${e.allowed}:${e.decidedBy}`] : [])
       expect(decided).toEqual(["1:true:policy", "2:true:handler", "3:true:handler", "4:false:timeout"])
       const forCall2 = collected
-        .filter((e) => (e._tag === "Finished" ? e.result.id : e._tag === "ApprovalRequested" ? e.request.call.id : e.call.id) === "2")
+        .filter((e) => e.call.id === "2")
         .map((e) => e._tag)
       expect(forCall2).toEqual(["Pending", "ApprovalRequested", "Decided", "Started", "Finished"])
       const asked = collected.find((e) => e._tag === "ApprovalRequested")

@@ -5,9 +5,17 @@
  * 2 deny — so scripts and CI can gate on it; 64 means the input (flags,
  * call JSON or a policy file) was bad and nothing was judged.
  *
+ * Two streaming forms serve other programs: `--jsonl` answers one call per
+ * stdin line with one JSON line (a bad line is denied with an error and the
+ * stream goes on), and `--hook claude` reads one Claude Code PreToolUse hook
+ * payload and answers in Claude Code's hook output format, so the rules can
+ * guard a Claude Code session. Both fail closed: what cannot be judged is
+ * denied.
+ *
  * @since 0.1.0
  */
-import { Console, Data, Effect, FileSystem, Option, Result, Runtime, Schema } from "effect"
+import { Console, Data, Effect, Option, Result, Runtime, Schema, Stream } from "effect"
+import * as Stdio from "effect/Stdio"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import * as PolicyFile from "../policy/PolicyFile.ts"
@@ -54,6 +62,126 @@ export const exitCodes = { Allow: 0, Ask: 1, Deny: 2, BadInput: 64 } as const
 
 const Call = Schema.Struct({ name: Schema.String, input: Schema.Unknown })
 
+// Claude Code's PreToolUse hook payload: the fields toolgate reads (the
+// payload also carries session_id, transcript_path, permission_mode,
+// hook_event_name and tool_use_id, which are ignored).
+const HookPayload = Schema.Struct({
+  tool_name: Schema.String,
+  tool_input: Schema.Unknown,
+  cwd: Schema.optional(Schema.String)
+})
+
+/**
+ * One answer of `toolgate check --jsonl`: the verdict, the deciding rule as
+ * one line (`deny Bash(rm:*)`, `default ask`, `engine unparseable`), the
+ * reason, and `error` when the line could not be read (the verdict is then
+ * deny).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Answer } from "../src/cli/check.ts"
+ * Schema.decodeUnknownSync(Answer)({ verdict: "deny", rule: "deny Bash(rm:*)", reason: "denied" })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const Answer = Schema.Struct({
+  verdict: Schema.Literals(["allow", "ask", "deny"]),
+  rule: Schema.NullOr(Schema.String),
+  reason: Schema.NullOr(Schema.String),
+  segment: Schema.optional(Schema.String),
+  error: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.2.0
+ */
+export type Answer = typeof Answer.Type
+
+/**
+ * A call read from a line: toolgate's own `{"name", "input"}` or Claude
+ * Code's hook payload `{"tool_name", "tool_input", "cwd"}`, or why it cannot
+ * be read.
+ *
+ * @example
+ * ```ts
+ * import { readCall } from "../src/cli/check.ts"
+ * readCall('{"tool_name":"Bash","tool_input":{"command":"ls"}}') // => { _tag: "Call", name: "Bash", input: { command: "ls" }, cwd: undefined }
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const readCall = (line: string):
+  | { readonly _tag: "Call"; readonly name: string; readonly input: unknown; readonly cwd: string | undefined }
+  | { readonly _tag: "Bad"; readonly error: string } =>
+{
+  let json: unknown
+  try {
+    json = JSON.parse(line)
+  } catch (error) {
+    return { _tag: "Bad", error: `not valid JSON (${(error as Error).message.split("\n")[0]})` }
+  }
+  const hook = Schema.decodeUnknownResult(HookPayload)(json)
+  if (Result.isSuccess(hook)) return { _tag: "Call", name: hook.success.tool_name, input: hook.success.tool_input, cwd: hook.success.cwd }
+  const call = Schema.decodeUnknownResult(Call)(json)
+  if (Result.isSuccess(call)) return { _tag: "Call", name: call.success.name, input: call.success.input, cwd: undefined }
+  return { _tag: "Bad", error: `a call looks like {"name": "...", "input": {...}} or a Claude Code hook payload {"tool_name": "...", "tool_input": {...}}` }
+}
+
+/**
+ * The answer to one line, as `--jsonl` prints it. A line that cannot be
+ * read is denied: the stream's reader must never take silence for consent.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { PolicyRules } from "toolgate/policy"
+ * import { answerLine } from "../src/cli/check.ts"
+ * const rules = Effect.runSync(PolicyRules.make({ deny: ["Bash(rm:*)"] }))
+ * Effect.runSync(answerLine(rules, { root: "/repo", home: "/home/me" }, '{"name":"Bash","input":{"command":"rm x"}}')).verdict // => "deny"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const answerLine = (rules: PolicyRules.Rules, env: PolicyRules.Environment, line: string): Effect.Effect<Answer> => {
+  const call = readCall(line)
+  if (call._tag === "Bad") return Effect.succeed({ verdict: "deny", rule: null, reason: `the line cannot be judged: ${call.error}`, error: call.error })
+  return Effect.map(
+    PolicyRules.explain(rules, { name: call.name, params: call.input }, call.cwd === undefined ? env : { ...env, root: call.cwd }),
+    ({ verdict }): Answer => ({
+      verdict: lower(verdict),
+      rule: verdict.match === undefined ? null : describeMatch(verdict.match),
+      reason: reasonOf(verdict) ?? null,
+      ...(verdict.match?.segment === undefined ? {} : { segment: verdict.match.segment })
+    })
+  )
+}
+
+/**
+ * Claude Code's PreToolUse hook answer for an {@link Answer}: printed on
+ * stdout with exit status 0, Claude Code reads `permissionDecision` (allow
+ * skips its prompt, ask prompts the user, deny blocks the call and shows the
+ * reason to the model).
+ *
+ * @example
+ * ```ts
+ * import { hookOutput } from "../src/cli/check.ts"
+ * hookOutput({ verdict: "deny", rule: "deny Bash(rm:*)", reason: "denied" }).hookSpecificOutput.permissionDecision // => "deny"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const hookOutput = (answer: Answer) => ({
+  hookSpecificOutput: {
+    hookEventName: "PreToolUse" as const,
+    permissionDecision: answer.verdict,
+    permissionDecisionReason: `toolgate: ${answer.reason ?? (answer.rule === null ? answer.verdict : `allowed by ${answer.rule}`)}${
+      answer.rule === null || answer.reason === null ? "" : ` (${answer.rule})`
+    }`
+  }
+})
+
 const badInput = (message: string) =>
   Effect.flatMap(Console.error(`toolgate check: ${message}`), () => Effect.fail(new Exit({ code: exitCodes.BadInput })))
 
@@ -63,7 +191,7 @@ const describeMatch = (match: ToolPolicy.Match | undefined) =>
 const reasonOf = (verdict: ToolPolicy.Verdict): string | undefined =>
   verdict._tag === "Allow" ? undefined : verdict.reason
 
-const lower = (verdict: ToolPolicy.Verdict) => verdict._tag.toLowerCase()
+const lower = (verdict: ToolPolicy.Verdict) => verdict._tag === "Allow" ? "allow" as const : verdict._tag === "Ask" ? "ask" as const : "deny" as const
 
 /**
  * Formats an explanation the way `toolgate check` prints it.
@@ -105,6 +233,14 @@ const selfTestFlag = Flag.Boolean("self-test").pipe(
   Flag.withDefault(false),
   Flag.withDescription("run the policy files' self-tests")
 )
+const jsonlFlag = Flag.Boolean("jsonl").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("read one call per stdin line, answer one JSON line each: {verdict, rule, reason}")
+)
+const hookFlag = Flag.Literals("hook", ["claude"]).pipe(
+  Flag.optional,
+  Flag.withDescription("read one hook payload on stdin and answer in that agent's hook format (claude: Claude Code PreToolUse)")
+)
 const callArgument = Argument.String("call").pipe(
   Argument.optional,
   Argument.withDescription(`the tool call as JSON: {"name": "Bash", "input": {"command": "git status"}}`)
@@ -127,45 +263,77 @@ export const check = Command.make("check", {
   mode: modeFlag,
   root: rootFlag,
   selfTest: selfTestFlag,
+  jsonl: jsonlFlag,
+  hook: hookFlag,
   call: callArgument
 }, (config) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const policy = yield* PolicyFile.load(config.policy).pipe(
       Effect.catchTag("PolicyFileError", (e) => badInput(e.message))
     )
+    for (const w of policy.warnings) {
+      yield* Console.error(`toolgate check: warning: ${w.file} at ${w.path} ${JSON.stringify(w.rule)}: ${w.problem}`)
+    }
     const env = yield* environment(NodePath.resolve(Option.getOrElse(config.root, () => process.cwd())), config.mode)
-    if (config.selfTest) {
-      if (Option.isSome(config.call)) return yield* badInput("give either --self-test or a call, not both")
-      if (policy.tests.length === 0) {
-        yield* Console.error(`toolgate check: the policy has no self-tests; add a "tests" array to a policy file`)
-        return yield* Effect.fail(new Exit({ code: 1 }))
-      }
-      const results = yield* PolicyFile.selfTest(policy, env)
-      for (const r of results) {
-        const got = `${lower(r.verdict)} (${describeMatch(r.verdict.match)})`
-        yield* Console.log(
-          `${r.passed ? "pass" : "FAIL"}  ${r.file} tests[${r.index}]  ${r.test.call.name} ${JSON.stringify(r.test.call.input)}  expected ${r.test.expect}, got ${got}`
-        )
-      }
-      const failed = results.filter((r) => !r.passed).length
-      yield* Console.log(`${results.length - failed} passed, ${failed} failed`)
-      if (failed > 0) return yield* Effect.fail(new Exit({ code: 1 }))
-      return
-    }
-    if (Option.isNone(config.call)) return yield* badInput(`give a call as JSON, e.g. '{"name":"Bash","input":{"command":"git status"}}', or --self-test`)
-    let json: unknown
-    try {
-      json = JSON.parse(config.call.value)
-    } catch (error) {
-      return yield* badInput(`the call is not valid JSON (${(error as Error).message})`)
-    }
-    const call = Schema.decodeUnknownResult(Call)(json)
-    if (Result.isFailure(call)) {
-      return yield* badInput(`the call must look like {"name": "...", "input": {...}}: ${call.failure.message.replace(/\n\s*/g, " ")}`)
-    }
-    const explanation = yield* PolicyRules.explain(policy.rules, { name: call.success.name, params: call.success.input }, env)
+    const modes = [config.selfTest, config.jsonl, Option.isSome(config.hook), Option.isSome(config.call)].filter(Boolean).length
+    if (modes > 1) return yield* badInput("give one of --self-test, --jsonl, --hook or a call")
+    if (config.selfTest) return yield* selfTests(policy, env)
+    // A hook payload names its own working directory; --root overrides it.
+    const rootGiven = Option.isSome(config.root)
+    if (config.jsonl) return yield* jsonl(policy.rules, env, rootGiven)
+    if (Option.isSome(config.hook)) return yield* hook(policy.rules, env, rootGiven)
+    if (Option.isNone(config.call)) return yield* badInput(`give a call as JSON, e.g. '{"name":"Bash","input":{"command":"git status"}}', --jsonl, --hook claude or --self-test`)
+    const call = readCall(config.call.value)
+    if (call._tag === "Bad") return yield* badInput(`the call is ${call.error.startsWith("not valid") ? call.error : `not a call: ${call.error}`}`)
+    const explanation = yield* PolicyRules.explain(policy.rules, { name: call.name, params: call.input }, env)
     yield* Console.log(render(explanation))
     const code = exitCodes[explanation.verdict._tag]
     if (code !== 0) return yield* Effect.fail(new Exit({ code }))
-  })).pipe(Command.withDescription("Judge one tool call against policy files, or run their self-tests (exit 0 allow, 1 ask, 2 deny, 64 bad input)"))
+  })).pipe(Command.withDescription(
+    "Judge one tool call against policy files, a stream of calls (--jsonl), a Claude Code hook payload (--hook claude), or run their self-tests (exit 0 allow, 1 ask, 2 deny, 64 bad input)"
+  ))
+
+const selfTests = (policy: PolicyFile.Policy, env: PolicyRules.Environment) =>
+  Effect.gen(function*() {
+    if (policy.tests.length === 0) {
+      yield* Console.error(`toolgate check: the policy has no self-tests; add a "tests" array to a policy file`)
+      return yield* Effect.fail(new Exit({ code: 1 }))
+    }
+    const results = yield* PolicyFile.selfTest(policy, env)
+    for (const r of results) {
+      const got = `${lower(r.verdict)} (${describeMatch(r.verdict.match)})`
+      yield* Console.log(
+        `${r.passed ? "pass" : "FAIL"}  ${r.file} tests[${r.index}]  ${r.test.call.name} ${JSON.stringify(r.test.call.input)}  expected ${r.test.expect}, got ${got}`
+      )
+    }
+    const failed = results.filter((r) => !r.passed).length
+    yield* Console.log(`${results.length - failed} passed, ${failed} failed`)
+    if (failed > 0) return yield* Effect.fail(new Exit({ code: 1 }))
+  })
+
+const jsonl = (rules: PolicyRules.Rules, env: PolicyRules.Environment, rootGiven: boolean) =>
+  Effect.gen(function*() {
+    const stdio = yield* Stdio.Stdio
+    const encode = Schema.encodeSync(Schema.fromJsonString(Answer))
+    yield* stdio.stdin.pipe(
+      Stream.decodeText,
+      Stream.splitLines,
+      Stream.filter((line) => line.trim() !== ""),
+      Stream.mapEffect((line) => answerLine(rules, env, rootGiven ? withoutCwd(line) : line)),
+      Stream.runForEach((answer) => Console.log(encode(answer)))
+    )
+  }).pipe(Effect.catchTag("PlatformError", (e) => badInput(`cannot read stdin (${e.message})`)))
+
+// With --root given, a hook payload's cwd does not move the root.
+const withoutCwd = (line: string): string => {
+  const call = readCall(line)
+  return call._tag === "Call" && call.cwd !== undefined ? JSON.stringify({ name: call.name, input: call.input }) : line
+}
+
+const hook = (rules: PolicyRules.Rules, env: PolicyRules.Environment, rootGiven: boolean) =>
+  Effect.gen(function*() {
+    const stdio = yield* Stdio.Stdio
+    const text = yield* stdio.stdin.pipe(Stream.decodeText, Stream.mkString)
+    const answer = yield* answerLine(rules, env, rootGiven ? withoutCwd(text) : text)
+    yield* Console.log(JSON.stringify(hookOutput(answer)))
+  }).pipe(Effect.catchTag("PlatformError", (e) => badInput(`cannot read stdin (${e.message})`)))

@@ -12,6 +12,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, FileSystem, Layer, Option, Stream } from "effect"
+import type { Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,9 +26,11 @@ import { environment, modeFlag } from "./options.ts"
 import * as Providers from "../node/Providers.ts"
 import * as ScriptedModel from "../testing/ScriptedModel.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
+import * as Tracing from "../node/Tracing.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import { Exit, exitCodes } from "./check.ts"
+import { otlpFlag, portFlag, startConsole } from "./console.ts"
 
 // The package root, from src/cli (run from source) or dist/cli (installed).
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url))
@@ -54,7 +57,7 @@ const oneLine = (value: unknown, max = 100): string => {
 
 /** One line per stage worth showing; pending and approval prompts are the approver's to show. */
 const describe = (event: ToolEvents.ToolEvent): string | undefined => {
-  const indent = "  ".repeat(("origin" in event ? event.origin.depth : event.request.origin.depth) + 1)
+  const indent = "  ".repeat(event.origin.depth + 1)
   switch (event._tag) {
     case "Decided": {
       const rule = event.match ? ` [${ToolPolicy.describeMatch(event.match)}]` : ""
@@ -79,6 +82,10 @@ const yesFlag = Flag.Boolean("yes").pipe(
   Flag.withDefault(false),
   Flag.withDescription("approve every call the policy asks about, without prompting (deny rules still apply)")
 )
+const noSandboxFlag = Flag.Boolean("no-sandbox").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("run Bash commands unconfined (no bubblewrap sandbox) and let rules allow them unasked")
+)
 const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
   Flag.withDescription("append every decision to this file as JSON lines, synced as they happen")
@@ -94,6 +101,10 @@ const scenarioFlag = Flag.String("scenario").pipe(
 const maxTurnsFlag = Flag.Int("max-turns").pipe(
   Flag.withDefault(Agent.defaults.maxTurns),
   Flag.withDescription("model requests allowed in the run")
+)
+const approverFlag = Flag.Literals("approver", ["web"]).pipe(
+  Flag.optional,
+  Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
 )
 const taskArgument = Argument.String("task").pipe(
   Argument.withDefault("Read the README, write a short summary of it to SUMMARY.md, and check the directory."),
@@ -116,10 +127,14 @@ export const run = Command.make("run", {
   policy: policyFlag,
   mode: modeFlag,
   yes: yesFlag,
+  noSandbox: noSandboxFlag,
   audit: auditFlag,
   root: rootFlag,
   scenario: scenarioFlag,
   maxTurns: maxTurnsFlag,
+  approver: approverFlag,
+  port: portFlag,
+  otlp: otlpFlag,
   task: taskArgument
 }, (config) =>
   Effect.scoped(Effect.gen(function*() {
@@ -151,7 +166,13 @@ export const run = Command.make("run", {
 
     // The dynamic gate: a human when there is a terminal, else a stated rule.
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
-    const [approvalLayer, approverLine] = config.yes
+    const web = Option.isSome(config.approver)
+      ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
+        .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
+      : undefined
+    const [approvalLayer, approverLine] = web !== undefined
+      ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
+      : config.yes
       ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved"] as const
       : interactive
       ? [TerminalApproval.layer, "you, at this terminal"] as const
@@ -165,12 +186,22 @@ export const run = Command.make("run", {
         "no terminal attached, so every call the policy asks about is denied (pass --yes to approve them)"
       ] as const
 
+    // Confinement: Bash in the sandbox, or every command asked of a human
+    // (denied when there is none), unless --no-sandbox says otherwise.
+    const tools = { root, bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) } } as const
+    const confinement = yield* BuiltinTools.detect(tools)
+    const human = !config.yes && interactive
+    const bashLine = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
+      ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
+      : BuiltinTools.describeConfinement(confinement)
+
     yield* Console.log([
       `toolgate run`,
       `  model:     ${scripted ? `scripted (${NodePath.relative(process.cwd(), Option.getOrElse(config.scenario, () => bundled.scenario))}); set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one` : `${provider.provider} ${provider.settings.model}`}`,
       `  workspace: ${root}`,
       `  policy:    ${policyFiles.map((f) => NodePath.relative(process.cwd(), f)).join(", ")}${env.mode ? ` (mode ${env.mode})` : ""}`,
       `  approver:  ${approverLine}`,
+      `  bash:      ${bashLine}`,
       config.audit._tag === "Some" ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
       ``,
       `> ${config.task}`,
@@ -210,13 +241,16 @@ export const run = Command.make("run", {
         }
       }),
       Effect.provide(Layer.mergeAll(
-        BuiltinTools.layer({ root }),
-        PolicyRules.layer(policy.rules, env),
+        BuiltinTools.guardLayer(PolicyRules.layer(policy.rules, env), { unsandboxed: human ? "ask" : "deny" }).pipe(
+          Layer.provideMerge(BuiltinTools.layer(tools))
+        ),
         approvalLayer,
         events,
-        modelLayer
+        modelLayer,
+        Tracing.layerFromEnv(config.otlp)
       )),
       Effect.catchTags({
+        ConfigError: (e) => bad(`bad OpenTelemetry settings: ${e.message}`),
         MaxTurnsExceeded: (e) => bad(e.message),
         ScenarioError: (e) => bad(e.message)
       })

@@ -5,158 +5,63 @@
  * run side by side), and each carries the `PolicySubject` the policy rules match
  * on (`Bash(git status)`, `Write(/etc/**)`).
  *
- * Every file path is confined to a workspace root: a path outside it, spelled
- * with `../`, as an absolute path or through a symbolic link, is a declared
- * failure the model reads and corrects, never a crash. `Bash` runs in the root
- * but is not confined by it (a shell can `cd` anywhere): the policy is what
- * gates commands. Handlers come from {@link layer}, on the `FileSystem`,
- * `Path` and `ChildProcessSpawner` services (`NodeServices.layer`).
+ * Rules decide what may run; confinement decides what a running call can
+ * reach. Every file path is confined to a workspace root by the descriptor
+ * actually opened, so neither `../`, an absolute path, a link, nor a link
+ * swapped in mid-call leads out. `Bash` runs in a bubblewrap sandbox where
+ * there is one; where there is none, {@link guard} makes every command asked
+ * and an unguarded policy makes `Bash` refuse to run, unless the user opts
+ * out (`sandbox: "none"`). Each tool lives in its own module under
+ * `internal/tools/`; this one declares the public surface.
  *
  * @since 0.1.0
  */
-import { Duration, Effect, FileSystem, Path, Schema } from "effect"
-import { Tool, Toolkit } from "effect/ai"
-import type { PlatformError } from "effect/PlatformError"
+import { Context, Data, Duration, Effect, Layer } from "effect"
+import { Toolkit } from "effect/ai"
 import { ChildProcessSpawner } from "effect/process"
-import * as Bash_ from "./internal/bash.ts"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import * as ToolPolicy from "../ToolPolicy.ts"
+import * as Sandbox from "./internal/sandbox.ts"
+import * as BashTool from "./internal/tools/Bash.ts"
+import * as EditTool from "./internal/tools/Edit.ts"
+import { SandboxUnavailable } from "./internal/tools/errors.ts"
+import * as GlobTool from "./internal/tools/Glob.ts"
+import * as GrepTool from "./internal/tools/Grep.ts"
+import * as ReadTool from "./internal/tools/Read.ts"
+import * as WriteTool from "./internal/tools/Write.ts"
 import * as Workspace from "./internal/workspace.ts"
-import * as PolicySubject from "../policy/PolicySubject.ts"
 
 // -----------------------------------------------------------------------------
 // Failures
 // -----------------------------------------------------------------------------
 
-/**
- * The path names something outside the workspace root (by `../`, an absolute
- * path, or a symbolic link leading out).
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * const e = new BuiltinTools.OutsideWorkspace({ path: "/etc/passwd", message: "..." })
- * e._tag // "OutsideWorkspace"
- * ```
- *
- * @since 0.1.0
- */
-export class OutsideWorkspace extends Schema.TaggedError<OutsideWorkspace>()("OutsideWorkspace", {
-  path: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * Nothing exists at the path (or it is a symbolic link to nothing).
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.FileNotFound({ path: "src/missing.ts", message: "src/missing.ts does not exist" })
- * ```
- *
- * @since 0.1.0
- */
-export class FileNotFound extends Schema.TaggedError<FileNotFound>()("FileNotFound", {
-  path: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * The path exists but cannot be read as text here: a directory where a file
- * was expected (or the reverse), a binary file, or a file too large to read.
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.NotReadable({ path: "src", message: "src is a directory; use Glob to list it" })
- * ```
- *
- * @since 0.1.0
- */
-export class NotReadable extends Schema.TaggedError<NotReadable>()("NotReadable", {
-  path: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * An `Edit` that could not be applied: `old_string` does not occur
- * (`NotFound`), occurs more than once without `replace_all` (`NotUnique`,
- * with the count), or equals `new_string` (`NoChange`). The file is left as
- * it was.
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.EditFailed({ path: "a.ts", reason: "NotUnique", occurrences: 3, message: "..." })
- * ```
- *
- * @since 0.1.0
- */
-export class EditFailed extends Schema.TaggedError<EditFailed>()("EditFailed", {
-  path: Schema.String,
-  reason: Schema.Literals(["NotFound", "NotUnique", "NoChange"]),
-  occurrences: Schema.Number,
-  message: Schema.String
-}) {}
-
-/**
- * A `Grep` regular expression or a glob that cannot be used: it does not
- * parse, or the glob tries to leave its directory (`..`, absolute).
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.InvalidPattern({ pattern: "(", message: "..." })
- * ```
- *
- * @since 0.1.0
- */
-export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("InvalidPattern", {
-  pattern: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * A `Bash` command that did not finish within its timeout. Its process group
- * was killed; the output it produced until then is kept (bounded).
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.CommandTimedOut({ command: "sleep 99", timeoutMs: 1000, stdout: "", stderr: "", message: "..." })
- * ```
- *
- * @since 0.1.0
- */
-export class CommandTimedOut extends Schema.TaggedError<CommandTimedOut>()("CommandTimedOut", {
-  command: Schema.String,
-  timeoutMs: Schema.Number,
-  stdout: Schema.String,
-  stderr: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * Any other failure of the file system or of starting a process (permission
- * denied, disk full, no `bash`), with the platform's description.
- *
- * @example
- * ```ts
- * import { BuiltinTools } from "toolgate/node"
- * new BuiltinTools.IoFailure({ path: "a.txt", message: "PermissionDenied: open a.txt" })
- * ```
- *
- * @since 0.1.0
- */
-export class IoFailure extends Schema.TaggedError<IoFailure>()("IoFailure", {
-  path: Schema.String,
-  message: Schema.String
-}) {}
+export {
+  /** @since 0.1.0 */
+  CommandTimedOut,
+  /** @since 0.1.0 */
+  EditFailed,
+  /** @since 0.1.0 */
+  FileNotFound,
+  /** @since 0.1.0 */
+  InvalidPattern,
+  /** @since 0.1.0 */
+  IoFailure,
+  /** @since 0.1.0 */
+  NotReadable,
+  /** @since 0.2.0 */
+  NotWritable,
+  /** @since 0.1.0 */
+  OutsideWorkspace,
+  /** @since 0.2.0 */
+  SandboxUnavailable,
+  /** @since 0.2.0 */
+  SearchTimedOut
+} from "./internal/tools/errors.ts"
 
 // -----------------------------------------------------------------------------
 // Tools
 // -----------------------------------------------------------------------------
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
 /**
  * Reads a text file, as numbered lines (`cat -n` style): `offset` is the
@@ -172,22 +77,13 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
  *
  * @since 0.1.0
  */
-export const Read = PolicySubject.path("file_path")(Tool.make("Read", {
-  description: "Read a text file in the workspace. Returns numbered lines (line number, tab, text). " +
-    "Use offset (1-based line) and limit to read part of a long file.",
-  parameters: Schema.Struct({
-    file_path: Schema.String.annotate({ description: "Path of the file, relative to the workspace root or absolute inside it" }),
-    offset: Schema.optional(PositiveInt.annotate({ description: "First line to read, 1-based" })),
-    limit: Schema.optional(PositiveInt.annotate({ description: "How many lines to read (default 2000)" }))
-  }),
-  success: Schema.String,
-  failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, IoFailure])
-}).annotate(Tool.Readonly, true))
+export const Read = ReadTool.Read
 
 /**
  * Lists the files matching a glob pattern (`**\/*.ts`, `src/*.{js,json}`)
  * under `path` (the root by default), as workspace-relative paths in name
- * order. Dot files match only when the pattern names them. Read-only.
+ * order. Dot files match only when the pattern names them; `node_modules`,
+ * `.git` and what `.gitignore` files exclude are skipped. Read-only.
  *
  * @example
  * ```ts
@@ -198,24 +94,16 @@ export const Read = PolicySubject.path("file_path")(Tool.make("Read", {
  *
  * @since 0.1.0
  */
-export const Glob = PolicySubject.path("path")(Tool.make("Glob", {
-  description: "Find files by glob pattern (e.g. \"**/*.ts\", \"src/*.{js,json}\") under a directory of the workspace. " +
-    "Returns workspace-relative file paths in name order.",
-  parameters: Schema.Struct({
-    pattern: Schema.String.annotate({ description: "Glob pattern, relative to path" }),
-    path: Schema.optional(Schema.String.annotate({ description: "Directory to search in (default: the workspace root)" }))
-  }),
-  success: Schema.Struct({ files: Schema.Array(Schema.String), truncated: Schema.Boolean }),
-  failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, InvalidPattern, IoFailure])
-}).annotate(Tool.Readonly, true))
-
-const GrepMatch = Schema.Struct({ file: Schema.String, line: Schema.Number, text: Schema.String })
+export const Glob = GlobTool.Glob
 
 /**
  * Searches file contents with a JavaScript regular expression, line by line,
  * under `path` (a directory or one file; the root by default), optionally
  * only in files matching `glob` (`*.ts` matches at any depth). Binary and
- * very large files are skipped; matches are capped. Read-only.
+ * very large files are skipped, as are `node_modules`, `.git` and git-ignored
+ * files; matches are capped. The matching runs in a worker thread with a
+ * deadline (`grep.timeout`): a catastrophic pattern ends in `SearchTimedOut`,
+ * never in a blocked process. Read-only.
  *
  * @example
  * ```ts
@@ -226,21 +114,12 @@ const GrepMatch = Schema.Struct({ file: Schema.String, line: Schema.Number, text
  *
  * @since 0.1.0
  */
-export const Grep = PolicySubject.path("path")(Tool.make("Grep", {
-  description: "Search file contents in the workspace with a regular expression (JavaScript syntax), line by line. " +
-    "Returns matching lines with workspace-relative file and 1-based line number.",
-  parameters: Schema.Struct({
-    pattern: Schema.String.annotate({ description: "Regular expression to search for" }),
-    path: Schema.optional(Schema.String.annotate({ description: "File or directory to search (default: the workspace root)" })),
-    glob: Schema.optional(Schema.String.annotate({ description: "Only search files matching this glob, e.g. \"*.ts\"" }))
-  }),
-  success: Schema.Struct({ matches: Schema.Array(GrepMatch), truncated: Schema.Boolean }),
-  failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, InvalidPattern, IoFailure])
-}).annotate(Tool.Readonly, true))
+export const Grep = GrepTool.Grep
 
 /**
  * Writes a file, replacing it if it exists and creating missing parent
- * directories. Mutating.
+ * directories. A file with more than one hard link is refused
+ * (`NotWritable`). Mutating.
  *
  * @example
  * ```ts
@@ -251,15 +130,7 @@ export const Grep = PolicySubject.path("path")(Tool.make("Grep", {
  *
  * @since 0.1.0
  */
-export const Write = PolicySubject.path("file_path")(Tool.make("Write", {
-  description: "Write a file in the workspace, replacing it if it exists. Creates missing parent directories.",
-  parameters: Schema.Struct({
-    file_path: Schema.String.annotate({ description: "Path of the file, relative to the workspace root or absolute inside it" }),
-    content: Schema.String.annotate({ description: "The full new content of the file" })
-  }),
-  success: Schema.Struct({ path: Schema.String, bytes: Schema.Number, created: Schema.Boolean }),
-  failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, IoFailure])
-}))
+export const Write = WriteTool.Write
 
 /**
  * Replaces `old_string` with `new_string` in a file. `old_string` must occur
@@ -279,25 +150,16 @@ export const Write = PolicySubject.path("file_path")(Tool.make("Write", {
  *
  * @since 0.1.0
  */
-export const Edit = PolicySubject.path("file_path")(Tool.make("Edit", {
-  description: "Replace an exact string in a file of the workspace. old_string must occur exactly once " +
-    "(include surrounding lines to make it unique) unless replace_all is true.",
-  parameters: Schema.Struct({
-    file_path: Schema.String.annotate({ description: "Path of the file, relative to the workspace root or absolute inside it" }),
-    old_string: Schema.NonEmptyString.annotate({ description: "The exact text to replace" }),
-    new_string: Schema.String.annotate({ description: "The text to put in its place" }),
-    replace_all: Schema.optional(Schema.Boolean.annotate({ description: "Replace every occurrence (default false)" }))
-  }),
-  success: Schema.Struct({ path: Schema.String, replacements: Schema.Number }),
-  failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, EditFailed, IoFailure])
-}))
+export const Edit = EditTool.Edit
 
 /**
  * Runs a command with `bash -c` in the workspace root. A non-zero exit is a
  * *success* carrying `exitCode`, `stdout` and `stderr` (the model reads a
  * failing test run like any other output); only a timeout is a failure. The
  * whole process tree is killed on timeout or interruption, and each output
- * stream is cut at a byte limit with a marker. Mutating.
+ * stream is cut at a byte limit with a marker. On Linux the command runs in
+ * a bubblewrap sandbox (see {@link Options}); its environment is an
+ * allowlist, never the host's. Mutating.
  *
  * @example
  * ```ts
@@ -308,16 +170,7 @@ export const Edit = PolicySubject.path("file_path")(Tool.make("Edit", {
  *
  * @since 0.1.0
  */
-export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
-  description: "Run a shell command with bash in the workspace root. Returns exit code, stdout and stderr; " +
-    "a non-zero exit code is reported, not raised. Long output is truncated. timeout is in milliseconds.",
-  parameters: Schema.Struct({
-    command: Schema.String.annotate({ description: "The command, run as `bash -c command`" }),
-    timeout: Schema.optional(PositiveInt.annotate({ description: "Timeout in milliseconds (capped by the host)" }))
-  }),
-  success: Schema.Struct({ exitCode: Schema.Number, stdout: Schema.String, stderr: Schema.String }),
-  failure: Schema.Union([CommandTimedOut, IoFailure])
-}))
+export const Bash = BashTool.Bash
 
 /**
  * The six built-in tools as one effect/ai toolkit; merge it with your own
@@ -328,7 +181,7 @@ export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
  * import { Effect } from "effect"
  * import { NodeServices } from "@effect/platform-node"
  * import { BuiltinTools } from "toolgate/node"
-import { Executor } from "toolgate"
+ * import { Executor } from "toolgate"
  * const results = Executor.executeBatch(BuiltinTools.toolkit, [
  *   { id: "1", name: "Read", params: { file_path: "README.md" } }
  * ]).pipe(
@@ -342,19 +195,183 @@ import { Executor } from "toolgate"
 export const toolkit = Toolkit.make(Read, Glob, Grep, Write, Edit, Bash)
 
 // -----------------------------------------------------------------------------
+// Confinement
+// -----------------------------------------------------------------------------
+
+/**
+ * What confines `Bash` in a layer: the sandbox it runs in, or why there is
+ * none and whether the user chose that (`optedOut`). `toolgate run` prints it
+ * in its header.
+ *
+ * @example
+ * ```ts
+ * import { BuiltinTools } from "toolgate/node"
+ * const c = BuiltinTools.BashConfinement.Sandboxed({ sandbox: "bubblewrap", network: "none" })
+ * BuiltinTools.describeConfinement(c) // => "sandboxed (bubblewrap: workspace writable, rest read-only, no network)"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export type BashConfinement = Data.TaggedEnum<{
+  Sandboxed: { readonly sandbox: "bubblewrap"; readonly network: Sandbox.Network }
+  Unsandboxed: { readonly reason: string; readonly optedOut: boolean }
+}>
+
+/**
+ * Constructors and matchers for {@link BashConfinement}.
+ *
+ * @since 0.2.0
+ */
+export const BashConfinement = Data.taggedEnum<BashConfinement>()
+
+/**
+ * One line for a header or a log: how `Bash` is confined.
+ *
+ * @example
+ * ```ts
+ * import { BuiltinTools } from "toolgate/node"
+ * BuiltinTools.describeConfinement(BuiltinTools.BashConfinement.Unsandboxed({ reason: "no bwrap", optedOut: true }))
+ * // => "NOT sandboxed (--no-sandbox / sandbox: \"none\"): commands reach what you can reach"
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const describeConfinement = (confinement: BashConfinement): string =>
+  BashConfinement.$match(confinement, {
+    Sandboxed: ({ network }) =>
+      `sandboxed (bubblewrap: workspace writable, rest read-only, ${network === "none" ? "no network" : "network allowed"})`,
+    Unsandboxed: ({ optedOut, reason }) =>
+      optedOut
+        ? `NOT sandboxed (--no-sandbox / sandbox: "none"): commands reach what you can reach`
+        : `NOT sandboxed (${reason}): every command is asked`
+  })
+
+/**
+ * The confinement of the `Bash` tool in the current {@link layer}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { BuiltinTools } from "toolgate/node"
+ * const line = Effect.map(Effect.service(BuiltinTools.Confinement), BuiltinTools.describeConfinement)
+ * ```
+ *
+ * @since 0.2.0
+ */
+export class Confinement extends Context.Service<Confinement, BashConfinement>()("toolgate/node/BuiltinTools/Confinement") {}
+
+/**
+ * Makes a policy safe for an unsandboxed `Bash`: when `confinement` is
+ * `Unsandboxed` and the user did not opt out, a `Bash` call the policy would
+ * allow is asked instead (or denied with `unsandboxed: "deny"`, for runs with
+ * no human to ask), so no rule can pre-approve a command that nothing
+ * confines. Deny and ask verdicts pass unchanged; other tools too. With a
+ * sandbox, or after an opt-out, the policy is returned as it is.
+ *
+ * **Gotchas**: the {@link layer}'s `Bash` refuses to run unconfined under a
+ * policy that was not guarded this way, so an application that forgets the
+ * guard fails closed, with a message naming this function.
+ *
+ * @example
+ * ```ts
+ * import { ToolPolicy } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
+ * const confinement = BuiltinTools.BashConfinement.Unsandboxed({ reason: "no bwrap", optedOut: false })
+ * const policy = BuiltinTools.guard(ToolPolicy.allowAll, confinement)
+ * // every Bash call is now asked; Read, Write... stay allowed
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const guard = (
+  policy: ToolPolicy.ToolPolicy,
+  confinement: BashConfinement,
+  options?: { readonly unsandboxed?: "ask" | "deny" }
+): ToolPolicy.ToolPolicy => {
+  if (confinement._tag === "Sandboxed" || confinement.optedOut) return policy
+  const reason = `Bash is not sandboxed here (${confinement.reason}), so every command needs a human`
+  const guarded: ToolPolicy.ToolPolicy & { readonly [BashTool.asksEveryCommand]: true } = {
+    [BashTool.asksEveryCommand]: true,
+    decide: (request) =>
+      Effect.map(policy.decide(request), (verdict) =>
+        request.call.name !== Bash.name || verdict._tag !== "Allow"
+          ? verdict
+          : options?.unsandboxed === "deny"
+          ? ToolPolicy.Verdict.Deny({
+            reason: `${reason} and there is none to ask; install bubblewrap or pass --no-sandbox`,
+            match: verdict.match
+          })
+          : ToolPolicy.Verdict.Ask({ reason, match: verdict.match }))
+  }
+  return guarded
+}
+
+/**
+ * {@link guard} as a layer: wraps the policy `policyLayer` provides with the
+ * {@link Confinement} in context.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { NodeServices } from "@effect/platform-node"
+ * import { ToolPolicy } from "toolgate"
+ * import { BuiltinTools } from "toolgate/node"
+ * const tools = BuiltinTools.layer({ root: process.cwd() })
+ * const live = BuiltinTools.guardLayer(ToolPolicy.layer(ToolPolicy.allowAll)).pipe(
+ *   Layer.provideMerge(tools),
+ *   Layer.provide(NodeServices.layer)
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const guardLayer = <E, R>(
+  policyLayer: Layer.Layer<never, E, R>,
+  options?: { readonly unsandboxed?: "ask" | "deny" }
+): Layer.Layer<never, E, R | Confinement> =>
+  Layer.effect(
+    ToolPolicy.ToolPolicy,
+    Effect.gen(function*() {
+      const policy = yield* ToolPolicy.ToolPolicy
+      return guard(policy, yield* Confinement, options)
+    })
+  ).pipe(Layer.provide(policyLayer))
+
+// -----------------------------------------------------------------------------
 // Handlers
 // -----------------------------------------------------------------------------
 
 /**
- * Options of {@link layer}. `root` is the workspace every path is confined
- * to and where `Bash` runs; it must exist. `bash.timeout` is the longest a
- * command may run (and the default when a call gives none; 2 minutes);
- * `bash.maxOutputBytes` bounds each of stdout and stderr (30,000 bytes).
+ * Options of {@link layer}.
+ *
+ * - `root`: the workspace every path is confined to and where `Bash` runs;
+ *   it must exist.
+ * - `bash.timeout`: the longest a command may run (and the default when a
+ *   call gives none; 2 minutes). `bash.maxOutputBytes` bounds each of stdout
+ *   and stderr (30,000 bytes).
+ * - `bash.sandbox`: `"auto"` (the default) runs commands in bubblewrap when
+ *   it works here, else unconfined but only under a {@link guard}ed policy;
+ *   `"required"` fails the layer with `SandboxUnavailable` when there is no
+ *   sandbox; `"none"` is the explicit opt-out: unconfined, unguarded.
+ * - `bash.network`: `"none"` (default) or `"all"`. There is no per-domain
+ *   allowlist yet: it needs a filtering proxy reached through a socket.
+ * - `bash.env`: names of host variables to pass in, on top of `PATH`,
+ *   `LANG`, `LC_*`, `TERM`, `TZ` (nothing else of the host's environment
+ *   reaches a command: no API keys, tokens or database URLs).
+ * - `bash.readOnly`: paths (workspace-relative or absolute) the sandbox
+ *   keeps read-only, in addition to `.git/hooks`, `.git/config`, `.claude`
+ *   and `.toolgate` (what would run code or change rules outside the sandbox
+ *   later); only paths that exist when the layer is built.
+ * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
+ * - `grep.timeout`: the deadline of one `Grep` call (30 seconds).
  *
  * @example
  * ```ts
  * import type { BuiltinTools } from "toolgate/node"
- * const options: BuiltinTools.Options = { root: "/srv/project", bash: { timeout: "10 minutes", maxOutputBytes: 100_000 } }
+ * const options: BuiltinTools.Options = {
+ *   root: "/srv/project",
+ *   bash: { timeout: "10 minutes", network: "all", env: ["NPM_TOKEN"] }
+ * }
  * ```
  *
  * @since 0.1.0
@@ -364,36 +381,57 @@ export interface Options {
   readonly bash?: {
     readonly timeout?: Duration.Input | undefined
     readonly maxOutputBytes?: number | undefined
+    readonly sandbox?: "auto" | "required" | "none" | undefined
+    readonly network?: "none" | "all" | undefined
+    readonly env?: ReadonlyArray<string> | undefined
+    readonly readOnly?: ReadonlyArray<string> | undefined
+    readonly bwrap?: string | undefined
+  } | undefined
+  readonly grep?: {
+    readonly timeout?: Duration.Input | undefined
   } | undefined
 }
 
-/** Lines `Read` returns when the call gives no `limit`. */
-const defaultReadLines = 2000
-/** A longer line is cut: a minified file must not flood the context. */
-const maxLineChars = 2000
-/** Files larger than this are refused by `Read` and `Edit`, skipped by `Grep`. */
-const maxFileBytes = 10 * 1024 * 1024
-const maxGlobFiles = 500
-const maxGrepMatches = 250
-const maxGrepLineChars = 500
-
-const cut = (line: string, max: number) => line.length <= max ? line : `${line.slice(0, max)}… [line cut at ${max} characters]`
-
-const looksBinary = (bytes: Uint8Array): boolean => bytes.subarray(0, 8192).includes(0)
-
-const countOccurrences = (text: string, needle: string): number => {
-  let count = 0
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++
-  return count
-}
-
-/** A glob may not leave the directory it searches. */
-const globEscapes = (pattern: string): boolean =>
-  pattern.startsWith("/") || pattern.split(/[\\/]/).some((segment) => segment === "..")
+/** Kept read-only in the sandbox: hooks and settings that would act outside it later. */
+const protectedPaths = [".git/hooks", ".git/config", ".claude", ".toolgate"]
 
 /**
- * The handlers of {@link toolkit}, confined to `options.root`. Fails to build
- * when the root does not exist.
+ * How `Bash` would be confined with `options`, trying the sandbox once.
+ * {@link layer} does this itself; call it to show the user beforehand.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { BuiltinTools } from "toolgate/node"
+ * const line = BuiltinTools.detect({ root: process.cwd() }).pipe(Effect.map(BuiltinTools.describeConfinement))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const detect = (options: Options): Effect.Effect<BashConfinement> =>
+  Effect.map(detectSandbox(options, NodePath.resolve(options.root)), ({ confinement }) => confinement)
+
+const detectSandbox = (options: Options, realRoot: string) =>
+  Effect.gen(function*() {
+    const network = options.bash?.network ?? "none"
+    if (options.bash?.sandbox === "none") {
+      return {
+        confinement: BashConfinement.Unsandboxed({ reason: "sandbox turned off", optedOut: true }),
+        sandbox: undefined
+      }
+    }
+    const readOnly = [...protectedPaths, ...options.bash?.readOnly ?? []].map((rel) => NodePath.resolve(realRoot, rel))
+    const detected = yield* Sandbox.detect({ root: realRoot, network, readOnly }, options.bash?.bwrap)
+    return detected._tag === "Available"
+      ? { confinement: BashConfinement.Sandboxed({ sandbox: "bubblewrap", network }), sandbox: detected.sandbox }
+      : { confinement: BashConfinement.Unsandboxed({ reason: detected.reason, optedOut: false }), sandbox: undefined }
+  })
+
+/**
+ * The handlers of {@link toolkit}, confined to `options.root`, and the
+ * {@link Confinement} of `Bash`. Fails to build when the root does not exist,
+ * or with `SandboxUnavailable` when `bash.sandbox` is `"required"` and there
+ * is no sandbox.
  *
  * @example
  * ```ts
@@ -407,191 +445,60 @@ const globEscapes = (pattern: string): boolean =>
  *
  * @since 0.1.0
  */
-export const layer = (options: Options) =>
-  toolkit.toLayer(Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const workspace = yield* Workspace.make(options.root)
-    const bashTimeout = Duration.fromInputUnsafe(options.bash?.timeout ?? "2 minutes")
-    const maxOutputBytes = options.bash?.maxOutputBytes ?? 30_000
-
-    const confine = (requested: string) =>
-      Effect.mapError(workspace.confine(requested), (refusal) =>
-        refusal._tag === "Outside"
-          ? new OutsideWorkspace({
-            path: requested,
-            message: `${requested} is outside the workspace ${workspace.real}; only paths inside it can be used`
-          })
-          : new FileNotFound({
-            path: requested,
-            message: `${requested} is a symbolic link to a file that does not exist`
-          }))
-
-    const io = (shown: string) => (error: PlatformError) =>
-      error.reason._tag === "NotFound"
-        ? new FileNotFound({ path: shown, message: `${shown} does not exist` })
-        : new IoFailure({ path: shown, message: error.message })
-
-    /** The file at `real`, as text, refusing directories, huge and binary files. */
-    const readText = (shown: string, real: string) =>
-      Effect.gen(function*() {
-        const info = yield* Effect.mapError(fs.stat(real), io(shown))
-        if (info.type === "Directory") {
-          return yield* new NotReadable({ path: shown, message: `${shown} is a directory; use Glob to list it` })
-        }
-        if (info.type !== "File") return yield* new NotReadable({ path: shown, message: `${shown} is not a regular file` })
-        if (Number(info.size) > maxFileBytes) {
-          return yield* new NotReadable({
-            path: shown,
-            message: `${shown} is ${info.size} bytes, more than the ${maxFileBytes} bytes this tool reads; use Grep or Bash (head, sed -n) to look into it`
-          })
-        }
-        const bytes = yield* Effect.mapError(fs.readFile(real), io(shown))
-        if (looksBinary(bytes)) return yield* new NotReadable({ path: shown, message: `${shown} is a binary file` })
-        return Buffer.from(bytes).toString("utf8")
-      })
-
-    /** A directory to search, confined, and the files under it matching `pattern`, confined too. */
-    const listFiles = (dirParam: string | undefined, pattern: string, limit: number) =>
-      Effect.gen(function*() {
-        const shown = dirParam ?? "."
-        const dir = yield* confine(shown)
-        const info = yield* Effect.mapError(fs.stat(dir), io(shown))
-        if (info.type === "File") return { files: [dir], truncated: false, single: true }
-        if (info.type !== "Directory") {
-          return yield* new NotReadable({ path: shown, message: `${shown} is not a directory` })
-        }
-        const found = yield* Effect.mapError(fs.glob(pattern, { root: dir }), io(shown))
-        const files: Array<string> = []
-        for (const rel of found) {
-          if (files.length >= limit) return { files, truncated: true, single: false }
-          // `**` does not follow links to directories, but a link named by a
-          // literal segment, or a linked file, could still lead out.
-          const real = yield* Effect.option(workspace.confine(path.join(dir, rel)))
-          if (real._tag === "None") continue
-          const entry = yield* Effect.option(fs.stat(real.value))
-          if (entry._tag === "Some" && entry.value.type === "File") files.push(real.value)
-        }
-        return { files, truncated: false, single: false }
-      })
-
-    return toolkit.of({
-      Read: Effect.fn("toolgate.Read")(function*({ file_path, limit, offset }) {
-        const real = yield* confine(file_path)
-        const text = yield* readText(file_path, real)
-        if (text.length === 0) return "(the file is empty)"
-        const lines = text.split(/\r?\n/)
-        if (lines.at(-1) === "") lines.pop()
-        const first = offset ?? 1
-        if (first > lines.length) return `(the file has ${lines.length} lines; offset ${first} is past the end)`
-        const last = Math.min(lines.length, first - 1 + (limit ?? defaultReadLines))
-        const numbered = lines.slice(first - 1, last).map((line, i) =>
-          `${String(first + i).padStart(6)}\t${cut(line, maxLineChars)}`
-        )
-        if (last < lines.length) {
-          numbered.push(`[${lines.length - last} more lines; continue with offset ${last + 1}]`)
-        }
-        return numbered.join("\n")
-      }),
-
-      Glob: Effect.fn("toolgate.Glob")(function*({ path: dirParam, pattern }) {
-        if (globEscapes(pattern)) {
-          return yield* new InvalidPattern({
-            pattern,
-            message: "a glob may not start with / or contain ..; set path to the directory to search instead"
-          })
-        }
-        const listed = yield* listFiles(dirParam, pattern, maxGlobFiles)
-        if (listed.single) {
-          return yield* new NotReadable({ path: dirParam ?? ".", message: `${dirParam} is a file, not a directory` })
-        }
-        return { files: listed.files.map(workspace.relative), truncated: listed.truncated }
-      }),
-
-      Grep: Effect.fn("toolgate.Grep")(function*({ glob, path: dirParam, pattern }) {
-        const regex = yield* Effect.try({
-          try: () => new RegExp(pattern),
-          catch: (error) => new InvalidPattern({ pattern, message: `not a valid regular expression: ${String(error)}` })
+export const layer = (options: Options) => {
+  const confinement = Layer.effectContext(Effect.gen(function*() {
+    const workspace = yield* Workspace.make(options.root).pipe(
+      Effect.mapError((error) =>
+        new SandboxUnavailable({
+          reason: error.message,
+          message: `the workspace ${options.root} cannot be used: ${error.message}`
         })
-        if (glob !== undefined && globEscapes(glob)) {
-          return yield* new InvalidPattern({ pattern: glob, message: "a glob may not start with / or contain .." })
-        }
-        // As in ripgrep, a glob without a slash matches file names at any depth.
-        const filter = glob === undefined ? "**/*" : glob.includes("/") ? glob : `**/${glob}`
-        const listed = yield* listFiles(dirParam, filter, Number.MAX_SAFE_INTEGER)
-        const matches: Array<typeof GrepMatch.Type> = []
-        for (const file of listed.files) {
-          const info = yield* Effect.option(fs.stat(file))
-          if (info._tag === "None" || Number(info.value.size) > maxFileBytes) continue
-          const bytes = yield* Effect.option(fs.readFile(file))
-          if (bytes._tag === "None" || looksBinary(bytes.value)) continue
-          const lines = Buffer.from(bytes.value).toString("utf8").split(/\r?\n/)
-          for (let i = 0; i < lines.length; i++) {
-            if (!regex.test(lines[i]!)) continue
-            if (matches.length >= maxGrepMatches) return { matches, truncated: true }
-            matches.push({ file: workspace.relative(file), line: i + 1, text: cut(lines[i]!, maxGrepLineChars) })
-          }
-        }
-        return { matches, truncated: false }
-      }),
-
-      Write: Effect.fn("toolgate.Write")(function*({ content, file_path }) {
-        const real = yield* confine(file_path)
-        const existing = yield* Effect.option(fs.stat(real))
-        if (existing._tag === "Some" && existing.value.type === "Directory") {
-          return yield* new NotReadable({ path: file_path, message: `${file_path} is a directory` })
-        }
-        yield* Effect.mapError(fs.makeDirectory(path.dirname(real), { recursive: true }), io(file_path))
-        yield* Effect.mapError(fs.writeFileString(real, content), io(file_path))
-        return { path: workspace.relative(real), bytes: Buffer.byteLength(content), created: existing._tag === "None" }
-      }),
-
-      Edit: Effect.fn("toolgate.Edit")(function*({ file_path, new_string, old_string, replace_all }) {
-        const real = yield* confine(file_path)
-        const text = yield* readText(file_path, real)
-        const occurrences = countOccurrences(text, old_string)
-        const fail = (reason: EditFailed["reason"], message: string) =>
-          new EditFailed({ path: file_path, reason, occurrences, message })
-        if (old_string === new_string) {
-          return yield* fail("NoChange", "old_string and new_string are the same; nothing to change")
-        }
-        if (occurrences === 0) {
-          return yield* fail("NotFound", `old_string does not occur in ${file_path}; Read the file and copy the text exactly`)
-        }
-        if (occurrences > 1 && replace_all !== true) {
-          return yield* fail(
-            "NotUnique",
-            `old_string occurs ${occurrences} times in ${file_path}; add surrounding lines to make it unique, or set replace_all`
-          )
-        }
-        // split/join, not String.replace: `$&` and friends in new_string stay literal.
-        const updated = replace_all === true
-          ? text.split(old_string).join(new_string)
-          : text.replace(old_string, () => new_string)
-        yield* Effect.mapError(fs.writeFileString(real, updated), io(file_path))
-        return { path: workspace.relative(real), replacements: replace_all === true ? occurrences : 1 }
-      }),
-
-      Bash: Effect.fn("toolgate.Bash")(function*({ command, timeout }) {
-        const limit = timeout === undefined
-          ? bashTimeout
-          : Duration.min(Duration.millis(timeout), bashTimeout)
-        yield* Effect.annotateCurrentSpan("toolgate.bash.timeoutMs", Duration.toMillis(limit))
-        return yield* Bash_.run(command, { cwd: workspace.real, timeout: limit, maxOutputBytes }).pipe(
-          Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
-          Effect.mapError((error) =>
-            error._tag === "TimedOut"
-              ? new CommandTimedOut({
-                command,
-                timeoutMs: Duration.toMillis(limit),
-                stdout: error.stdout,
-                stderr: error.stderr,
-                message: `the command did not finish within ${Duration.format(limit)} and was killed`
-              })
-              : new IoFailure({ path: workspace.real, message: `could not run bash: ${error.message}` })
-          )
-        )
+      )
+    )
+    const detected = yield* detectSandbox(options, workspace.real)
+    if (options.bash?.sandbox === "required" && detected.sandbox === undefined) {
+      const reason = detected.confinement._tag === "Unsandboxed" ? detected.confinement.reason : ""
+      return yield* new SandboxUnavailable({
+        reason,
+        message: `Bash must run sandboxed (sandbox: "required") but cannot: ${reason}`
+      })
+    }
+    return Context.make(Confinement, detected.confinement).pipe(
+      Context.add(Runtime, { workspace, sandbox: detected.sandbox })
+    )
+  }))
+  const handlers = toolkit.toLayer(Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const { sandbox, workspace } = yield* Runtime
+    const bashConfinement = yield* Confinement
+    const grepTimeout = Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")
+    return toolkit.of({
+      Read: ReadTool.handler(workspace),
+      Glob: GlobTool.handler(workspace),
+      Grep: GrepTool.handler(workspace, grepTimeout),
+      Write: WriteTool.handler(workspace),
+      Edit: EditTool.handler(workspace),
+      Bash: BashTool.handler({
+        root: workspace.real,
+        timeout: Duration.fromInputUnsafe(options.bash?.timeout ?? "2 minutes"),
+        maxOutputBytes: options.bash?.maxOutputBytes ?? 30_000,
+        // In the sandbox the real home is an empty private tmpfs; outside it
+        // there is nothing private to offer, so the home stays the user's.
+        env: Sandbox.environment(process.env, options.bash?.env ?? [], NodeOs.homedir()),
+        sandbox,
+        unsandboxed: bashConfinement._tag === "Unsandboxed" && !bashConfinement.optedOut
+          ? bashConfinement.reason
+          : undefined,
+        spawner
       })
     })
   }))
+  // Runtime stays inside: the layer's outputs are the handlers and Confinement.
+  return Layer.merge(handlers, Layer.effect(Confinement, Effect.service(Confinement))).pipe(Layer.provide(confinement))
+}
+
+/** What the confinement layer hands the handlers: not part of the API. */
+class Runtime extends Context.Service<Runtime, {
+  readonly workspace: Workspace.Workspace
+  readonly sandbox: Sandbox.Sandbox | undefined
+}>()("toolgate/node/BuiltinTools/Runtime") {}

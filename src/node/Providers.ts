@@ -13,9 +13,9 @@
  *
  * @since 0.1.0
  */
-import { Config, Effect, Layer, Option, type Redacted, Schema } from "effect"
-import type { LanguageModel } from "effect/ai"
-import type { HttpClient } from "effect/http"
+import { Config, Duration, Effect, flow, Layer, Option, type Redacted, Schedule, Schema, Stream } from "effect"
+import { AiError, LanguageModel } from "effect/ai"
+import { HttpClient, HttpClientError } from "effect/http"
 import { registerEffectUnstableAlias } from "./internal/effectUnstable.ts"
 
 // The provider packages are loaded on first use, after the resolve hook that
@@ -53,7 +53,27 @@ export interface Settings {
   readonly model?: string | undefined
   readonly apiKey?: Redacted.Redacted<string> | undefined
   readonly apiUrl?: string | undefined
+  /**
+   * How long one model request may take, retries included, and how long a
+   * streamed answer may go without an event (default 120 s).
+   */
+  readonly requestTimeout?: Duration.Input | undefined
+  /** Retries of a rate-limited or overloaded request (429, 500, 502, 503, 504, 529); default 3. */
+  readonly retries?: number | undefined
 }
+
+/**
+ * The request timeout and retry count used when {@link Settings} names none.
+ *
+ * @example
+ * ```ts
+ * import { Providers } from "toolgate/node"
+ * Providers.defaults.retries // 3
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const defaults = { requestTimeout: Duration.seconds(120), retries: 3 } as const
 
 /**
  * The model each provider uses when none is named.
@@ -99,6 +119,81 @@ export class NoProviderConfigured extends Schema.TaggedError<NoProviderConfigure
 }
 
 // -----------------------------------------------------------------------------
+// Retries and timeouts
+// -----------------------------------------------------------------------------
+
+// Anthropic answers 529 when it is overloaded; effect's transient statuses
+// (408, 429, 500, 502, 503, 504) do not include it.
+const overloaded = (error: unknown) =>
+  HttpClientError.isHttpClientError(error) && error.reason._tag === "StatusCodeError" &&
+  error.reason.response.status === 529
+
+/**
+ * The provider's HTTP client, retrying transient failures with exponential
+ * backoff and jitter; `retryTransient` waits at least what a `retry-after`
+ * header asks. Non-2xx answers become errors first, because Anthropic's
+ * client applies this transform before its own status filter and OpenAI's
+ * after it.
+ */
+const retrying = (settings: Settings) =>
+  flow(
+    HttpClient.filterStatusOk,
+    HttpClient.retryTransient({
+      retryOn: "errors-only",
+      schedule: Schedule.exponential("250 millis").pipe(Schedule.jittered),
+      times: settings.retries ?? defaults.retries,
+      while: overloaded
+    })
+  )
+
+const timedOut = (method: string, timeout: Duration.Duration, what: string) =>
+  AiError.make({
+    module: "toolgate/Providers",
+    method,
+    reason: new AiError.NetworkError({
+      reason: "TransportError",
+      method: "POST",
+      url: "",
+      description: `${what} within ${Duration.format(timeout)} (the request timeout)`
+    })
+  })
+
+/**
+ * Bounds a provider's `LanguageModel`: a request (its retries included) that
+ * has not answered within the timeout fails, and so does a stream that goes
+ * that long without an event. The timeout sits outside the retries so a
+ * server that never answers costs one timeout, not one per retry.
+ */
+const bounded = (settings: Settings) =>
+<E, R>(
+  provider: Layer.Layer<LanguageModel.LanguageModel, E, R>
+): Layer.Layer<LanguageModel.LanguageModel, E, R> => {
+  const timeout = Duration.fromInputUnsafe(settings.requestTimeout ?? defaults.requestTimeout)
+  // The service's methods are overloaded per toolkit; the wrappers only add a
+  // timeout around whatever they return, hence the loose signatures.
+  const wrap = (model: LanguageModel.LanguageModel): LanguageModel.LanguageModel => ({
+    ...model,
+    generateText: ((options: any) =>
+      model.generateText(options).pipe(
+        Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Effect.fail(timedOut("generateText", timeout, "the model did not answer"))
+        })
+      )) as LanguageModel.LanguageModel["generateText"],
+    streamText: ((options: any) =>
+      model.streamText(options).pipe(
+        Stream.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Stream.fail(timedOut("streamText", timeout, "the model's stream sent nothing"))
+        })
+      )) as LanguageModel.LanguageModel["streamText"]
+  })
+  return Layer.effect(LanguageModel.LanguageModel, Effect.map(LanguageModel.LanguageModel, wrap)).pipe(
+    Layer.provide(provider)
+  )
+}
+
+// -----------------------------------------------------------------------------
 // Layers
 // -----------------------------------------------------------------------------
 
@@ -122,7 +217,12 @@ export const anthropic = (
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
   Layer.unwrap(Effect.map(loadAnthropic, ({ AnthropicClient, AnthropicLanguageModel }) =>
     AnthropicLanguageModel.layer({ model: settings.model ?? defaultModels.anthropic }).pipe(
-      Layer.provide(AnthropicClient.layer({ apiKey: settings.apiKey, apiUrl: settings.apiUrl }))
+      Layer.provide(AnthropicClient.layer({
+        apiKey: settings.apiKey,
+        apiUrl: settings.apiUrl,
+        transformClient: retrying(settings)
+      })),
+      bounded(settings)
     )))
 
 /**
@@ -145,7 +245,12 @@ export const openAi = (
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
   Layer.unwrap(Effect.map(loadOpenAi, ({ OpenAiClient, OpenAiLanguageModel }) =>
     OpenAiLanguageModel.layer({ model: settings.model ?? defaultModels.openai }).pipe(
-      Layer.provide(OpenAiClient.layer({ apiKey: settings.apiKey, apiUrl: settings.apiUrl }))
+      Layer.provide(OpenAiClient.layer({
+        apiKey: settings.apiKey,
+        apiUrl: settings.apiUrl,
+        transformClient: retrying(settings)
+      })),
+      bounded(settings)
     )))
 
 /**

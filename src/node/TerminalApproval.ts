@@ -5,14 +5,20 @@
  * Requests go through `Approval.queueBridge` to one UI fiber, so however many
  * calls wait, one prompt is on screen at a time. The prompt shows the tool,
  * its class, its params and why the policy asked, and takes one key: `y`
- * allow, `n` deny (then asks for a reason the model reads), `a` allow and
- * remember for the session, `e` edit the params as JSON, `s` deny and stop
- * the run. When a call is cancelled while its prompt is shown, the prompt is
- * taken off the screen and a line says it was withdrawn.
+ * allow this call, `a` allow identical calls for the session, `t` allow every
+ * call of this tool for the session, `n` deny (then asks for a reason the
+ * model reads), `e` edit the params as JSON, `s` deny and stop the run (and
+ * deny, without asking, every request after it). Ctrl-C, in the prompt or in
+ * the reason or edit prompts, is `s`. When a call is cancelled while its
+ * prompt is shown, the prompt is taken off the screen and a line says so.
+ *
+ * What the prompt shows is escaped: control characters, bidirectional
+ * overrides and zero-width characters in a tool name, a reason or params
+ * are shown as `⟨U+202E⟩` markers, so a command cannot display as another.
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Layer, Path, Queue, Scope, Terminal } from "effect"
+import { Effect, FileSystem, Layer, Path, Queue, Schema, Scope, Semaphore, Terminal } from "effect"
 import { Prompt } from "effect/cli"
 import * as Approval from "../Approval.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
@@ -30,6 +36,34 @@ const style = {
   yellow: (s: string) => `${esc}33m${s}${esc}39m`
 }
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+
+// Invisible or control characters: C0/C1 controls (ESC included, so no ANSI
+// sequence gets through), format characters (bidirectional embeddings,
+// overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width
+// characters, the BOM, soft hyphen), line and paragraph separators.
+const invisible = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu
+
+/**
+ * `text` with every invisible or control character shown as a visible
+ * `⟨U+XXXX⟩` marker, so what the user approves is what runs: a command
+ * holding U+202E cannot display as a different command. Newlines are kept
+ * when `keepNewlines` is set (multi-line text of our own making).
+ *
+ * @example
+ * ```ts
+ * import { TerminalApproval } from "toolgate/node"
+ * TerminalApproval.escape("rm -rf /\u202E") // => "rm -rf /⟨U+202E⟩"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const escape = (text: string, keepNewlines = false): string =>
+  text.replace(invisible, (c) =>
+    keepNewlines && c === "\n"
+      ? c
+      : `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`)
+
+const hasInvisible = (text: string) => /[\p{Cf}\p{Zl}\p{Zp}]|[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u.test(text)
 
 /** Erases the `text` last written (the cursor at its end), wrapping at `columns`. */
 const erase = (text: string, columns: number): string => {
@@ -54,11 +88,11 @@ const showParams = (input: unknown): string => {
   const shown = lines.length > maxParamLines
     ? [...lines.slice(0, maxParamLines), `… (${lines.length - maxParamLines} more lines; e shows them all)`]
     : lines
-  return shown.map((line) => `    ${line}`).join("\n")
+  return shown.map((line) => `    ${escape(line)}`).join("\n")
 }
 
 const title = (request: Approval.ApprovalRequest) =>
-  `${style.bold(request.call.name)} ${style.dim(`(${request.toolClass})`)}`
+  `${style.bold(escape(request.call.name))} ${style.dim(`(${request.toolClass})`)}`
 
 /**
  * The text of a request's prompt, as shown on the terminal (with ANSI
@@ -74,45 +108,67 @@ const title = (request: Approval.ApprovalRequest) =>
  *
  * @since 0.1.0
  */
-export const render = (request: Approval.ApprovalRequest, waiting: number): string => {
+export const render = (request: Approval.ApprovalRequest, waiting: number): string =>
+  [...describeRequest(request, waiting), `  ${keyHelp(request)}`].join("\n")
+
+/** The request without the key help: what stays on screen while a reason or an edit is typed. */
+const describeRequest = (request: Approval.ApprovalRequest, waiting: number): Array<string> => {
   const lines = [`${style.yellow("?")} ${title(request)} wants to run${waiting > 0 ? style.dim(` (${waiting} more waiting)`) : ""}`]
   if (request.origin.depth > 0) lines.push(`  from a sub-agent (depth ${request.origin.depth})`)
-  if (request.reason !== undefined) lines.push(`  why:  ${request.reason}`)
+  if (request.reason !== undefined) lines.push(`  why:  ${escape(request.reason)}`)
   if (request.match !== undefined) {
-    const segment = request.match.segment !== undefined ? ` on ${JSON.stringify(request.match.segment)}` : ""
-    lines.push(`  rule: ${ToolPolicy.describeMatch(request.match, " ")}${segment}`)
+    const segment = "segment" in request.match && request.match.segment !== undefined
+      ? ` on ${JSON.stringify(request.match.segment)}`
+      : ""
+    lines.push(`  rule: ${escape(`${ToolPolicy.describeMatch(request.match, " ")}${segment}`)}`)
+  }
+  let json = ""
+  try {
+    json = JSON.stringify(request.input) ?? ""
+  } catch {
+    // shown as it can be below
+  }
+  if (hasInvisible(json) || hasInvisible(request.call.name)) {
+    lines.push(`  ${style.red("⚠ hidden characters")}: invisible or control characters are shown as ⟨U+…⟩; read carefully`)
   }
   lines.push("  params:", showParams(request.input))
-  lines.push(`  ${keyHelp}`)
-  return lines.join("\n")
+  return lines
 }
 
-const keyHelp = [
-  `${style.bold("y")} allow`,
-  `${style.bold("n")} deny`,
-  `${style.bold("a")} allow for the session`,
-  `${style.bold("e")} edit params`,
-  `${style.bold("s")} deny and stop`
-].join("  ") + " › "
+// Two short lines rather than one that wraps: the erase arithmetic counts
+// rows, and a narrow terminal should still show every key.
+const keyHelp = (request: Approval.ApprovalRequest) =>
+  [
+    `${style.bold("y")} allow once   ${style.bold("a")} allow identical calls   ${style.bold("t")} allow every ${
+      escape(request.call.name)
+    } call ${style.dim("(a, t: for this session)")}`,
+    `  ${style.bold("n")} deny   ${style.bold("e")} edit params   ${style.bold("s")} deny and stop the run › `
+  ].join("\n")
 
 // -----------------------------------------------------------------------------
 // Prompts
 // -----------------------------------------------------------------------------
 
-type Choice = "allow" | "deny" | "remember" | "edit" | "stop" | "withdrawn" | "quit"
+type Choice = "allow" | "deny" | "remember" | "rememberTool" | "edit" | "stop" | "withdrawn" | "quit"
 
-const keys: Readonly<Record<string, Choice>> = { y: "allow", n: "deny", a: "remember", e: "edit", s: "stop" }
+const keys: Readonly<Record<string, Choice>> = { y: "allow", n: "deny", a: "remember", t: "rememberTool", e: "edit", s: "stop" }
 
-// What replaces the prompt once answered. `n` and `e` leave nothing: their
-// follow-up prompt takes the place, and the outcome is printed after it.
-const chosen: Readonly<Record<Choice, (name: string) => string>> = {
-  allow: (name) => `${style.green("✔")} ${name} allowed\n`,
-  remember: (name) => `${style.green("✔")} ${name} allowed for the session\n`,
-  deny: () => "",
-  edit: () => "",
-  stop: (name) => `${style.red("✘")} ${name} denied, stopping the run\n`,
-  withdrawn: (name) => `${style.dim(`⊘ ${name} withdrawn: the call was cancelled`)}\n`,
-  quit: (name) => `${style.red("✘")} ${name} denied, stopping the run (prompt quit)\n`
+// What replaces the prompt once answered: one line per decision. `n` and
+// `e` leave the request on screen (without the key help) while the reason
+// or the edit is typed; the decision line comes after.
+const chosen = (request: Approval.ApprovalRequest, waiting: number): Readonly<Record<Choice, string>> => {
+  const name = escape(request.call.name)
+  const kept = `${describeRequest(request, waiting).join("\n")}\n`
+  return {
+    allow: `${style.green("✔")} ${name} allowed by you\n`,
+    remember: `${style.green("✔")} ${name} allowed by you, and identical calls for this session\n`,
+    rememberTool: `${style.green("✔")} ${name} allowed by you, and every ${name} call for this session\n`,
+    deny: kept,
+    edit: kept,
+    stop: `${style.red("✘")} ${name} denied by you; stopping the run\n`,
+    withdrawn: `${style.dim(`⊘ ${name} withdrawn: the call was cancelled`)}\n`,
+    quit: `${style.red("✘")} ${name} denied by you (Ctrl-C); stopping the run\n`
+  }
 }
 
 /**
@@ -123,11 +179,11 @@ const chosen: Readonly<Record<Choice, (name: string) => string>> = {
  */
 const choose = (request: Approval.ApprovalRequest, waiting: number, withdrawn: Queue.Dequeue<void>) => {
   const frame = render(request, waiting)
-  const name = request.call.name
+  const lines = chosen(request, waiting)
   return Prompt.Custom<undefined, Choice, void>(undefined, withdrawn, {
     render: (_, action) =>
       Effect.succeed(
-        action._tag === "Submit" ? chosen[action.value](name) : action._tag === "NextFrame" ? frame : ""
+        action._tag === "Submit" ? lines[action.value] : action._tag === "NextFrame" ? frame : ""
       ),
     process: (input) => {
       if (input._tag === "Event") return Effect.succeed({ _tag: "Submit", value: "withdrawn" })
@@ -151,21 +207,30 @@ const choose = (request: Approval.ApprovalRequest, waiting: number, withdrawn: Q
   })
 }
 
-const reasonPrompt = Prompt.String({ message: "Reason the model reads (Enter for \"denied by the user\")" })
+const reasonMessage = "Reason the model reads (Enter for \"denied by the user\")"
+const reasonPrompt = Prompt.String({ message: reasonMessage })
+const editMessage = "Params as JSON"
 
-const editPrompt = (input: unknown) =>
+const editPrompt = (request: Approval.ApprovalRequest, check: Options["validate"]) =>
   Prompt.String({
-    message: "Params as JSON",
-    default: JSON.stringify(input) ?? "",
+    message: editMessage,
+    default: JSON.stringify(request.input) ?? "",
     validate: (text: string) =>
       Effect.try({
         try: () => {
           const parsed: unknown = JSON.parse(text)
           if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("expected a JSON object")
-          return text
+          return parsed
         },
         catch: (error) => `not valid params: ${error instanceof Error ? error.message : String(error)}`
-      })
+      }).pipe(
+        // the tool's own schema, so an edit that would fail is asked again
+        // with the schema's message instead of being sent on to fail
+        Effect.flatMap((params) =>
+          check === undefined ? Effect.void : Effect.mapError(check(request, params), (m) => `not valid params: ${escape(m)}`)
+        ),
+        Effect.as(text)
+      )
   })
 
 // Prompts may use files and paths (Prompt.File); ours never do, so a no-op
@@ -176,8 +241,10 @@ const promptEnvironment = Layer.merge(FileSystem.layerNoop({}), Path.layer)
 // Handler
 // -----------------------------------------------------------------------------
 
+const quit = Approval.ApprovalDecision.Deny({ reason: "the user pressed Ctrl-C and stopped the run", stop: true })
+
 /** Asks about one request; `undefined` when it was withdrawn meanwhile. */
-const ask = (pending: Approval.PendingApproval, waiting: number) =>
+const ask = (pending: Approval.PendingApproval, waiting: number, options: Options) =>
   Effect.gen(function*() {
     const { request } = pending
     const terminal = yield* Terminal.Terminal
@@ -198,36 +265,93 @@ const ask = (pending: Approval.PendingApproval, waiting: number) =>
         return Approval.ApprovalDecision.Allow()
       case "remember":
         return Approval.ApprovalDecision.Allow({ remember: true })
+      case "rememberTool":
+        return Approval.ApprovalDecision.Allow({ remember: "tool" })
       case "stop":
         return Approval.ApprovalDecision.Deny({ reason: "denied by the user, who stopped the run", stop: true })
       case "quit":
-        return Approval.ApprovalDecision.Deny({ reason: "the user quit the prompt and stopped the run", stop: true })
+        return quit
       case "deny":
       case "edit": {
-        const name = request.call.name
+        const name = escape(request.call.name)
+        // The request stayed on screen above the follow-up prompt; once it
+        // is answered, both give way to the one decision line.
+        const kept = chosen(request, waiting)[choice]
+        const settle = (message: string, answer: string, line: string) =>
+          Effect.flatMap(terminal.columns, (columns) =>
+            terminal.display(`${erase(`${kept}✔ ${message} … ${answer}\n`, columns)}${line}\n`))
         const followUp = choice === "deny"
           ? Effect.gen(function*() {
-            const given = (yield* run(reasonPrompt)).trim()
-            const reason = given === "" ? "denied by the user" : given
-            yield* terminal.display(`${style.red("✘")} ${name} denied: ${reason}\n`)
+            const typed = yield* run(reasonPrompt)
+            const reason = typed.trim() === "" ? "denied by the user" : typed.trim()
+            yield* settle(reasonMessage, typed, `${style.red("✘")} ${name} denied by you: ${escape(reason)}`)
             return Approval.ApprovalDecision.Deny({ reason })
           })
           : Effect.gen(function*() {
-            const params: unknown = JSON.parse(yield* run(editPrompt(request.input)))
-            yield* terminal.display(`${style.green("✔")} ${name} allowed with edited params\n`)
-            return Approval.ApprovalDecision.Allow({ params })
+            const typed = yield* run(editPrompt(request, options.validate))
+            yield* settle(editMessage, typed, `${style.green("✔")} ${name} allowed by you with edited params ${escape(typed)}`)
+            return Approval.ApprovalDecision.Allow({ params: JSON.parse(typed) as unknown })
           })
+        // Ctrl-C in a follow-up prompt ends the run like Ctrl-C in the main one.
+        const answered = followUp.pipe(
+          Effect.catchTag("QuitError", () =>
+            Effect.as(terminal.display(`\n${chosen(request, waiting).quit}`), quit))
+        )
         // These prompts cannot take an event, so a withdrawal interrupts them.
         return yield* Effect.raceFirst(
-          followUp,
+          answered,
           Effect.as(
-            Effect.andThen(pending.withdrawn, terminal.display(`\n${chosen.withdrawn(request.call.name)}`)),
+            Effect.andThen(pending.withdrawn, terminal.display(`\n${chosen(request, waiting).withdrawn}`)),
             undefined
           )
         )
       }
     }
   }).pipe(Effect.scoped, Effect.provide(promptEnvironment))
+
+/**
+ * Options of {@link make}.
+ *
+ * - `validate`: checks edited params against the tool's schema (fails with
+ *   the schema's message); an edit that fails is asked again. See
+ *   {@link validateWith} for a toolkit.
+ * - `screen`: a lock shared with whatever else writes to the terminal. The
+ *   approver holds it for a whole dialogue, so other output waits instead of
+ *   printing into a live prompt.
+ * - `freshLine`: run (holding `screen`) before a prompt is drawn; it should
+ *   end the current line if output left the cursor mid-line.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly validate?: ((request: Approval.ApprovalRequest, params: unknown) => Effect.Effect<void, string>) | undefined
+  readonly screen?: Semaphore.Semaphore | undefined
+  readonly freshLine?: Effect.Effect<void> | undefined
+}
+
+/**
+ * A `validate` option checking edited params against the tools' parameter
+ * Schemas: the schema's message comes back when they do not decode.
+ *
+ * @example
+ * ```ts
+ * import { TerminalApproval, BuiltinTools } from "toolgate/node"
+ * const options = { validate: TerminalApproval.validateWith(BuiltinTools.toolkit) }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const validateWith = (
+  toolkit: { readonly tools: Record<string, { readonly parametersSchema: Schema.Top }> }
+): NonNullable<Options["validate"]> =>
+(request, params) => {
+  const tool = toolkit.tools[request.call.name]
+  if (tool === undefined) return Effect.void
+  return Schema.decodeUnknownEffect(tool.parametersSchema as Schema.Codec<unknown, unknown>)(params).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) => error.message)
+  )
+}
 
 /**
  * Makes the terminal handler and starts its UI fiber in the current scope
@@ -247,14 +371,28 @@ import { TerminalApproval } from "toolgate/node"
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Terminal | Scope.Scope> = Effect.gen(
-  function*() {
+export const makeWith = (
+  options: Options = {}
+): Effect.Effect<Approval.ApprovalHandler, never, Terminal.Terminal | Scope.Scope> =>
+  Effect.gen(function*() {
     const bridge = yield* Approval.queueBridge
     const terminal = yield* Terminal.Terminal
+    const screen = options.screen ?? (yield* Semaphore.make(1))
+    // After `s` (or Ctrl-C) the run is over: requests still coming (the rest
+    // of the batch, a sub-agent's) are denied without a prompt, so the user
+    // is never asked about a call of a run they stopped.
+    let stopped: Approval.ApprovalDecision | undefined
     const serve = Effect.gen(function*() {
       const pending = yield* bridge.take
+      if (stopped !== undefined) {
+        return yield* pending.decide(Approval.ApprovalDecision.Deny({
+          reason: "not asked: the user had stopped the run",
+          stop: true
+        }))
+      }
       const waiting = Math.max(0, (yield* bridge.pending).length - 1)
-      const decision = yield* ask(pending, waiting).pipe(
+      const dialogue = Effect.andThen(options.freshLine ?? Effect.void, ask(pending, waiting, options))
+      const decision = yield* screen.withPermits(1)(dialogue).pipe(
         Effect.catchCause(() =>
           Effect.as(
             Effect.ignore(terminal.display(`\n${style.red("✘")} the terminal failed; ${pending.request.call.name} denied\n`)),
@@ -263,12 +401,26 @@ export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Termi
         ),
         Effect.provideService(Terminal.Terminal, terminal)
       )
+      if (decision?._tag === "Deny" && decision.stop === true) stopped = decision
       if (decision !== undefined) yield* pending.decide(decision)
     })
     yield* Effect.forkScoped(Effect.forever(serve))
     return bridge.handler
-  }
-)
+  })
+
+/**
+ * {@link makeWith} with no options.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * import { TerminalApproval } from "toolgate/node"
+ * const ApprovalLive = Approval.layer(TerminalApproval.make)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Terminal | Scope.Scope> = makeWith()
 
 /**
  * A Layer providing the terminal handler as the `ApprovalHandler`, with
@@ -285,3 +437,16 @@ export const make: Effect.Effect<Approval.ApprovalHandler, never, Terminal.Termi
  * @since 0.1.0
  */
 export const layer: Layer.Layer<never, never, Terminal.Terminal> = Approval.layer(make)
+
+/**
+ * {@link layer} with {@link Options}.
+ *
+ * @example
+ * ```ts
+ * import { BuiltinTools, TerminalApproval } from "toolgate/node"
+ * const ApprovalLive = TerminalApproval.layerWith({ validate: TerminalApproval.validateWith(BuiltinTools.toolkit) })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerWith = (options: Options): Layer.Layer<never, never, Terminal.Terminal> => Approval.layer(makeWith(options))

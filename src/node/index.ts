@@ -23,3 +23,26 @@ export * as BuiltinTools from "./BuiltinTools.ts"
  * @since 0.1.0
  */
 export * as Providers from "./Providers.ts"
+
+/**
+ * The gating MCP proxy: upstream MCP servers' tools behind the policy and
+ * the approver, served over stdio.
+ *
+ * @since 0.1.0
+ */
+export * as McpGateway from "./McpGateway.ts"
+
+/**
+ * The web approval console: pending approvals live in a browser, on
+ * 127.0.0.1 behind a token.
+ *
+ * @since 0.1.0
+ */
+export * as WebConsole from "./WebConsole.ts"
+
+/**
+ * OTLP export of the gate's spans through effect's own exporter.
+ *
+ * @since 0.1.0
+ */
+export * as Tracing from "./Tracing.ts"

@@ -4,14 +4,20 @@
  * validated with Schema, layered, and carrying their own self-tests.
  *
  * A file is applied whole or not at all: a bad file fails the load with the
- * file, the path inside it and what is wrong. Layered files merge their
- * lists, so the strictest rule of any layer wins (a project file cannot
- * loosen a user file's deny or ask); `defaultMode` and `default` come from
- * the highest-precedence layer that sets them.
+ * file, the path inside it (or the line and column of a JSON syntax error)
+ * and what is wrong; a file without `permissions`, or with a top-level key
+ * that is neither a Claude Code setting nor `tests`, is bad (a misspelt
+ * `"permision"` must not load as an empty policy). Layering can only
+ * tighten: the lists are merged, so the strictest rule of any layer wins,
+ * and `defaultMode` and `default` resolve to the strictest value of all
+ * layers, a layer that sets neither counting as `default` and `ask` (a
+ * project file cannot turn a user's ask into allow).
  *
  * @since 0.1.0
  */
 import { Effect, FileSystem, Layer, Result, Schema } from "effect"
+import * as JsonPosition from "./internal/jsonPosition.ts"
+import * as Modes from "./internal/modes.ts"
 import * as PolicyRules from "./PolicyRules.ts"
 import type * as ToolPolicy from "../ToolPolicy.ts"
 
@@ -26,8 +32,10 @@ const Verdict = Schema.Literals(["allow", "ask", "deny"])
 
 /**
  * The `permissions` object of a policy file. Unknown keys here are errors
- * (a typo like `"alow"` would otherwise drop rules silently); unknown keys
- * at the top level of the file are ignored, since settings files hold more.
+ * (a typo like `"alow"` would otherwise drop rules silently). Claude Code's
+ * `additionalDirectories` is accepted and ignored (toolgate's root comes
+ * from the environment); `disableBypassPermissionsMode: "disable"` turns a
+ * `bypass` `defaultMode` from any layer into `default`.
  *
  * @example
  * ```ts
@@ -43,7 +51,9 @@ export const Permissions = Schema.Struct({
   ask: Schema.optional(Schema.Array(Schema.String)),
   deny: Schema.optional(Schema.Array(Schema.String)),
   default: Schema.optional(Verdict),
-  defaultMode: Schema.optional(ModeName)
+  defaultMode: Schema.optional(ModeName),
+  additionalDirectories: Schema.optional(Schema.Array(Schema.String)),
+  disableBypassPermissionsMode: Schema.optional(Schema.Literal("disable"))
 })
 
 /**
@@ -79,9 +89,22 @@ export const SelfTest = Schema.Struct({
  */
 export type SelfTest = typeof SelfTest.Type
 
+// The other top-level keys of a Claude Code settings file: accepted and
+// ignored, so settings files load unchanged. Any other key is an error.
+const settingsKeys = [
+  "$schema", "apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "cleanupPeriodDays", "env", "includeCoAuthoredBy",
+  "model", "hooks", "disableAllHooks", "statusLine", "outputStyle", "forceLoginMethod", "forceLoginOrgUUID",
+  "enableAllProjectMcpServers", "enabledMcpjsonServers", "disabledMcpjsonServers", "enabledPlugins", "extraKnownMarketplaces",
+  "sandbox", "spinnerTipsEnabled", "alwaysThinkingEnabled", "companyAnnouncements", "otelHeadersHelper", "theme", "verbose",
+  "autoUpdates", "preferredNotifChannel", "allowedMcpServers", "deniedMcpServers", "subagentStatusLine", "plansDirectory"
+] as const
+
 const FileShape = Schema.Struct({
-  permissions: Schema.optional(Schema.Unknown),
-  tests: Schema.optional(Schema.Array(SelfTest))
+  permissions: Schema.Unknown,
+  tests: Schema.optional(Schema.Array(SelfTest)),
+  ...Object.fromEntries(settingsKeys.map((k) => [k, Schema.optional(Schema.Unknown)])) as {
+    readonly [K in typeof settingsKeys[number]]: Schema.optional<Schema.Unknown>
+  }
 })
 
 // -----------------------------------------------------------------------------
@@ -129,9 +152,29 @@ export class PolicyFileError extends Schema.TaggedError<PolicyFileError>()("Poli
 export interface Policy {
   readonly rules: PolicyRules.Rules
   readonly tests: ReadonlyArray<{ readonly file: string; readonly index: number; readonly test: SelfTest }>
+  /** Rules that load but will not do what their author meant (see {@link PolicyRules.warnings}). */
+  readonly warnings: ReadonlyArray<Warning>
 }
 
-interface Layer1 {
+/**
+ * A dead rule in a file: the file, the rule's place in it and why it is dead.
+ *
+ * @example
+ * ```ts
+ * import type { PolicyFile } from "toolgate/policy"
+ * const show = (w: PolicyFile.Warning) => `${w.file} at ${w.path}: ${w.problem}`
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface Warning {
+  readonly file: string
+  readonly path: string
+  readonly rule: string
+  readonly problem: string
+}
+
+interface ParsedLayer {
   readonly file: string
   readonly permissions: typeof Permissions.Type
   readonly rules: { readonly allow: ReadonlyArray<PolicyRules.Rule>; readonly ask: ReadonlyArray<PolicyRules.Rule>; readonly deny: ReadonlyArray<PolicyRules.Rule> }
@@ -158,20 +201,28 @@ const schemaProblem = (file: string, prefix: string, error: { readonly message: 
 
 const modeOf = (name: typeof ModeName.Type): PolicyRules.Mode => name === "bypassPermissions" ? "bypass" : name
 
-const decodeLayer = (file: string, text: string): Effect.Effect<Layer1, PolicyFileError> =>
+const decodeLayer = (file: string, text: string): Effect.Effect<ParsedLayer, PolicyFileError> =>
   Effect.gen(function*() {
     let json: unknown
     try {
       json = JSON.parse(text)
     } catch (error) {
-      return yield* Effect.fail(new PolicyFileError({ file, path: "", problem: `not valid JSON (${(error as Error).message})` }))
+      return yield* Effect.fail(new PolicyFileError({ file, path: JsonPosition.lineAndColumn(text, JsonPosition.errorOffset(text)), problem: `not valid JSON (${(error as Error).message.split("\n")[0]})` }))
     }
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       return yield* Effect.fail(new PolicyFileError({ file, path: "", problem: "expected a JSON object with a \"permissions\" key" }))
     }
-    const shape = Schema.decodeUnknownResult(FileShape)(json)
+    if (!Object.hasOwn(json, "permissions")) {
+      const near = Object.keys(json).find((k) => /^perm/i.test(k))
+      return yield* Effect.fail(new PolicyFileError({
+        file,
+        path: "",
+        problem: `the file has no "permissions" key${near === undefined ? "" : ` (is ${JSON.stringify(near)} a misspelling?)`}; a policy file without permissions would silently allow what it meant to deny`
+      }))
+    }
+    const shape = Schema.decodeUnknownResult(FileShape)(json, { onExcessProperty: "error" })
     if (Result.isFailure(shape)) return yield* Effect.fail(schemaProblem(file, "", shape.failure))
-    const permissions = Schema.decodeUnknownResult(Permissions)(shape.success.permissions ?? {}, { onExcessProperty: "error" })
+    const permissions = Schema.decodeUnknownResult(Permissions)(shape.success.permissions, { onExcessProperty: "error" })
     if (Result.isFailure(permissions)) return yield* Effect.fail(schemaProblem(file, "permissions", permissions.failure))
     const lists = { allow: [] as Array<PolicyRules.Rule>, ask: [] as Array<PolicyRules.Rule>, deny: [] as Array<PolicyRules.Rule> }
     for (const list of ["deny", "ask", "allow"] as const) {
@@ -186,27 +237,39 @@ const decodeLayer = (file: string, text: string): Effect.Effect<Layer1, PolicyFi
     return { file, permissions: permissions.success, rules: lists, tests: shape.success.tests ?? [] }
   })
 
-const merge = (layers: ReadonlyArray<Layer1>): Policy => {
-  let defaultVerdict: PolicyRules.Default = "ask"
-  let mode: PolicyRules.Mode = "default"
-  for (const layer of layers) {
-    if (layer.permissions.default !== undefined) defaultVerdict = layer.permissions.default
-    if (layer.permissions.defaultMode !== undefined) mode = modeOf(layer.permissions.defaultMode)
-  }
+// Layering only tightens: `default` and `defaultMode` resolve to the
+// strictest of all layers, a layer that sets neither counting as `ask` and
+// `default`. So adding a layer never loosens a verdict, and a project file
+// cannot grant itself `acceptEdits` or `bypass` over a user file that
+// says nothing.
+const merge = (layers: ReadonlyArray<ParsedLayer>, files: ReadonlyArray<string>): Policy => {
+  const defaultVerdict = Modes.strictestDefault(layers.map((l) => l.permissions.default ?? "ask")) ?? "ask"
+  let mode = Modes.strictestMode(layers.map((l) => l.permissions.defaultMode === undefined ? "default" : modeOf(l.permissions.defaultMode))) ?? "default"
+  if (mode === "bypass" && layers.some((l) => l.permissions.disableBypassPermissionsMode === "disable")) mode = "default"
   const lists = {
     allow: layers.flatMap((l) => l.rules.allow),
     ask: layers.flatMap((l) => l.rules.ask),
     deny: layers.flatMap((l) => l.rules.deny)
   }
+  const warnings = layers.flatMap((l) =>
+    PolicyRules.warnings(PolicyRules.fromRules(l.rules, "ask", "default")).map((w): Warning => ({
+      file: l.file,
+      path: `permissions.${w.list}[${w.index}]`,
+      rule: w.rule,
+      problem: w.problem
+    }))
+  )
   return {
-    rules: PolicyRules.fromRules(lists, defaultVerdict, mode),
-    tests: layers.flatMap((l) => l.tests.map((test, index) => ({ file: l.file, index, test })))
+    rules: PolicyRules.fromRules(lists, defaultVerdict, mode, files),
+    tests: layers.flatMap((l) => l.tests.map((test, index) => ({ file: l.file, index, test }))),
+    warnings
   }
 }
 
 /**
- * Decodes policy files given as text, lowest precedence first (later files
- * set `defaultMode` and `default` over earlier ones; lists are merged).
+ * Decodes policy files given as text. Lists are merged; `defaultMode` and
+ * `default` resolve to the strictest value of all files (unset counting as
+ * `default` and `ask`).
  *
  * @example
  * ```ts
@@ -222,12 +285,12 @@ const merge = (layers: ReadonlyArray<Layer1>): Policy => {
 export const decode = (
   sources: ReadonlyArray<{ readonly file: string; readonly text: string }>
 ): Effect.Effect<Policy, PolicyFileError> =>
-  Effect.map(Effect.forEach(sources, (s) => decodeLayer(s.file, s.text)), merge)
+  Effect.map(Effect.forEach(sources, (s) => decodeLayer(s.file, s.text)), (layers) => merge(layers, []))
 
 /**
- * Reads and decodes policy files, lowest precedence first — e.g.
- * `[userFile, projectFile]` so the project's `defaultMode` wins while a deny
- * from either file denies.
+ * Reads and decodes policy files, e.g. `[userFile, projectFile]`: a deny
+ * from either file denies, and the stricter `defaultMode` and `default` win.
+ * `acceptEdits` never pre-approves writes to these files.
  *
  * @example
  * ```ts
@@ -248,7 +311,8 @@ export const load = Effect.fn("toolgate.PolicyFile.load")(function*(files: Reado
       Effect.map((text) => ({ file, text })),
       Effect.mapError((e) => new PolicyFileError({ file, path: "", problem: `cannot read the file (${e.message})` }))
     ))
-  return yield* decode(sources)
+  const layers = yield* Effect.forEach(sources, (s) => decodeLayer(s.file, s.text))
+  return merge(layers, files)
 })
 
 /**

@@ -187,3 +187,85 @@ export const resolve = (name: string, tool: Tool.Any | undefined): PolicySubject
   if (tool !== undefined && tool.annotations.mapUnsafe.has(Annotation.key)) return of(tool)
   return Object.hasOwn(standard, name) ? standard[name]! : PolicySubject.Plain({})
 }
+
+/**
+ * The structured identity of an MCP tool: the server it comes from and its
+ * name there. Policy rules name MCP tools as `mcp__SERVER` (every tool of a
+ * server), `mcp__SERVER__*` or `mcp__SERVER__TOOL`, and are matched on this
+ * identity, so a server called `a__b` cannot pass for server `a`.
+ *
+ * @example
+ * ```ts
+ * import type { PolicySubject } from "toolgate/policy"
+ * const id: PolicySubject.McpIdentity = { server: "github", tool: "list_issues" }
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface McpIdentity {
+  readonly server: string
+  readonly tool: string
+}
+
+/**
+ * The annotation holding an MCP tool's identity, set by whoever bridges the
+ * MCP server (the identity then does not depend on how the name is spelt).
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { PolicySubject } from "toolgate/policy"
+ * declare const tool: import("effect/ai").Tool.Any
+ * Context.get(tool.annotations, PolicySubject.McpTool) // undefined unless annotated
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const McpTool = Context.Reference<McpIdentity | undefined>("toolgate/PolicySubject/McpTool", {
+  defaultValue: () => undefined
+})
+
+/**
+ * Marks a tool as tool `tool` of MCP server `server`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Tool } from "effect/ai"
+ * import { PolicySubject } from "toolgate/policy"
+ * const ListIssues = PolicySubject.mcp("github", "list_issues")(
+ *   Tool.make("mcp__github__list_issues", { parameters: Schema.Struct({}) })
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const mcp = (server: string, tool: string) => <T extends Tool.Any>(t: T): T =>
+  t.annotate(McpTool, { server, tool }) as T
+
+/**
+ * The MCP identity of a call: the tool's annotation when it has one, else
+ * what the name spells — `mcp__SERVER__TOOL`, where the server is everything
+ * up to the first `__` (server names never contain `__`; tool names may).
+ * `undefined` for a tool that is not an MCP tool.
+ *
+ * @example
+ * ```ts
+ * import { PolicySubject } from "toolgate/policy"
+ * PolicySubject.mcpIdentity("mcp__github__list_issues", undefined) // => { server: "github", tool: "list_issues" }
+ * PolicySubject.mcpIdentity("Read", undefined) // => undefined
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const mcpIdentity = (name: string, tool: Tool.Any | undefined): McpIdentity | undefined => {
+  if (tool !== undefined) {
+    const annotated = Context.get(tool.annotations, McpTool)
+    if (annotated !== undefined) return annotated
+  }
+  if (!name.startsWith("mcp__")) return undefined
+  const rest = name.slice(5)
+  const sep = rest.indexOf("__")
+  if (sep <= 0 || sep + 2 >= rest.length) return undefined
+  return { server: rest.slice(0, sep), tool: rest.slice(sep + 2) }
+}

@@ -1,12 +1,18 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FileSystem, Layer } from "effect"
+import { Effect, Exit, Fiber, FileSystem, Layer, Schema } from "effect"
 import { Approval, Executor, ToolEvents, ToolPolicy } from "toolgate"
 import { AuditLog } from "toolgate/node"
+import { TestApproval } from "toolgate/testing"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
 
+const readRecords = (fs: FileSystem.FileSystem, path: string) =>
+  Effect.map(fs.readFileString(path), (text) => text.trim().split("\n").map((l) => JSON.parse(l)))
+
+const decodeRecord = Schema.decodeUnknownSync(AuditLog.AuditRecord)
+
 describe("AuditLog", () => {
-  it.effect("writes every decision and result as a JSON line, including those still queued when the run ends", () =>
+  it.effect("writes a decision and a final record per call, Schema-valid, with run id, call id, tool, params, who decided and the rule", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
@@ -15,7 +21,8 @@ describe("AuditLog", () => {
       const run = Executor.executeBatch(toolkit, [
         { id: "1", name: "Read", params: { key: "a" } },
         { id: "2", name: "Write", params: { key: "etc", value: "x" } },
-        { id: "3", name: "Write", params: { key: "b", value: "y" } }
+        { id: "3", name: "Write", params: { key: "b", value: "y" } },
+        { id: "4", name: "Nope", params: {} }
       ]).pipe(
         Effect.provide(handlers(makeTracker())),
         Effect.provide(ToolPolicy.layer(ToolPolicy.make(({ call }) =>
@@ -25,20 +32,74 @@ describe("AuditLog", () => {
         ))),
         Effect.provide(Approval.layer(Approval.readOnlyFastPath(Approval.denyAll("not now"))))
       )
-      yield* run.pipe(Effect.provide(AuditLog.layer(path).pipe(Layer.provideMerge(ToolEvents.layer))))
-      const lines = (yield* fs.readFileString(path)).trim().split("\n").map((l) => JSON.parse(l))
+      yield* run.pipe(Effect.provide(AuditLog.layer(path, { runId: "run-1" }).pipe(Layer.provideMerge(ToolEvents.layer))))
+      const lines = yield* readRecords(fs, path)
       expect(lines[0]).toEqual({ earlier: "line" })
-      const entries = lines.slice(1).map(({ time, ...rest }) => {
-        expect(typeof time).toBe("string")
-        return rest
-      })
-      expect(entries).toEqual([
-        { event: "decided", id: "2", name: "Write", allowed: false, decidedBy: "policy", reason: "no etc", rule: "deny: Write(etc)", depth: 0 },
-        { event: "finished", id: "2", name: "Write", outcome: "PolicyDenied", isFailure: true, depth: 0 },
-        { event: "decided", id: "1", name: "Read", allowed: true, decidedBy: "readOnlyFastPath", depth: 0 },
-        { event: "finished", id: "1", name: "Read", outcome: "Succeeded", isFailure: false, depth: 0 },
-        { event: "decided", id: "3", name: "Write", allowed: false, decidedBy: "handler", reason: "not now", depth: 0 },
-        { event: "finished", id: "3", name: "Write", outcome: "ApprovalDenied", isFailure: true, depth: 0 }
+      const records = lines.slice(1).map((line) => decodeRecord(line))
+      for (const r of records) expect(r.runId).toBe("run-1")
+      const summary = records.map((r) =>
+        r._tag === "Decided"
+          ? `decided ${r.callId} ${r.tool} ${r.allowed ? "allow" : "deny"} by ${r.decidedBy}${r.rule ? ` [${r.rule}]` : ""}`
+          : r._tag === "Finished"
+          ? `final ${r.callId} ${r.tool} ${r.verdict} ${r.outcome._tag}`
+          : r._tag
+      )
+      expect(summary.sort()).toEqual([
+        "decided 1 Read allow by readOnlyFastPath",
+        "decided 2 Write deny by policy [deny: Write(etc)]",
+        "decided 3 Write deny by handler",
+        "final 1 Read allowed Succeeded",
+        "final 2 Write denied PolicyDenied",
+        "final 3 Write denied ApprovalDenied",
+        "final 4 Nope rejected NotFound"
       ])
+      const decided2 = records.find((r) => r._tag === "Decided" && r.callId === "2")
+      expect(decided2).toMatchObject({ params: { key: "etc", value: "x" }, reason: "no etc" })
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("with params: \"hash\", no params are written, only their SHA-256", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const path = `${dir}/audit.jsonl`
+      yield* Executor.executeBatch(toolkit, [{ id: "1", name: "Write", params: { key: "secret", value: "hunter2" } }]).pipe(
+        Effect.provide(handlers(makeTracker())),
+        Effect.provide(AuditLog.layer(path, { params: "hash" }).pipe(Layer.provideMerge(ToolEvents.layer)))
+      )
+      const text = yield* fs.readFileString(path)
+      expect(text).not.toContain("hunter2")
+      const records = (yield* readRecords(fs, path)).map((l) => decodeRecord(l))
+      expect(records.every((r) => "paramsHash" in r && r.paramsHash === AuditLog.hashParams({ value: "hunter2", key: "secret" }))).toBe(true)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a run interrupted while a call waits for approval still gets a Cancelled final record for it", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const path = `${dir}/audit.jsonl`
+      const fiber = yield* Executor.executeBatch(toolkit, [{ id: "w", name: "Write", params: { key: "a", value: "1" } }]).pipe(
+        Effect.provide(handlers(makeTracker())),
+        Effect.provide(Approval.layer(TestApproval.never)),
+        Effect.provide(AuditLog.layer(path).pipe(Layer.provideMerge(ToolEvents.layer))),
+        Effect.forkChild
+      )
+      for (let i = 0; i < 50; i++) yield* Effect.yieldNow
+      yield* Fiber.interrupt(fiber)
+      const records = (yield* readRecords(fs, path)).map((l) => decodeRecord(l))
+      expect(records).toHaveLength(1)
+      expect(records[0]).toMatchObject({ _tag: "Finished", callId: "w", verdict: "cancelled", outcome: { _tag: "Cancelled", phase: "approval" } })
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a path that cannot be opened fails the layer before anything runs", () =>
+    Effect.gen(function*() {
+      let ran = false
+      const exit = yield* Effect.sync(() => {
+        ran = true
+      }).pipe(
+        Effect.provide(AuditLog.layer("/nonexistent-dir/for/sure/audit.jsonl").pipe(Layer.provideMerge(ToolEvents.layer))),
+        Effect.exit
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(ran).toBe(false)
     }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -5,6 +5,7 @@ import * as NodeFs from "node:fs"
 import { Concurrency, Executor, ToolClass } from "toolgate"
 import { PolicySubject } from "toolgate/policy"
 import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
+import { diesWithin2s, hostPids, sandboxAvailable, uniqueSleep } from "./processes.ts"
 
 /** A fresh workspace (and a sibling directory outside it) in a temp dir removed after the test. */
 const workspace = Effect.gen(function*() {
@@ -30,39 +31,23 @@ const workspace = Effect.gen(function*() {
 
 type Options = Omit<BuiltinTools.Options, "root">
 
-/** Runs one call through the executor, as an agent would. */
+/**
+ * Runs one call through the executor, as an agent would. Bash runs in the
+ * sandbox where bubblewrap works, else with the explicit opt-out: these
+ * tests are about the tool's behaviour, `Sandbox.test.ts` about confinement.
+ */
 const call = (root: string, name: string, params: unknown, options: Options = {}) =>
   Executor.executeBatch(BuiltinTools.toolkit, [{ id: "c1", name, params }]).pipe(
     Effect.map((results) => results[0]!),
-    Effect.provide(BuiltinTools.layer({ root, ...options })),
+    Effect.provide(BuiltinTools.layer({
+      root,
+      ...options,
+      bash: { sandbox: sandboxAvailable ? "auto" : "none", ...options.bash }
+    })),
     Effect.provide(Concurrency.layer())
   )
 
 const failureTag = (result: { readonly result: unknown }) => (result.result as { readonly _tag?: string })._tag
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  // A killed child whose parent died may linger as a zombie until init reaps it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8"))
-  } catch {
-    return false
-  }
-}
-
-/** Polls (real time: a real process) until `pid` is gone, for up to 2 seconds. */
-const diesWithin2s = (pid: number) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 100; i++) {
-      if (!isAlive(pid)) return true
-      yield* Effect.sleep("20 millis")
-    }
-    return !isAlive(pid)
-  })
 
 describe("BuiltinTools", () => {
   describe("declarations", () => {
@@ -281,28 +266,22 @@ describe("BuiltinTools", () => {
       Effect.gen(function*() {
         const ws = yield* workspace
         const started = Date.now()
-        const r = yield* call(ws.root, "Bash", { command: "sleep 30 & echo $! > bg.pid; echo back" })
+        const marker = uniqueSleep()
+        const r = yield* call(ws.root, "Bash", { command: `sleep ${marker} & echo back` })
         expect(Date.now() - started).toBeLessThan(5000)
         expect(r.result).toMatchObject({ exitCode: 0, stdout: "back\n" })
-        const pid = Number.parseInt(NodeFs.readFileSync(ws.join(ws.root, "bg.pid"), "utf8"), 10)
-        expect(yield* diesWithin2s(pid)).toBe(true)
+        expect(yield* diesWithin2s(marker)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))
 
     it.live("interrupting a running command kills its whole process tree", () =>
       Effect.gen(function*() {
         const ws = yield* workspace
-        const pidFile = ws.join(ws.root, "child.pid")
-        const fiber = yield* call(ws.root, "Bash", { command: "sleep 30 & echo $! > child.pid; wait" }).pipe(
-          Effect.forkChild
-        )
-        let pid = NaN
-        for (let i = 0; i < 200 && Number.isNaN(pid); i++) {
-          yield* Effect.sleep("20 millis")
-          pid = NodeFs.existsSync(pidFile) ? Number.parseInt(NodeFs.readFileSync(pidFile, "utf8"), 10) : NaN
-        }
-        expect(isAlive(pid)).toBe(true)
+        const marker = uniqueSleep()
+        const fiber = yield* call(ws.root, "Bash", { command: `sleep ${marker} & wait` }).pipe(Effect.forkChild)
+        for (let i = 0; i < 200 && hostPids(marker).length === 0; i++) yield* Effect.sleep("20 millis")
+        expect(hostPids(marker).length).toBeGreaterThan(0)
         yield* Fiber.interrupt(fiber)
-        expect(yield* diesWithin2s(pid)).toBe(true)
+        expect(yield* diesWithin2s(marker)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))
   })
 })

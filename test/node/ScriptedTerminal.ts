@@ -74,7 +74,11 @@ export const make = Effect.gen(function*() {
   const scripted: ScriptedTerminal = {
     terminal,
     type: (text) => Effect.asVoid(Queue.offerAll(input, Array.from(text, (c) => key(c.toLowerCase(), c)))),
-    press: (name, modifiers) => Effect.asVoid(Queue.offer(input, key(name, undefined, modifiers?.ctrl === true))),
+    // Like NodeTerminal, Ctrl-C and Ctrl-D end the input after delivering the key.
+    press: (name, modifiers) =>
+      Effect.asVoid(Queue.offer(input, key(name, undefined, modifiers?.ctrl === true))).pipe(
+        Effect.andThen(modifiers?.ctrl === true && (name === "c" || name === "d") ? Queue.end(input) : Effect.void)
+      ),
     screen,
     transcript: () => writes.join("").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""),
     waitFor: (predicate) =>

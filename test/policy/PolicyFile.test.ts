@@ -48,14 +48,18 @@ describe("PolicyFile loading", () => {
     }))
 
   const bad: ReadonlyArray<readonly [string, string, string, string]> = [
-    ["not JSON", "{ permissions: ", "", "not valid JSON"],
+    ["not JSON, with the line and column", "{\n  \"permissions\": {\n    \"allow\": [\"Read\",]\n  }\n}", "line 3 column 22", "not valid JSON"],
+    ["truncated JSON, at its end", "{ \"permissions\": ", "line 1 column 18", "not valid JSON"],
     ["a JSON array", "[]", "", "expected a JSON object"],
     ["a rule that is not a string", json({ permissions: { allow: ["Read", 3] } }), "permissions.allow[1]", "Expected string"],
     ["a misspelt list", json({ permissions: { alow: ["Read"] } }), "permissions.alow", "excess property"],
     ["an unknown mode", json({ permissions: { defaultMode: "yolo" } }), "permissions.defaultMode", "Expected"],
     ["a list that is not an array", json({ permissions: { deny: "Bash" } }), "permissions.deny", "Expected"],
     ["a rule that does not parse", json({ permissions: { allow: ["Read"], deny: ["Read", "Bash(rm"] } }), "permissions.deny[1]", "not closed"],
-    ["a self-test without expect", json({ tests: [{ call: { name: "Read", input: {} } }] }), "tests[0].expect", "Missing key"]
+    ["a self-test without expect", json({ permissions: {}, tests: [{ call: { name: "Read", input: {} } }] }), "tests[0].expect", "Missing key"],
+    ["a misspelt permissions key", json({ permision: { deny: ["Bash(rm:*)"] } }), "", "is \"permision\" a misspelling?"],
+    ["no permissions at all", json({ tests: [] }), "", "no \"permissions\" key"],
+    ["an unknown top-level key", json({ permissions: {}, denny: ["Bash"] }), "denny", "excess property"]
   ]
   for (const [what, text, path, problem] of bad) {
     it.effect(`rejects ${what} with the file, the path in it and the problem`, () =>
@@ -96,17 +100,18 @@ describe("PolicyFile layering", () => {
   it.effect("a deny from any layer wins over another layer's allow", () =>
     Effect.gen(function*() {
       const policy = yield* PolicyFile.decode([{ file: "user.json", text: user }, { file: "project.json", text: project }])
-      expect(yield* verdict(policy, "Bash", { command: "rm -rf build" })).toBe("Deny")
-      expect(yield* verdict(policy, "Bash", { command: "git push origin" })).toBe("Ask")
+      expect(yield* verdict(policy, "Bash", { command: "rm -rf build" }, "default")).toBe("Deny")
+      expect(yield* verdict(policy, "Bash", { command: "git push origin" }, "default")).toBe("Ask")
     }))
 
-  it.effect("the later layer sets the mode; an earlier layer's default stays until overridden", () =>
+  it.effect("mode and default resolve to the strictest any layer sets, in either order", () =>
     Effect.gen(function*() {
       const policy = yield* PolicyFile.decode([{ file: "user.json", text: user }, { file: "project.json", text: project }])
-      expect(policy.rules.mode).toBe("acceptEdits")
+      expect(policy.rules.mode).toBe("plan")
       expect(policy.rules.default).toBe("deny")
       const reversed = yield* PolicyFile.decode([{ file: "project.json", text: project }, { file: "user.json", text: user }])
       expect(reversed.rules.mode).toBe("plan")
+      expect(reversed.rules.default).toBe("deny")
     }))
 })
 
@@ -129,4 +134,16 @@ describe("PolicyFile self-tests", () => {
       expect(results.map((r) => r.passed)).toEqual([true, true, true, false])
       expect(results[3]!.verdict._tag).toBe("Ask")
     }))
+})
+
+describe("policies/default.json", () => {
+  it.effect("loads without warnings and passes its self-tests (rm -r -f in every spelling is denied)", () =>
+    Effect.gen(function*() {
+      const file = NodePath.join(import.meta.dirname, "../../policies/default.json")
+      const policy = yield* PolicyFile.load([file])
+      expect(policy.warnings).toEqual([])
+      const results = yield* PolicyFile.selfTest(policy, env)
+      expect(results.filter((r) => r.test.expect === "deny").length).toBeGreaterThanOrEqual(15)
+      expect(results.filter((r) => !r.passed)).toEqual([])
+    }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -68,7 +68,8 @@ const cases: ReadonlyArray<Case> = [
   ["quotes do not change the words", "Bash", bash("git 'status'"), "Allow", "Bash(git status)"],
   ["escaped command name is still rm", "Bash", bash("\\rm -rf /"), "Deny", "Bash(rm:*)", "\\rm -rf /"],
   ["split quoting is still rm", "Bash", bash("r''m -rf /"), "Deny", "Bash(rm:*)"],
-  ["absolute path to rm is still rm", "Bash", bash("/bin/rm -rf /"), "Deny", "Bash(rm:*)"],
+  ["absolute path to rm is still rm for deny rules", "Bash", bash("/bin/rm -rf /"), "Deny", "Bash(rm:*)"],
+  ["absolute path to ls is not allowed by an ls allow rule", "Bash", bash("/usr/bin/ls -la"), "Ask"],
   ["more specific deny wins over allow prefix", "Bash", bash("git push --force origin main"), "Deny", "Bash(git push --force:*)"],
   ["ask rule wins over nothing", "Bash", bash("git push origin main"), "Ask", "Bash(git push:*)"],
   // operators
@@ -292,6 +293,7 @@ describe("PolicyRules modes", () => {
       const input = { mode: "bypass" as const }
       expect((yield* run(input, "Bash", bash("echo 'x"))).verdict._tag).toBe("Ask")
       expect((yield* run(input, "Bash", {})).verdict._tag).toBe("Ask")
+      // A computed program name is opaque: bypass does not pre-approve it.
       expect((yield* run({ ...input, deny: ["Bash(rm:*)"] }, "Bash", bash("$X -rf /"))).verdict._tag).toBe("Ask")
     }))
   it.effect("the environment's mode overrides the rules' mode", () =>
@@ -420,9 +422,10 @@ describe("PolicyRules properties", () => {
         for (const combined of [`${head} && ${command}`, `${head}; ${command}`, `${head} | ${command}`, `${head} "$(${command})"`]) {
           const v = yield* verdictOf(input, combined)
           if (v._tag === "Allow") expect(alone._tag, combined).toBe("Allow")
-          // unless the substitution feeds a wrapper's options (`git "$(…)"` may be `git -c …`): opaque, asked
-          const opaque = v._tag === "Ask" && v.match?._tag === "Fact" && (v.match as { fact: string }).fact === "opaque"
-          if (pAlone._tag === "Allow" && !opaque) expect(v._tag, combined).toBe(alone._tag === "Allow" ? "Allow" : v._tag)
+          // With $(c) as an argument, a wrapper in p may run c's output as a
+          // program (`timeout git "$(c)"`): that is opaque, so only the
+          // operator forms keep the allow.
+          if (pAlone._tag === "Allow" && !combined.includes("$(")) expect(v._tag, combined).toBe(alone._tag === "Allow" ? "Allow" : v._tag)
           expect(severity(v), combined).toBeGreaterThanOrEqual(severity(alone))
         }
       }),

@@ -1,5 +1,7 @@
 /**
- * Running one `bash -c` command for the Bash tool, bounded in output and time.
+ * Running one `bash -c` command for the Bash tool, bounded in output and time,
+ * inside the sandbox when there is one, always with an allowlisted
+ * environment (never the host's).
  *
  * The process is spawned by effect/process in its own process group (the
  * Node spawner's default on POSIX), and the handle lives in a scope: when the
@@ -7,11 +9,13 @@
  * spawner signals the whole group, so `cmd &` children die with it. Output
  * is read as it comes and only the first `maxOutputBytes` of each stream are
  * kept; the rest is counted and dropped, so a chatty command can neither
- * block on a full pipe nor fill memory.
+ * block on a full pipe nor fill memory. In the sandbox the group is
+ * bubblewrap's: killing it takes the command's PID namespace down with it.
  */
 import { Data, Duration, Effect, Fiber, Stream } from "effect"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import type { PlatformError } from "effect/PlatformError"
+import type { Sandbox } from "./sandbox.ts"
 
 export interface Output {
   readonly stdout: string
@@ -58,7 +62,14 @@ const drainGrace = Duration.millis(200)
 
 export const run = (
   command: string,
-  options: { readonly cwd: string; readonly timeout: Duration.Duration; readonly maxOutputBytes: number }
+  options: {
+    readonly cwd: string
+    readonly timeout: Duration.Duration
+    readonly maxOutputBytes: number
+    /** The complete environment of the command: nothing of the host's is inherited. */
+    readonly env: Record<string, string>
+    readonly sandbox: Sandbox | undefined
+  }
 ): Effect.Effect<Finished, TimedOut | PlatformError, ChildProcessSpawner.ChildProcessSpawner> =>
   Effect.gen(function*() {
     const stdout = collector(options.maxOutputBytes)
@@ -66,8 +77,11 @@ export const run = (
     const output = (): Output => ({ stdout: stdout.text(), stderr: stderr.text() })
 
     const execute = Effect.gen(function*() {
-      const handle = yield* ChildProcess.make("bash", ["-c", command], {
+      const [file, ...args] = [...(options.sandbox?.prefix ?? []), "bash", "-c", command]
+      const handle = yield* ChildProcess.make(file!, args, {
         cwd: options.cwd,
+        env: options.env,
+        extendEnv: false,
         stdin: "ignore",
         // Its own process group (the default on POSIX, spelled out because
         // the tree kill depends on it): the spawner signals the group.

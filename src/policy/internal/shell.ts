@@ -270,12 +270,12 @@ const read = (src: string, depth: number, state: State): void => {
   for (const raw of raws) judgeRaw(raw, state, depth)
 }
 
-// Agents repeat commands; analysing one is pure, so recent answers are kept.
-const cache = new Map<string, Analysis>()
-const cacheSize = 4096
-const cacheableLength = 4096
-
-const analyzeUncached = (src: string): Analysis => {
+/**
+ * Reads `src` as bash and lists every simple command and redirection in it,
+ * in source order, across all operators, substitutions and nested `sh -c` /
+ * `eval` scripts. Pure: callers may cache it (see analysisCache.ts).
+ */
+export const analyze = (src: string): Analysis => {
   if (src.includes("\u0000")) return { _tag: "Unparseable", reason: "the command contains a NUL byte" }
   if (src.length > maxLength) return { _tag: "Unparseable", reason: `the command is longer than ${maxLength} characters` }
   if (src.includes("\r")) return { _tag: "Unparseable", reason: "the command contains a carriage return" }
@@ -288,22 +288,6 @@ const analyzeUncached = (src: string): Analysis => {
     throw error
   }
   return { _tag: "Parsed", segments: state.segments }
-}
-
-/**
- * Reads `src` as bash and lists every simple command and redirection in it,
- * in source order, across all operators, substitutions and nested `sh -c` /
- * `eval` scripts.
- */
-export const analyze = (src: string): Analysis => {
-  const hit = cache.get(src)
-  if (hit !== undefined) return hit
-  const analysis = analyzeUncached(src)
-  if (src.length <= cacheableLength) {
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
-    cache.set(src, analysis)
-  }
-  return analysis
 }
 
 /**

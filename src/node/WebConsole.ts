@@ -1,0 +1,243 @@
+/**
+ * An approval handler with a web page: pending approvals appear live in a
+ * browser, where a reviewer allows (optionally with edited params, optionally
+ * remembered for the session), denies with a reason, or denies and stops the
+ * run. For programs that cannot prompt at a terminal, such as the MCP
+ * gateway whose stdio carries the protocol.
+ *
+ * The console listens on 127.0.0.1 only, on a free port unless one is given,
+ * and answers 401 to every request without its random token (in a header,
+ * or in the cookie that opening the printed URL sets). A decision needs the
+ * token in a header, never the cookie alone, so another site open in the same
+ * browser cannot decide anything; the console sends no CORS headers and
+ * refuses requests for any other host name (DNS rebinding). Each console has
+ * its own token, port and cookie name, so several runs' consoles do not clash.
+ *
+ * @since 0.1.0
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Layer, Redacted, Schema, type Scope, Stream } from "effect"
+import { Sse } from "effect/encoding"
+import { HttpRouter, type HttpServerError, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Crypto from "node:crypto"
+import { createServer } from "node:http"
+import * as Approval from "../Approval.ts"
+import * as Board from "./internal/console/board.ts"
+import { page } from "./internal/console/page.ts"
+import { script } from "./internal/console/script.ts"
+
+/**
+ * A running console: the approval handler to put in place, and where to
+ * open it. `url` carries the token (it logs the browser in); print it where
+ * only the user sees it.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * import type { WebConsole } from "toolgate/node"
+ * const use = (c: WebConsole.WebConsole) => Approval.layer(c.handler)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface WebConsole {
+  readonly handler: Approval.ApprovalHandler
+  readonly url: string
+  readonly port: number
+  readonly token: Redacted.Redacted<string>
+}
+
+/**
+ * Options for {@link make}.
+ *
+ * - `port`: the port to listen on (default: a free one).
+ * - `parameters`: the parameters Schema of a tool by call name, to check a
+ *   reviewer's edited params before they are sent (the executor checks them
+ *   again in any case).
+ * - `recent`: how many recent decisions are kept (default 50).
+ * - `title`: the page title.
+ *
+ * @example
+ * ```ts
+ * import { BuiltinTools, type WebConsole } from "toolgate/node"
+ * const options: WebConsole.Options = {
+ *   port: 8787,
+ *   parameters: (name) => BuiltinTools.toolkit.tools[name as keyof typeof BuiltinTools.toolkit.tools]?.parametersSchema
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly port?: number | undefined
+  readonly parameters?: ((tool: string) => Schema.Top | undefined) | undefined
+  readonly recent?: number | undefined
+  readonly title?: string | undefined
+}
+
+const sameToken = (given: string | undefined, token: Redacted.Redacted<string>): boolean => {
+  if (given === undefined) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(Redacted.value(token))
+  return a.length === b.length && Crypto.timingSafeEqual(a, b)
+}
+
+const unauthorized = HttpServerResponse.text(
+  "401: open the console with the URL toolgate printed (it carries the token)",
+  { status: 401 }
+)
+
+const encoder = new TextEncoder()
+const sse = (event: string, data: unknown) =>
+  encoder.encode(Sse.encoder.write({ _tag: "Event", event, id: undefined, data: JSON.stringify(data) }))
+
+/** The routes, closed over the board and the listening address (known once the server is up). */
+const routes = (board: Board.Board, token: Redacted.Redacted<string>, server: { port: number }, title: string) => {
+  const cookieName = () => `toolgate_${server.port}`
+  // Every route but /login goes through here: host, then token. State-changing
+  // methods accept the token only from a header.
+  const guarded = <E, R>(
+    handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+    options: { readonly headerOnly?: boolean } = {}
+  ) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const host = request.headers["host"]
+      if (host !== `127.0.0.1:${server.port}` && host !== `localhost:${server.port}`) {
+        return HttpServerResponse.text("403: unknown host", { status: 403 })
+      }
+      const header = request.headers["x-toolgate-token"] ?? request.headers["authorization"]?.replace(/^Bearer /, "")
+      const given = options.headerOnly === true ? header : header ?? request.cookies[cookieName()]
+      if (!sameToken(given, token)) return unauthorized
+      return yield* handler
+    })
+
+  const login = HttpRouter.add("GET", "/login", (request) =>
+    Effect.gen(function*() {
+      const given = new URL(request.url, "http://console").searchParams.get("token") ?? undefined
+      if (!sameToken(given, token)) return unauthorized
+      return yield* HttpServerResponse.redirect("/").pipe(
+        HttpServerResponse.setCookie(cookieName(), Redacted.value(token), { httpOnly: true, sameSite: "strict", path: "/" })
+      )
+    }).pipe(Effect.orDie))
+
+  const home = HttpRouter.add("GET", "/", guarded(Effect.succeed(HttpServerResponse.html(page({ token: Redacted.value(token), title })))))
+  const app = HttpRouter.add(
+    "GET",
+    "/app.js",
+    guarded(Effect.succeed(HttpServerResponse.text(script, { contentType: "text/javascript; charset=utf-8" })))
+  )
+  const state = HttpRouter.add("GET", "/api/state", guarded(Effect.map(board.snapshot, (s) => HttpServerResponse.jsonUnsafe(s))))
+
+  const events = HttpRouter.add(
+    "GET",
+    "/api/events",
+    guarded(Effect.sync(() => {
+      // Subscribe before the snapshot so that nothing falls in between; the
+      // subscription belongs to the stream and closes when the page goes.
+      const body = Stream.unwrap(Effect.gen(function*() {
+        const subscription = yield* board.subscribe
+        const snapshot = yield* board.snapshot
+        return Stream.concat(
+          Stream.make(sse("snapshot", snapshot)),
+          Stream.fromSubscription(subscription).pipe(Stream.map((event) => sse(event.type, event)))
+        )
+      })).pipe(Stream.merge(Stream.tick("15 seconds").pipe(Stream.map(() => encoder.encode(": keep-alive\n\n")))))
+      return HttpServerResponse.stream(body, {
+        contentType: "text/event-stream",
+        headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+      })
+    }))
+  )
+
+  const decide = HttpRouter.add(
+    "POST",
+    "/api/decide/:id",
+    guarded(
+      Effect.gen(function*() {
+        const { id } = yield* HttpRouter.schemaPathParams(Schema.Struct({ id: Schema.String }))
+        const body = yield* HttpServerRequest.schemaBodyJson(Board.DecisionBody)
+        const result = yield* board.decide(id, body)
+        switch (result._tag) {
+          case "Decided":
+            return HttpServerResponse.jsonUnsafe({ ok: true })
+          case "Gone":
+            return HttpServerResponse.jsonUnsafe({ ok: false, problem: "no such pending call" }, { status: 404 })
+          case "InvalidParams":
+            return HttpServerResponse.text(`The edited params do not fit the tool: ${result.message}`, { status: 400 })
+        }
+      }).pipe(
+        Effect.catchTag("SchemaError", (e) => Effect.succeed(HttpServerResponse.text(`Bad decision: ${e.message}`, { status: 400 }))),
+        Effect.catchTag("HttpServerError", () => Effect.succeed(HttpServerResponse.text("Bad request body", { status: 400 })))
+      ),
+      { headerOnly: true }
+    )
+  )
+
+  return Layer.mergeAll(login, home, app, state, events, decide)
+}
+
+/**
+ * Starts a console for the lifetime of the scope and returns it. Put its
+ * `handler` in place with `Approval.layer` (which adds session memory, for
+ * "remember for the session"); combine with `Approval.timeout` to withdraw
+ * cards nobody answers.
+ *
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { Approval } from "toolgate"
+ * import { WebConsole } from "toolgate/node"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const console = yield* WebConsole.make()
+ *   yield* Console.error(`approve calls at ${console.url}`)
+ *   return Approval.layer(Approval.timeout(console.handler, "5 minutes"))
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = Effect.fn("toolgate.WebConsole.make")(function*(
+  options: Options = {}
+): Effect.fn.Return<WebConsole, HttpServerError.ServeError, Scope.Scope> {
+  const token = Redacted.make(Crypto.randomBytes(24).toString("base64url"))
+  const board = yield* Board.make({ recent: options.recent ?? 50, parameters: options.parameters ?? (() => undefined) })
+  // The port is known only once the server listens; the routes read it per request.
+  const address = { port: options.port ?? 0 }
+  const served = HttpRouter.serve(routes(board, token, address, options.title ?? "toolgate approvals"), {
+    disableLogger: true,
+    // the MCP gateway's stdout is the protocol: nothing else may print there
+    disableListenLog: true
+  }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { port: address.port, host: "127.0.0.1" })))
+  const context = yield* Layer.build(served)
+  const listening = Context.get(context, HttpServer.HttpServer).address
+  if (listening._tag !== "UnixPathAddress") address.port = listening.port
+  return {
+    handler: board.handler,
+    port: address.port,
+    token,
+    url: `http://127.0.0.1:${address.port}/login?token=${Redacted.value(token)}`
+  }
+})
+
+/**
+ * A Layer running a console and putting its handler in place (with session
+ * memory). `onReady` receives the console once it listens, to print its URL.
+ *
+ * @example
+ * ```ts
+ * import { Console } from "effect"
+ * import { WebConsole } from "toolgate/node"
+ * const ApprovalLive = WebConsole.layer({ onReady: (c) => Console.error(`approve at ${c.url}`) })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options & { readonly onReady?: ((console: WebConsole) => Effect.Effect<void>) | undefined } = {}
+): Layer.Layer<never, HttpServerError.ServeError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const console = yield* make(options)
+    if (options.onReady !== undefined) yield* options.onReady(console)
+    return Approval.layer(console.handler)
+  }))

@@ -1,0 +1,173 @@
+/**
+ * What the web console shows: the pending approvals (one card each), the
+ * recent decisions, and a PubSub of changes for the SSE streams.
+ *
+ * It is built on `Approval.queueBridge`: one fiber takes every request off
+ * the bridge as it arrives and puts it on the board, so a hundred waiting
+ * calls are a hundred cards, answerable in any order. A request whose caller
+ * stopped waiting (timeout, cancellation, an interrupted run) is withdrawn:
+ * its card leaves the board and every open page is told.
+ */
+import { Effect, Exit, PubSub, Schema, type Scope } from "effect"
+import * as Approval from "../../../Approval.ts"
+import * as ToolPolicy from "../../../ToolPolicy.ts"
+
+/** A pending approval as the page shows it. */
+export interface Card {
+  readonly id: string
+  readonly callId: string
+  readonly tool: string
+  readonly toolClass: string
+  readonly description: string | undefined
+  readonly params: unknown
+  readonly reason: string | undefined
+  readonly rule: string | undefined
+  readonly origin: { readonly depth: number; readonly parents: ReadonlyArray<string> }
+  readonly since: number
+}
+
+/** A decision in the recent list. */
+export interface Recent {
+  readonly id: string
+  readonly tool: string
+  readonly verdict: "allowed" | "denied" | "withdrawn"
+  readonly detail: string | undefined
+  readonly at: number
+}
+
+export type BoardEvent =
+  | { readonly type: "pending"; readonly card: Card }
+  | { readonly type: "withdrawn"; readonly id: string; readonly recent: Recent }
+  | { readonly type: "decided"; readonly id: string; readonly recent: Recent }
+
+/** What a reviewer sends for one card. */
+export const DecisionBody = Schema.Union([
+  Schema.Struct({
+    action: Schema.Literal("allow"),
+    remember: Schema.optional(Schema.Boolean),
+    params: Schema.optional(Schema.Unknown)
+  }),
+  Schema.Struct({
+    action: Schema.Literal("deny"),
+    reason: Schema.String,
+    stop: Schema.optional(Schema.Boolean)
+  })
+])
+export type DecisionBody = typeof DecisionBody.Type
+
+export type DecideResult =
+  | { readonly _tag: "Decided" }
+  | { readonly _tag: "Gone" }
+  | { readonly _tag: "InvalidParams"; readonly message: string }
+
+export interface Board {
+  readonly handler: Approval.ApprovalHandler
+  readonly snapshot: Effect.Effect<{ readonly pending: ReadonlyArray<Card>; readonly recent: ReadonlyArray<Recent> }>
+  readonly subscribe: Effect.Effect<PubSub.Subscription<BoardEvent>, never, Scope.Scope>
+  readonly decide: (id: string, body: DecisionBody) => Effect.Effect<DecideResult>
+}
+
+const cardOf = (id: string, request: Approval.ApprovalRequest, now: number): Card => ({
+  id,
+  callId: request.call.id,
+  tool: request.call.name,
+  toolClass: request.toolClass,
+  description: request.description,
+  // the params as the model sent them: what an edit starts from
+  params: request.input,
+  reason: request.reason,
+  rule: request.match === undefined ? undefined : ToolPolicy.describeMatch(request.match),
+  origin: request.origin,
+  since: now
+})
+
+export const make = (options: {
+  readonly recent: number
+  readonly parameters: (tool: string) => Schema.Top | undefined
+}): Effect.Effect<Board, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const bridge = yield* Approval.queueBridge
+    const hub = yield* PubSub.unbounded<BoardEvent>()
+    // Plain collections: every read and update is one synchronous step.
+    const cards = new Map<string, { readonly card: Card; readonly pending: Approval.PendingApproval }>()
+    const recent: Array<Recent> = []
+    let sequence = 0
+
+    const remember = (entry: Recent) => {
+      recent.unshift(entry)
+      if (recent.length > options.recent) recent.length = options.recent
+    }
+
+    const watchWithdrawal = (id: string, pending: Approval.PendingApproval) =>
+      Effect.andThen(pending.withdrawn, () =>
+        Effect.suspend(() => {
+          const held = cards.get(id)
+          if (held === undefined) return Effect.void
+          cards.delete(id)
+          const entry: Recent = {
+            id,
+            tool: held.card.tool,
+            verdict: "withdrawn",
+            detail: "decided elsewhere (timed out or cancelled)",
+            at: Date.now()
+          }
+          remember(entry)
+          return PubSub.publish(hub, { type: "withdrawn", id, recent: entry })
+        }))
+
+    yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+      const pending = yield* bridge.take
+      const id = `a${++sequence}`
+      const card = cardOf(id, pending.request, Date.now())
+      cards.set(id, { card, pending })
+      yield* PubSub.publish(hub, { type: "pending", card })
+      yield* Effect.forkScoped(watchWithdrawal(id, pending))
+    })))
+
+    const validate = (tool: string, params: unknown): string | undefined => {
+      const schema = options.parameters(tool)
+      if (schema === undefined) return undefined
+      const exit = Schema.decodeUnknownExit(schema as Schema.Decoder<unknown>)(params, { onExcessProperty: "error" })
+      if (Exit.isSuccess(exit)) return undefined
+      const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+      return failure?._tag === "Fail" ? String((failure.error as Schema.SchemaError).message) : "the params do not fit the tool"
+    }
+
+    const decide = (id: string, body: DecisionBody): Effect.Effect<DecideResult> =>
+      Effect.gen(function*() {
+        const held = cards.get(id)
+        if (held === undefined) return { _tag: "Gone" } as const
+        if (body.action === "allow" && body.params !== undefined) {
+          const problem = validate(held.card.tool, body.params)
+          if (problem !== undefined) return { _tag: "InvalidParams", message: problem } as const
+        }
+        const decision = body.action === "allow"
+          ? Approval.ApprovalDecision.Allow({
+            ...(body.params !== undefined ? { params: body.params } : {}),
+            ...(body.remember === true ? { remember: true } : {})
+          })
+          : Approval.ApprovalDecision.Deny({ reason: body.reason, ...(body.stop === true ? { stop: true } : {}) })
+        const accepted = yield* held.pending.decide(decision)
+        if (!accepted || !cards.delete(id)) return { _tag: "Gone" } as const
+        const entry: Recent = {
+          id,
+          tool: held.card.tool,
+          verdict: body.action === "allow" ? "allowed" : "denied",
+          detail: body.action === "allow"
+            ? [body.params !== undefined ? "with edited params" : "", body.remember === true ? "remembered for the session" : ""]
+              .filter(Boolean).join(", ") || undefined
+            : `${body.reason}${body.stop === true ? " (and stop)" : ""}`,
+          at: Date.now()
+        }
+        remember(entry)
+        yield* PubSub.publish(hub, { type: "decided", id, recent: entry })
+        return { _tag: "Decided" } as const
+      })
+
+    return {
+      handler: bridge.handler,
+      snapshot: Effect.sync(() => ({ pending: Array.from(cards.values(), (c) => c.card), recent: [...recent] })),
+      subscribe: PubSub.subscribe(hub),
+      decide
+    }
+  })

@@ -1,0 +1,86 @@
+/**
+ * `Bash`: one `bash -c` command in the workspace root, bounded in time and
+ * output (see `../bash.ts`), inside the bubblewrap sandbox when the layer has
+ * one (see `../sandbox.ts`) and always with an allowlisted environment. What
+ * the command may *do* is the policy's business; what it can *reach* is the
+ * sandbox's.
+ */
+import { Duration, Effect, Schema } from "effect"
+import { Tool } from "effect/ai"
+import { ChildProcessSpawner } from "effect/process"
+import * as PolicySubject from "../../../policy/PolicySubject.ts"
+import * as ToolPolicy from "../../../ToolPolicy.ts"
+import * as BashRun from "../bash.ts"
+import type { Sandbox } from "../sandbox.ts"
+import { CommandTimedOut, IoFailure, SandboxUnavailable } from "./errors.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
+  description: "Run a shell command with bash in the workspace root. Returns exit code, stdout and stderr; " +
+    "a non-zero exit code is reported, not raised. Long output is truncated. timeout is in milliseconds.",
+  parameters: Schema.Struct({
+    command: Schema.String.annotate({ description: "The command, run as `bash -c command`" }),
+    timeout: Schema.optional(PositiveInt.annotate({ description: "Timeout in milliseconds (capped by the host)" }))
+  }),
+  success: Schema.Struct({ exitCode: Schema.Number, stdout: Schema.String, stderr: Schema.String }),
+  failure: Schema.Union([CommandTimedOut, SandboxUnavailable, IoFailure])
+}))
+
+/**
+ * Set on a policy by `BuiltinTools.guard` built for an unsandboxed machine:
+ * the proof, checked at each unsandboxed call, that no rule could have
+ * pre-approved it.
+ */
+export const asksEveryCommand: unique symbol = Symbol.for("toolgate/BuiltinTools/asksEveryCommand")
+
+export interface Settings {
+  readonly root: string
+  readonly timeout: Duration.Duration
+  readonly maxOutputBytes: number
+  readonly env: Record<string, string>
+  readonly sandbox: Sandbox | undefined
+  /** Why there is no sandbox, when the user did not opt out: calls then need a guarded policy. */
+  readonly unsandboxed: string | undefined
+  readonly spawner: ChildProcessSpawner.ChildProcessSpawner["Service"]
+}
+
+export const handler = (settings: Settings) =>
+  Effect.fn("toolgate.Bash")(function*({ command, timeout }: Tool.Parameters<typeof Bash>) {
+    if (settings.sandbox === undefined && settings.unsandboxed !== undefined) {
+      const policy: ToolPolicy.ToolPolicy & { readonly [asksEveryCommand]?: boolean } = yield* ToolPolicy.ToolPolicy
+      if (policy[asksEveryCommand] !== true) {
+        return yield* new SandboxUnavailable({
+          reason: settings.unsandboxed,
+          message: `Bash cannot run here: there is no sandbox (${settings.unsandboxed}) and the policy in force ` +
+            `could have let the command through unasked. Install bubblewrap, wrap the policy with BuiltinTools.guard ` +
+            `so that every command is asked, or opt out with sandbox: "none" (toolgate run --no-sandbox)`
+        })
+      }
+    }
+    const limit = timeout === undefined ? settings.timeout : Duration.min(Duration.millis(timeout), settings.timeout)
+    yield* Effect.annotateCurrentSpan({
+      "toolgate.bash.timeoutMs": Duration.toMillis(limit),
+      "toolgate.bash.sandbox": settings.sandbox?.kind ?? "none"
+    })
+    return yield* BashRun.run(command, {
+      cwd: settings.root,
+      timeout: limit,
+      maxOutputBytes: settings.maxOutputBytes,
+      env: settings.env,
+      sandbox: settings.sandbox
+    }).pipe(
+      Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, settings.spawner),
+      Effect.mapError((error) =>
+        error._tag === "TimedOut"
+          ? new CommandTimedOut({
+            command,
+            timeoutMs: Duration.toMillis(limit),
+            stdout: error.stdout,
+            stderr: error.stderr,
+            message: `the command did not finish within ${Duration.format(limit)} and was killed`
+          })
+          : new IoFailure({ path: settings.root, message: `could not run bash: ${error.message}` })
+      )
+    )
+  })

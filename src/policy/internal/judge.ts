@@ -1,0 +1,443 @@
+/**
+ * The judge: the synchronous core that turns one call into a verdict and its
+ * per-segment breakdown. No Effect, no spans, no allocation beyond what the
+ * answer needs: it sits in front of every tool call and in editor hooks, so
+ * a verdict takes microseconds. `PolicyRules.explain` wraps it in an Effect
+ * (and resolves symlinks through the `FileSystem` around it).
+ *
+ * Invariant: deny over ask over allow over the default; a call is allowed
+ * only when every segment is; what the engine cannot read (unparseable,
+ * opaque, ill-typed) is asked, never allowed, in every mode.
+ */
+import * as NodePath from "node:path"
+import * as ToolPolicy from "../../ToolPolicy.ts"
+import * as PolicySubject from "../PolicySubject.ts"
+import type { Environment, Explanation, Mode, Request, Rules, Segment } from "../PolicyRules.ts"
+import * as AnalysisCache from "./analysisCache.ts"
+import * as Matchers from "./matchers.ts"
+import * as Modes from "./modes.ts"
+import * as Resources from "./resources.ts"
+import * as RuleIndex from "./ruleIndex.ts"
+import type * as RuleSyntax from "./ruleSyntax.ts"
+import type * as Shell from "./shell.ts"
+
+/** Turns a lexical path into the real one (symlinks resolved); identity when paths are judged lexically. */
+export type RealPath = (lexical: string) => string
+
+// What a call or segment is judged on. `Unknown` is a subject the engine
+// cannot read (missing or ill-typed parameter, computed path): only
+// whole-tool rules can match it, and it is never allowed.
+type Subject =
+  | { readonly _tag: "Argv"; readonly views: ReadonlyArray<Shell.View> }
+  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean }
+  | { readonly _tag: "Value"; readonly value: string }
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Unknown"; readonly why: string }
+
+interface Context {
+  readonly rules: Rules
+  readonly root: string
+  readonly home: string
+  readonly mode: Mode
+  readonly realPath: RealPath
+  readonly name: string
+  readonly mcp: RuleSyntax.McpIdentity | undefined
+}
+
+interface Judgment {
+  readonly level: "deny" | "ask" | "allow" | "none"
+  /** false when a deny or ask rule might apply but the engine cannot tell */
+  readonly certain: boolean
+  readonly match?: ToolPolicy.Match
+  readonly reason?: string
+}
+
+const describe = (match: ToolPolicy.Match & { readonly _tag: "Rule" }) =>
+  `${match.list} rule ${JSON.stringify(match.rule)}${match.segment === undefined ? "" : ` (for ${JSON.stringify(match.segment)})`}`
+
+const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject, subject: Subject, ctx: Context): Matchers.RuleMatch => {
+  if (entry.specifier === undefined) return "yes"
+  const cannotTell: Matchers.RuleMatch = entry.guard ? "maybe" : "no"
+  switch (subject._tag) {
+    case "Unknown":
+    case "None":
+      return cannotTell
+    case "Argv": {
+      if (kind._tag !== "Command") return cannotTell
+      const command = RuleIndex.commandOf(entry)
+      if (command === undefined) return cannotTell
+      let result: Matchers.RuleMatch = "no"
+      for (const view of subject.views) {
+        // Allow rules never match a privileged view (`sudo x` is not `x`) nor
+        // a deny-only one (the program by another spelling than written).
+        if (!entry.guard && (view.privileged || (view as { readonly denyOnly?: boolean }).denyOnly === true)) continue
+        const m = Matchers.matchCommand(command.pattern, command.options, view.argv, entry.guard)
+        if (m === "yes") return "yes"
+        if (m === "maybe") result = "maybe"
+      }
+      return result
+    }
+    case "Paths": {
+      if (kind._tag !== "Path") return cannotTell
+      const pattern = RuleIndex.pathOf(entry, ctx.root, ctx.home)
+      // Deny and ask: any reading of the path (as written, or through its
+      // symlinks) matching is enough. Allow: every reading must match.
+      if (subject.search && entry.guard) return subject.paths.some((p) => Matchers.reachesFrom(pattern, p, true)) ? "yes" : "no"
+      return entry.guard
+        ? subject.paths.some(pattern.test) ? "yes" : "no"
+        : subject.paths.every(pattern.test) ? "yes" : "no"
+    }
+    case "Value":
+      return RuleIndex.plainOf(entry).test(subject.value) ? "yes" : "no"
+  }
+}
+
+const narrowOf = (subject: Subject, ctx: Context): RuleIndex.Narrow =>
+  subject._tag === "Argv"
+    ? { _tag: "Programs", argvs: subject.views.map((v) => v.argv) }
+    : subject._tag === "Paths"
+    ? { _tag: "Paths", paths: subject.paths, root: ctx.root, home: ctx.home, search: subject.search }
+    : { _tag: "None" }
+
+// Judges one subject against the lists, strongest first. `guards` are the
+// tool names whose deny and ask rules apply; `allowNames` those whose allow
+// rules may allow it.
+const judge = (
+  ctx: Context,
+  guards: ReadonlyArray<string>,
+  allowNames: ReadonlyArray<string>,
+  kind: PolicySubject.PolicySubject,
+  subject: Subject,
+  segment: string | undefined
+): Judgment => {
+  const narrow = narrowOf(subject, ctx)
+  let maybe: Judgment | undefined
+  for (const list of ["deny", "ask"] as const) {
+    for (const name of guards) {
+      const mcp = name === ctx.name ? ctx.mcp : undefined
+      for (const entry of RuleIndex.candidates(ctx.rules.index[list], name, mcp, narrow)) {
+        const m = matchRule(entry, kind, subject, ctx)
+        if (m === "no") continue
+        const match = { _tag: "Rule", list, rule: entry.text, segment } as const
+        if (m === "yes") return { level: list, certain: true, match, reason: `${list === "deny" ? "denied" : "asked"} by ${describe(match)}` }
+        maybe ??= {
+          level: "ask",
+          certain: false,
+          match,
+          reason: `cannot tell whether ${describe(match)} applies${subject._tag === "Unknown" ? `: ${subject.why}` : ""}`
+        }
+      }
+    }
+  }
+  if (maybe !== undefined) return maybe
+  if (subject._tag === "Unknown") {
+    return { level: "ask", certain: false, match: { _tag: "Fact", fact: "unreadable", segment }, reason: subject.why }
+  }
+  for (const name of allowNames) {
+    const mcp = name === ctx.name ? ctx.mcp : undefined
+    for (const entry of RuleIndex.candidates(ctx.rules.index.allow, name, mcp, narrow)) {
+      if (matchRule(entry, kind, subject, ctx) === "yes") {
+        return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment } }
+      }
+    }
+  }
+  return { level: "none", certain: true }
+}
+
+const toVerdict = (j: Judgment, ctx: Context, mode: Mode, segment: string | undefined): ToolPolicy.Verdict => {
+  switch (j.level) {
+    case "deny":
+      return ToolPolicy.Verdict.Deny({ reason: j.reason ?? "denied", match: j.match })
+    case "ask":
+      // bypass pre-approves what ask rules would ask, but never what the
+      // engine could not read.
+      if (mode === "bypass" && j.certain && j.match?._tag === "Rule" && j.match.list === "ask") {
+        return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "bypass", segment } })
+      }
+      return ToolPolicy.Verdict.Ask({ reason: j.reason, match: j.match })
+    case "allow":
+      return ToolPolicy.Verdict.Allow({ match: j.match })
+    case "none": {
+      if (mode === "bypass") return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "bypass", segment } })
+      const value = ctx.rules.default
+      const match: ToolPolicy.Match = { _tag: "Default", value, segment }
+      const what = segment === undefined ? "no rule matches this call" : `no rule matches ${JSON.stringify(segment)}`
+      return value === "allow"
+        ? ToolPolicy.Verdict.Allow({ match })
+        : value === "deny"
+        ? ToolPolicy.Verdict.Deny({ reason: `${what} and the default is deny`, match })
+        : ToolPolicy.Verdict.Ask({ reason: what, match })
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Paths and params
+// -----------------------------------------------------------------------------
+
+// Lexical normalization: `~` expanded, relative paths against the root,
+// `.`/`..` resolved. `~user` forms are not expanded (the engine does not
+// read the password database): such a path is unreadable.
+const normalize = (path: string, root: string, home: string): string | undefined => {
+  if (path.startsWith("~") && path !== "~" && !path.startsWith("~/")) return undefined
+  const expanded = path === "~" ? home : path.startsWith("~/") ? NodePath.posix.join(home, path.slice(2)) : path
+  return NodePath.posix.resolve(root, expanded)
+}
+
+const pathsOf = (raw: string, ctx: Context, search = false): Subject => {
+  if (raw.length === 0) return { _tag: "Unknown", why: "the path is empty" }
+  if (raw.includes("\u0000")) return { _tag: "Unknown", why: "the path contains a NUL byte" }
+  const lexical = normalize(raw, ctx.root, ctx.home)
+  if (lexical === undefined) return { _tag: "Unknown", why: `cannot expand ${JSON.stringify(raw)}` }
+  const real = ctx.realPath(lexical)
+  return { _tag: "Paths", paths: real === lexical ? [lexical] : [lexical, real], search }
+}
+
+// A subject naming several possible paths (a file argument after a `cd`
+// that may or may not have happened): denied if any is, allowed if all are.
+const manyPaths = (paths: ReadonlyArray<string>, ctx: Context): Subject => {
+  const out: Array<string> = []
+  for (const p of paths) {
+    const s = pathsOf(p, ctx)
+    if (s._tag !== "Paths") return s
+    out.push(...s.paths)
+  }
+  return { _tag: "Paths", paths: out, search: false }
+}
+
+const param = (params: unknown, name: string): Subject | string => {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    return { _tag: "Unknown", why: `the parameters are not an object` }
+  }
+  if (!Object.hasOwn(params, name)) return { _tag: "Unknown", why: `the parameter ${JSON.stringify(name)} is missing` }
+  const value = (params as Record<string, unknown>)[name]
+  if (typeof value !== "string") return { _tag: "Unknown", why: `the parameter ${JSON.stringify(name)} is not a string` }
+  return value
+}
+
+const harmlessWrites = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"])
+const pathKind = PolicySubject.PolicySubject.Path({ param: "file_path" })
+
+const combine = (segments: ReadonlyArray<Segment>, empty: () => ToolPolicy.Verdict): ToolPolicy.Verdict => {
+  if (segments.length === 0) return empty()
+  return segments.find((s) => s.verdict._tag === "Deny")?.verdict ??
+    segments.find((s) => s.verdict._tag === "Ask")?.verdict ??
+    segments[0]!.verdict
+}
+
+const isMutator = (request: Request): boolean =>
+  request.toolClass !== undefined
+    ? request.toolClass === "Mutating"
+    : !PolicySubject.standardReadOnly.has(request.name)
+
+// acceptEdits pre-approves a write only inside the root and never to a file
+// that configures git, an agent or the policy itself.
+const editable = (ctx: Context, paths: ReadonlyArray<string>): boolean =>
+  paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))
+
+// -----------------------------------------------------------------------------
+// Explaining a call
+// -----------------------------------------------------------------------------
+
+/**
+ * Judges one call. `realPath` maps a lexical path to its real path (the
+ * identity when symlinks are not resolved).
+ */
+export const explain = (rules: Rules, request: Request, env: Environment, realPath: RealPath): Explanation => {
+  const mode = env.mode ?? rules.mode
+  const ctx: Context = {
+    rules,
+    root: NodePath.posix.resolve(env.root),
+    home: env.home,
+    mode,
+    realPath,
+    name: request.name,
+    mcp: PolicySubject.mcpIdentity(request.name, request.tool)
+  }
+  const kind = PolicySubject.resolve(request.name, request.tool)
+  const explanation = kind._tag === "Command"
+    ? explainCommand(ctx, request, kind)
+    : kind._tag === "Path"
+    ? explainPath(ctx, request, kind)
+    : explainPlain(ctx, request, kind)
+  if (mode !== "plan" || explanation.verdict._tag === "Deny" || !isMutator(request)) return explanation
+  const verdict = ToolPolicy.Verdict.Deny({
+    reason: `plan mode: ${request.name} may change things, and only read-only tools run while planning`,
+    match: { _tag: "Mode", mode: "plan" }
+  })
+  return { verdict, segments: explanation.segments }
+}
+
+const guardsFor = (name: string): ReadonlyArray<string> => {
+  const extra = Resources.toolGuards[name]
+  return extra === undefined ? [name] : [name, ...extra]
+}
+
+const one = (ctx: Context, text: string, j: Judgment): Explanation => {
+  const verdict = toVerdict(j, ctx, ctx.mode, undefined)
+  return { verdict, segments: [{ text, verdict }] }
+}
+
+const explainPlain = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Plain" }): Explanation => {
+  const raw = kind.param === undefined ? { _tag: "None" } as const : param(request.params, kind.param)
+  const subject: Subject = typeof raw === "string" ? { _tag: "Value", value: raw } : raw
+  const names = guardsFor(request.name)
+  return one(ctx, typeof raw === "string" ? raw : request.name, judge(ctx, names, [request.name], kind, subject, undefined))
+}
+
+const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Path" }): Explanation => {
+  const search = Resources.searchTools[request.name]
+  let raw = param(request.params, kind.param)
+  let subject: Subject
+  if (search !== undefined && typeof raw !== "string" && raw._tag === "Unknown" && raw.why.endsWith("is missing")) {
+    // A search without a path searches the root.
+    raw = "."
+  }
+  if (typeof raw === "string") {
+    subject = pathsOf(raw, ctx, search !== undefined)
+    const pattern = search?.pattern === undefined ? undefined : param(request.params, search.pattern)
+    if (subject._tag === "Paths" && typeof pattern === "string") {
+      // A Glob pattern that leaves its directory (`/etc/*`, `~/x/*`,
+      // `../../x/**`) also searches from its own literal base.
+      const base = literalBase(pattern)
+      const leaves = pattern.startsWith("/") || pattern.startsWith("~") || pattern.split("/").includes("..")
+      if (leaves) {
+        const from = pathsOf(pattern.startsWith("/") || pattern.startsWith("~") ? base || "/" : NodePath.posix.join(raw, base || "."), ctx, true)
+        subject = from._tag === "Paths" ? { ...subject, paths: [...new Set([...subject.paths, ...from.paths])] } : from
+      }
+    }
+  } else subject = raw
+  const text = typeof raw === "string" ? raw : request.name
+  const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
+  if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
+    const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
+    return { verdict, segments: [{ text, verdict }] }
+  }
+  return one(ctx, text, j)
+}
+
+// The glob-free directory prefix of a glob pattern ("" when it has none).
+const literalBase = (pattern: string): string => {
+  const parts = pattern.split("/")
+  const out: Array<string> = []
+  for (const part of parts.slice(0, -1)) {
+    if (/[*?[\]{}]/.test(part)) break
+    out.push(part)
+  }
+  const base = out.join("/")
+  return pattern.startsWith("/") && base === "" ? "/" : base
+}
+
+// Why a command segment is opaque — the engine cannot see all it runs (a
+// computed program name, an unknown wrapper option, a shell-state change) —
+// or undefined. The shell reader says why; a view without a program is
+// opaque whatever the reader says.
+const opacityOf = (segment: Shell.Command): string | undefined => {
+  const opaque = (segment as { readonly opaque?: unknown }).opaque
+  if (typeof opaque === "string") return opaque
+  if (opaque === true || segment.views.some((v) => v.argv[0] === undefined)) return "the shell computes what it runs"
+  return undefined
+}
+
+// The directories a segment may run in, as the shell reader tracked them
+// through `cd`/`pushd` (`.` is the root); undefined when the shell computes one.
+const cwdOf = (segment: Shell.Segment): ReadonlyArray<string> | undefined => {
+  const cwd = (segment as { readonly cwd?: ReadonlyArray<string> | undefined }).cwd
+  return "cwd" in segment ? cwd : ["."]
+}
+
+// A file argument as the paths it may name, given where the command runs;
+// undefined when the shell computes it or the directory.
+const inDirs = (path: string, dirs: ReadonlyArray<string> | undefined): ReadonlyArray<string> | undefined =>
+  path.startsWith("/") || path.startsWith("~")
+    ? [path]
+    : dirs === undefined
+    ? undefined
+    : dirs.map((d) => d === "." ? path : NodePath.posix.join(d, path))
+
+const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Command" }): Explanation => {
+  const names = guardsFor(request.name)
+  const allowNames = [request.name]
+  const command = param(request.params, kind.param)
+  if (typeof command !== "string") return one(ctx, request.name, judge(ctx, names, allowNames, kind, command, undefined))
+  const analysis = AnalysisCache.analyze(command)
+  if (analysis._tag === "Unparseable") {
+    const j = judge(ctx, names, allowNames, kind, { _tag: "Unknown", why: `the command cannot be parsed (${analysis.reason})` }, undefined)
+    // Only whole-tool deny and ask rules can judge what cannot be parsed.
+    const verdict = (j.level === "deny" || j.level === "ask") && j.certain
+      ? toVerdict(j, ctx, ctx.mode === "bypass" ? "default" : ctx.mode, undefined)
+      : ToolPolicy.Verdict.Ask({ reason: `the command cannot be parsed: ${analysis.reason}`, match: { _tag: "Fact", fact: "unparseable" } })
+    return { verdict, segments: [{ text: command, verdict }] }
+  }
+  const segments: Array<Segment> = []
+  for (const segment of analysis.segments) {
+    if (segment._tag === "Command") {
+      const j = judge(ctx, names, allowNames, kind, { _tag: "Argv", views: segment.views }, segment.text)
+      const open = j.level === "allow" || j.level === "none"
+      const opaque = opacityOf(segment)
+      // An opaque command may run more than its views show: deny rules still
+      // apply, anything else is asked (never a rule's, the default's or
+      // bypass's allow). A shell running a script we parsed is judged by its
+      // script's segments; its own line only meets deny and ask rules.
+      const settled = opaque !== undefined && j.level !== "deny"
+        ? ToolPolicy.Verdict.Ask({
+          reason: `cannot judge ${JSON.stringify(segment.text)}: ${opaque}`,
+          match: { _tag: "Fact", fact: "opaque", segment: segment.text }
+        })
+        : segment.transparent && open
+        ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
+        : toVerdict(j, ctx, ctx.mode, segment.text)
+      segments.push({ text: segment.text, verdict: settled })
+      judgeAccesses(ctx, segment, segments)
+    } else {
+      segments.push({ text: segment.text, verdict: judgeRedirect(ctx, segment) })
+    }
+  }
+  const verdict = combine(segments, () => toVerdict(judge(ctx, names, allowNames, kind, { _tag: "None" }, command), ctx, ctx.mode, command))
+  return { verdict, segments }
+}
+
+// The files a simple command reads or writes meet the deny and ask rules
+// guarding them (Read for reads, Write and Edit for writes). Their allow is
+// the command rule's: only accesses that are denied or asked are listed.
+const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>): void => {
+  const seen = new Set<string>()
+  const dirs = cwdOf(segment)
+  for (const view of segment.views) {
+    for (const access of Resources.accessesOf(view.argv)) {
+      const text = `${access.access === "read" ? "reads" : "writes"} ${access.path ?? "a computed path"}`
+      if (seen.has(text)) continue
+      seen.add(text)
+      const named = access.path === undefined ? undefined : inDirs(access.path, dirs)
+      const subject: Subject = named === undefined
+        ? { _tag: "Unknown", why: `the shell computes a file ${JSON.stringify(segment.text)} ${access.access === "read" ? "reads" : "writes"}` }
+        : named.length === 1
+        ? pathsOf(named[0]!, ctx)
+        : manyPaths(named, ctx)
+      const j = judge(ctx, Resources.guardsOf[access.access], [], pathKind, subject, text)
+      // An unreadable path only matters when a rule guards this resource.
+      if (j.level === "deny" || (j.level === "ask" && j.match?._tag === "Rule")) {
+        out.push({ text, verdict: toVerdict(j, ctx, ctx.mode, text) })
+      }
+    }
+  }
+}
+
+const judgeRedirect = (ctx: Context, redirect: Shell.Redirect): ToolPolicy.Verdict => {
+  const names = Resources.guardsOf[redirect.access]
+  const subject: Subject = redirect.target === undefined
+    ? { _tag: "Unknown", why: `the shell computes the target of ${JSON.stringify(redirect.text)}` }
+    : pathsOf(redirect.target, ctx)
+  const allowNames = redirect.access === "write" ? names : []
+  const j = judge(ctx, names, allowNames, pathKind, subject, redirect.text)
+  if (j.level === "deny" || j.level === "ask") return toVerdict(j, ctx, ctx.mode, redirect.text)
+  if (redirect.access === "read") return ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "reads are judged by the command", segment: redirect.text } })
+  if (j.level === "allow") return toVerdict(j, ctx, ctx.mode, redirect.text)
+  if (subject._tag === "Paths" && subject.paths.every((p) => harmlessWrites.has(p))) {
+    return ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "harmless device", segment: redirect.text } })
+  }
+  if (ctx.mode === "acceptEdits" && subject._tag === "Paths" && editable(ctx, subject.paths)) {
+    return ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits", segment: redirect.text } })
+  }
+  return toVerdict(j, ctx, ctx.mode, redirect.text)
+}

@@ -1,0 +1,216 @@
+/**
+ * The rule index: finds the few rules that can match a call without trying
+ * every rule, so a verdict stays in microseconds with 10,000 rules. Rules are
+ * bucketed by tool name (folded for deny and ask), MCP rules by server, and
+ * inside a tool's bucket command rules by program and path rules by the
+ * literal directory their pattern lives under.
+ *
+ * Invariant: an index only narrows; every rule that could match is among the
+ * candidates, and candidates come back in list order so the reported rule is
+ * the first that matches.
+ */
+import type { Word } from "./shell.ts"
+import * as Matchers from "./matchers.ts"
+import * as RuleSyntax from "./ruleSyntax.ts"
+
+/** A rule as the index holds it: its text and parts, compiled on first use. */
+export interface RuleEntry {
+  readonly order: number
+  readonly list: "allow" | "ask" | "deny"
+  readonly text: string
+  readonly tool: string
+  readonly specifier: string | undefined
+  readonly guard: boolean
+  /** @internal compiled lazily */
+  command?: { readonly pattern: RuleSyntax.CommandPattern; readonly options: Matchers.OptionPattern | undefined } | null
+  paths?: Map<string, Matchers.PathPattern>
+  plain?: RegExp
+}
+
+interface Bucket {
+  readonly rules: Array<RuleEntry>
+  byProgram?: { readonly byWord: Map<string, Array<RuleEntry>>; readonly others: Array<RuleEntry> }
+  byBase?: Map<string, { readonly byDir: Map<string, Array<RuleEntry>>; readonly specless: Array<RuleEntry> }>
+}
+
+export interface ListIndex {
+  readonly guard: boolean
+  readonly exact: Map<string, Bucket>
+  readonly mcpByServer: Map<string, Array<{ readonly tool: RegExp | undefined; readonly entry: RuleEntry }>>
+  readonly mcpWild: Array<{ readonly server: RegExp; readonly tool: RegExp | undefined; readonly entry: RuleEntry }>
+  readonly wildcard: Array<{ readonly pattern: RegExp; readonly entry: RuleEntry }>
+}
+
+export const build = (
+  rules: ReadonlyArray<{ readonly list: "allow" | "ask" | "deny"; readonly text: string; readonly tool: string; readonly specifier: string | undefined }>,
+  guard: boolean
+): ListIndex => {
+  const index: ListIndex = { guard, exact: new Map(), mcpByServer: new Map(), mcpWild: [], wildcard: [] }
+  const flags = guard ? "i" : ""
+  rules.forEach((rule, order) => {
+    const entry: RuleEntry = { order, list: rule.list, text: rule.text, tool: rule.tool, specifier: rule.specifier, guard }
+    const mcp = RuleSyntax.mcpPattern(rule.tool)
+    if (mcp !== undefined) {
+      const tool = mcp.tool === undefined ? undefined : RuleSyntax.wildcardRegExp(RuleSyntax.foldName(mcp.tool, guard), flags)
+      if (mcp.server.includes("*")) {
+        index.mcpWild.push({ server: RuleSyntax.wildcardRegExp(RuleSyntax.foldName(mcp.server, guard), flags), tool, entry })
+      } else {
+        const key = RuleSyntax.foldName(mcp.server, guard)
+        const list = index.mcpByServer.get(key)
+        if (list === undefined) index.mcpByServer.set(key, [{ tool, entry }])
+        else list.push({ tool, entry })
+      }
+      // Deny and ask rules also meet the name as spelt: broader is safe.
+      if (guard) index.wildcard.push({ pattern: RuleSyntax.wildcardRegExp(RuleSyntax.foldName(rule.tool, true), "i"), entry })
+      return
+    }
+    if (rule.tool.includes("*")) {
+      index.wildcard.push({ pattern: RuleSyntax.wildcardRegExp(RuleSyntax.foldName(rule.tool, guard), flags), entry })
+      return
+    }
+    const key = RuleSyntax.foldName(rule.tool, guard)
+    const bucket = index.exact.get(key)
+    if (bucket === undefined) index.exact.set(key, { rules: [entry] })
+    else bucket.rules.push(entry)
+  })
+  return index
+}
+
+const byOrder = (a: RuleEntry, b: RuleEntry) => a.order - b.order
+
+/** The subject a lookup narrows by. */
+export type Narrow =
+  | { readonly _tag: "Programs"; readonly argvs: ReadonlyArray<ReadonlyArray<Word>> }
+  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly root: string; readonly home: string; readonly search: boolean }
+  | { readonly _tag: "None" }
+
+/**
+ * The rules of one list that may match a call to `name` (with its MCP
+ * identity, when it has one) on the given subject, in list order.
+ */
+export const candidates = (
+  index: ListIndex,
+  name: string,
+  mcp: RuleSyntax.McpIdentity | undefined,
+  narrow: Narrow
+): ReadonlyArray<RuleEntry> => {
+  const key = RuleSyntax.foldName(name, index.guard)
+  const bucket = index.exact.get(key)
+  let out: ReadonlyArray<RuleEntry> = bucket === undefined ? [] : narrowBucket(bucket, narrow)
+  let extra: Array<RuleEntry> | undefined
+  if (mcp !== undefined) {
+    const servers = [mcp.server]
+    const spelt = RuleSyntax.mcpIdentityOf(name)
+    if (index.guard && spelt !== undefined && spelt.server !== mcp.server) servers.push(spelt.server)
+    for (const server of servers) {
+      const tool = RuleSyntax.foldName(server === mcp.server ? mcp.tool : spelt!.tool, index.guard)
+      for (const r of index.mcpByServer.get(RuleSyntax.foldName(server, index.guard)) ?? []) {
+        if (r.tool === undefined || r.tool.test(tool)) (extra ??= []).push(r.entry)
+      }
+      for (const r of index.mcpWild) {
+        if (r.server.test(RuleSyntax.foldName(server, index.guard)) && (r.tool === undefined || r.tool.test(tool))) (extra ??= []).push(r.entry)
+      }
+    }
+  }
+  for (const w of index.wildcard) if (w.pattern.test(key)) (extra ??= []).push(w.entry)
+  if (extra === undefined) return out
+  out = [...new Set([...out, ...extra])].sort(byOrder)
+  return out
+}
+
+// Small buckets are scanned; large ones are split by program or path base
+// on first use (the split is cached on the bucket).
+const narrowBucket = (bucket: Bucket, narrow: Narrow): ReadonlyArray<RuleEntry> => {
+  if (bucket.rules.length < 16 || narrow._tag === "None") return bucket.rules
+  if (narrow._tag === "Programs") {
+    const split = bucket.byProgram ??= splitByProgram(bucket.rules)
+    const picked = new Set<RuleEntry>(split.others)
+    for (const argv of narrow.argvs) {
+      const program = argv[0]
+      if (program === undefined) continue
+      for (const e of split.byWord.get(program) ?? []) picked.add(e)
+      const base = Matchers.baseName(program)
+      if (base !== program) for (const e of split.byWord.get(base) ?? []) picked.add(e)
+    }
+    return [...picked].sort(byOrder)
+  }
+  if (narrow.search) return bucket.rules
+  const envKey = `${narrow.root}\u0000${narrow.home}`
+  const bases = bucket.byBase ??= new Map()
+  let split = bases.get(envKey)
+  if (split === undefined) {
+    split = splitByBase(bucket.rules, narrow.root, narrow.home)
+    bases.set(envKey, split)
+  }
+  const picked = new Set<RuleEntry>(split.specless)
+  for (const path of narrow.paths) {
+    for (const p of new Set([path, path.toLowerCase()])) {
+      let dir = p
+      for (;;) {
+        for (const e of split.byDir.get(dir) ?? []) picked.add(e)
+        if (dir === "/") break
+        const slash = dir.lastIndexOf("/")
+        dir = slash <= 0 ? "/" : dir.slice(0, slash)
+      }
+    }
+  }
+  return [...picked].sort(byOrder)
+}
+
+const splitByProgram = (rules: ReadonlyArray<RuleEntry>) => {
+  const byWord = new Map<string, Array<RuleEntry>>()
+  const others: Array<RuleEntry> = []
+  for (const entry of rules) {
+    const first = commandOf(entry)?.pattern.words[0]
+    if (first?._tag === "Literal") {
+      // Deny and ask rules also hold for the program named by a path.
+      const word = entry.guard ? Matchers.baseName(first.value) : first.value
+      const bucket = byWord.get(word)
+      if (bucket === undefined) byWord.set(word, [entry])
+      else bucket.push(entry)
+    } else others.push(entry)
+  }
+  return { byWord, others }
+}
+
+const splitByBase = (rules: ReadonlyArray<RuleEntry>, root: string, home: string) => {
+  const byDir = new Map<string, Array<RuleEntry>>()
+  const specless: Array<RuleEntry> = []
+  for (const entry of rules) {
+    if (entry.specifier === undefined) {
+      specless.push(entry)
+      continue
+    }
+    const { base } = pathOf(entry, root, home)
+    const bucket = byDir.get(base)
+    if (bucket === undefined) byDir.set(base, [entry])
+    else bucket.push(entry)
+  }
+  return { byDir, specless }
+}
+
+/** The rule's command pattern (undefined when its specifier is not a command). */
+export const commandOf = (entry: RuleEntry) => {
+  if (entry.command === undefined) {
+    const pattern = entry.specifier === undefined ? undefined : RuleSyntax.commandPattern(entry.specifier)
+    entry.command = pattern === undefined
+      ? null
+      : { pattern, options: entry.guard ? Matchers.optionPattern(pattern) : undefined }
+  }
+  return entry.command ?? undefined
+}
+
+/** The rule's path pattern for an environment. */
+export const pathOf = (entry: RuleEntry, root: string, home: string): Matchers.PathPattern => {
+  const key = `${root}\u0000${home}`
+  const paths = entry.paths ??= new Map()
+  let pattern = paths.get(key)
+  if (pattern === undefined) {
+    pattern = Matchers.pathPattern(entry.specifier!, entry.guard, root, home)
+    paths.set(key, pattern)
+  }
+  return pattern
+}
+
+/** The rule's plain-value pattern. */
+export const plainOf = (entry: RuleEntry): RegExp => entry.plain ??= RuleSyntax.wildcardRegExp(entry.specifier!)
