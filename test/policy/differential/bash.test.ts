@@ -109,7 +109,15 @@ export const handWritten: ReadonlyArray<string> = [
   "echo \\\n#c\nrm x",
   "echo a \\#b; rm x",
   "echo a\\ #b; rm x",
-  "echo 'a\nb' #c\nrm x"
+  "echo 'a\nb' #c\nrm x",
+  "doas\\\nA=1 rm x",
+  "i\\\nf rm x; then shred y; fi",
+  "echo \"$\\\n(rm x)\"",
+  "echo $\\\nHOME; rm x",
+  "echo 2\\\n>f; rm x",
+  "echo a |\\\n| rm x",
+  "echo a &\\\n& rm x",
+  "A\\\n=1 rm x"
 ]
 
 interface Scratch {

@@ -161,10 +161,47 @@ export class Reader {
   private peekReserved(): string | undefined {
     const s = this.src
     let j = this.i
-    while (j < s.length && !isBreak(s[j]) && s[j] !== "'" && s[j] !== '"' && s[j] !== "\\" && s[j] !== "$" && s[j] !== "`") j++
+    let w = ""
+    let split = false
+    for (;;) {
+      const c = s[j]
+      if (c === "\\" && s[j + 1] === "\n") {
+        split = true
+        j += 2
+      } else if (c !== undefined && !isBreak(c) && c !== "'" && c !== '"' && c !== "\\" && c !== "$" && c !== "`") {
+        w += c
+        j++
+      } else break
+    }
     if (j === this.i || (j < s.length && !isBreak(s[j]))) return undefined
-    const w = s.slice(this.i, j)
-    return reserved.has(w) ? w : undefined
+    if (!reserved.has(w)) return undefined
+    // bash joins lines before it reads words: `i\<newline>f` is `if`.
+    if (split) fail("a reserved word split by a line continuation")
+    return w
+  }
+
+  // An assignment word whose name is split by a line continuation
+  // (`doas\<newline>A=1` is the assignment `doasA=1` to bash).
+  private splitAssignment(): boolean {
+    const s = this.src
+    let j = this.i
+    let split = false
+    let name = 0
+    for (;;) {
+      const c = s[j]
+      if (c === "\\" && s[j + 1] === "\n") {
+        split = true
+        j += 2
+      } else if (c !== undefined && (isNameStart(c) || (name > 0 && c >= "0" && c <= "9"))) {
+        name++
+        j++
+      } else break
+    }
+    if (!split || name === 0) return false
+    while (s[j] === "\\" && s[j + 1] === "\n") j += 2
+    if (s[j] === "+") j++
+    while (s[j] === "\\" && s[j + 1] === "\n") j += 2
+    return s[j] === "=" || s[j] === "["
   }
 
   private command(): void {
@@ -301,6 +338,7 @@ export class Reader {
         fail("a '(' inside a command")
       }
       if (textStart < 0) textStart = this.i
+      if (words.length === 0 && this.splitAssignment()) fail("an assignment split by a line continuation")
       if (words.length === 0 && isNameStart(c)) {
         assignment.lastIndex = this.i
         const m = assignment.exec(s)
@@ -434,6 +472,8 @@ export class Reader {
         case "\\": {
           const n = s[this.i + 1]
           if (n === undefined) fail("a backslash at the end of the command")
+          // `2\<newline>>f` is the redirection `2>f` to bash.
+          if (n === "\n" && (s[this.i + 2] === "<" || s[this.i + 2] === ">")) fail("a line continuation before a redirection")
           if (n !== "\n") acc.text += n
           this.i += 2
           break
@@ -520,6 +560,8 @@ export class Reader {
   private dollar(acc: Scanned, quoted: boolean): void {
     const s = this.src
     const n = s[this.i + 1]
+    // bash joins `$\<newline>(` into `$(`: never read as a literal `$`.
+    if (n === "\\" && s[this.i + 2] === "\n") fail("a line continuation after $")
     if (n === "(") {
       if (s[this.i + 2] === "(") fail("arithmetic expansion $(( … )) is not read")
       this.i += 2
