@@ -516,7 +516,12 @@ export class Reader {
       }
     }
     if (this.i === start && !assignment) fail("an empty word")
+    // A here-document body starts after the next newline token; a newline
+    // inside a word before it is not worth modelling.
+    if (this.pending.length > 0 && s.slice(start, this.i).includes("\n")) fail("a word spanning lines before a here-document body")
     if (acc.computed) return undefined
+    // A quoted `~` is a file named `~`, not home: `./~` keeps it that way.
+    if (acc.text.startsWith("~") && s[start] !== "~") acc.text = `./${acc.text}`
     if (this.literalGlobs) return acc.text
     const raw = s.slice(start, this.i)
     // A lone `[` or `]` (the test command) is no pattern bash can expand.
