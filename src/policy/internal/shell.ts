@@ -188,7 +188,8 @@ const findWrites = new Set(["-fprint", "-fprint0", "-fprintf", "-fls"])
 // `find … -exec cmd {} ;` runs cmd: each clause is a command of its own.
 // `-delete` removes files (no rule names it as a program), so it is opaque.
 const findClauses = (argv: ReadonlyArray<Word>, label: string, state: State, depth: number): string | undefined => {
-  let opaque: string | undefined
+  // A computed argument could be `-exec …` or `-delete` once bash is done.
+  let opaque: string | undefined = argv.includes(undefined) ? "find has a computed argument" : undefined
   for (let i = 1; i < argv.length; i++) {
     const w = argv[i]
     if (w === "-delete") opaque ??= "find -delete removes files"

@@ -268,6 +268,8 @@ export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
     case "env":
       return withOptions(argv, tables.env, "env", (i) => assignments(argv, i, "env", false))
     case "command":
+      // `command -v x` names x without running it.
+      return withOptions(argv, tables.command, base, (i, seen) => seen.has("v") || seen.has("V") ? none : inner(argv, i))
     case "builtin":
     case "exec":
     case "nohup":
