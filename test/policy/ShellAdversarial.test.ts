@@ -161,6 +161,11 @@ const cases: ReadonlyArray<Case> = [
   ["dot", ". ./x.sh", "ask"],
   ["nested wrappers", "timeout 5 env A=1 nice -n 1 sh -c 'nohup shred x'", "deny"],
   ["wrapper runner without a table", "strace -f shred x", "ask"],
+  ["awk system()", "awk 'BEGIN { system(\"shred x\") }'", "ask"],
+  ["awk pipe to a command", "awk '{ print | \"sh\" }' f", "ask"],
+  ["awk program file", "awk -f prog.awk f", "ask"],
+  ["command -v runs nothing but is judged", "command -v ls && shred x", "deny"],
+  ["find with a computed argument", "find . $ARGS", "ask"],
   // 2. shell state is code
   ["assignment only", "A=1", "ask"],
   ["PATH assignment then ls", "PATH=/tmp; ls", "ask"],

@@ -8,7 +8,7 @@
  * unreadable, which it asks and never allows.
  *
  * Lines come from a grammar-based generator (TOOLGATE_DIFF_LINES lines,
- * 600 by default, seed TOOLGATE_DIFF_SEED) plus hand-written cases. Real
+ * 400 by default, seed TOOLGATE_DIFF_SEED) plus hand-written cases. Real
  * wrappers (timeout, nice, nohup, xargs, find, setsid, stdbuf, bash) log
  * themselves and then run for real, so their option parsing is checked too.
  * The runs happen inside bubblewrap (read-only root, no network) when it is
@@ -224,7 +224,7 @@ export const divergence = (line: string, runs: ReadonlyArray<ReadonlyArray<strin
   return undefined
 }
 
-const count = Number(process.env["TOOLGATE_DIFF_LINES"] ?? 600)
+const count = Number(process.env["TOOLGATE_DIFF_LINES"] ?? 400)
 const seed = Number(process.env["TOOLGATE_DIFF_SEED"] ?? 13)
 
 describe.skipIf(bash === undefined || which("timeout") === undefined)("the engine reads lines as bash runs them", () => {

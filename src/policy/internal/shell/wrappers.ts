@@ -323,6 +323,13 @@ export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
   const subs = runnerSubcommands[base]
   if (subs !== undefined && (argv[1] === undefined ? false : subs.includes(argv[1]))) return opaque(`${base} ${argv[1]} runs a command the engine has no option table for`)
   if (subs !== undefined && argv.length > 1 && argv[1] === undefined) return opaque(`${base} has a computed subcommand`)
+  // awk programs run commands through system() and `print | "cmd"`.
+  if (/^[gmn]?awk$/.test(base)) {
+    if (argv.some((w, i) => i > 0 && (w === undefined || /system|\||getline|^-f|^--file|^-[A-Za-z]*f$|^-E$|^--exec/.test(w)))) {
+      return opaque(`${base} may run commands the engine cannot read`)
+    }
+    return none
+  }
   const interpreter = interpreterOf(base)
   if (interpreter !== undefined) {
     const code = inlineCode[interpreter]!
