@@ -273,7 +273,9 @@ const safe: ReadonlyArray<string> = [
   "echo {a,b}",
   "ls *.json",
   "cd src && ls",
-  "git --no-pager diff"
+  "git --no-pager diff",
+  "echo $((1 + 2))",
+  "echo \"${files[@]}\""
 ]
 
 describe("adversarial shell lines never get an unsafe allow", () => {

@@ -568,14 +568,18 @@ export class Reader {
     // bash joins `$\<newline>(` into `$(`: never read as a literal `$`.
     if (n === "\\" && s[this.i + 2] === "\n") fail("a line continuation after $")
     if (n === "(") {
-      if (s[this.i + 2] === "(") fail("arithmetic expansion $(( … )) is not read")
+      if (s[this.i + 2] === "(") {
+        this.arithmetic()
+        acc.computed = true
+        return
+      }
       this.i += 2
       this.substitution()
       acc.computed = true
       return
     }
     if (n === "{") {
-      const m = /^\$\{#?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])(?:(?::?[-+]|##?|%%?)[^$`'"{}\\]*)?\}/.exec(s.slice(this.i, this.i + 512))
+      const m = /^\$\{#?(?:[A-Za-z_][A-Za-z0-9_]*(?:\[(?:@|\*|[0-9]+)\])?|[0-9]+|[@*#?$!-])(?:(?::?[-+]|##?|%%?)[^$`'"{}\\[\]]*)?\}/.exec(s.slice(this.i, this.i + 512))
       if (m === null) fail("a parameter expansion ${…} other than a plain name with a literal default")
       this.i += m![0].length
       acc.computed = true
@@ -602,6 +606,28 @@ export class Reader {
     }
     acc.text += "$"
     this.i++
+  }
+
+  // At `$((`: arithmetic over literal numbers only. A name would be
+  // evaluated recursively (`x='a[$(cmd)]'` runs cmd), so it is unreadable.
+  private arithmetic(): void {
+    const s = this.src
+    let j = this.i + 3
+    let depth = 0
+    for (;;) {
+      const c = s[j]
+      if (c === undefined) return fail("an unterminated $(( … ))")
+      if (c === "(") depth++
+      else if (c === ")") {
+        if (depth === 0) {
+          if (s[j + 1] !== ")") return fail("a $(( … )) not closed by ))")
+          this.i = j + 2
+          return
+        }
+        depth--
+      } else if (!/[0-9 \t+\-*/%<>=!&|^~?:,]/.test(c)) return fail("arithmetic expansion over names or expansions is not read")
+      j++
+    }
   }
 
   // After `$'`: decodes ANSI-C escapes the way bash does. A NUL ends bash's
