@@ -187,7 +187,7 @@ const findWrites = new Set(["-fprint", "-fprint0", "-fprintf", "-fls"])
 
 // `find … -exec cmd {} ;` runs cmd: each clause is a command of its own.
 // `-delete` removes files (no rule names it as a program), so it is opaque.
-const findClauses = (argv: ReadonlyArray<Word>, label: string, state: State, depth: number): string | undefined => {
+const findClauses = (argv: ReadonlyArray<Word>, state: State, depth: number): string | undefined => {
   // A computed argument could be `-exec …` or `-delete` once bash is done.
   let opaque: string | undefined = argv.includes(undefined) ? "find has a computed argument" : undefined
   for (let i = 1; i < argv.length; i++) {
@@ -201,7 +201,6 @@ const findClauses = (argv: ReadonlyArray<Word>, label: string, state: State, dep
     if (inner.length > 0) command(inner, `${w} ${inner.map((x) => x ?? "…").join(" ")}`, undefined, state, depth)
     i = end
   }
-  void label
   return opaque
 }
 
@@ -240,7 +239,7 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
     opaque ??= builtinOpaque(v.argv)
     const name = v.argv[0]
     if (name === "cd" || name === "pushd" || name === "popd") nextCwd = changeDir(v.argv, nextCwd)
-    if (name !== undefined && baseName(name) === "find") opaque ??= findClauses(v.argv, label, state, depth)
+    if (name !== undefined && baseName(name) === "find") opaque ??= findClauses(v.argv, state, depth)
   }
   state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd })
   state.cwd = nextCwd

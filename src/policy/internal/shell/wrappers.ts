@@ -258,7 +258,8 @@ const shell = (argv: ReadonlyArray<Word>, base: string): Unwrapped => {
 
 /**
  * Peels one wrapper off `argv`: the command it runs, a script it runs
- * (`sh -c`, `eval`), opaque, or `None` when `argv` is no wrapper.
+ * (`sh -c`, `eval`), opaque, or `None` when `argv` is no wrapper. One case
+ * per wrapper, kept in one switch so the whole table reads on one page.
  */
 export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
   const name = argv[0]
