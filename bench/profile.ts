@@ -72,6 +72,7 @@ if (process.env.TOOLGATE_PROFILE_CHILD === "1") {
   if (file === undefined) throw new Error("node wrote no .cpuprofile")
   interface Node {
     readonly id: number
+    readonly children?: ReadonlyArray<number>
     readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as {
@@ -80,6 +81,10 @@ if (process.env.TOOLGATE_PROFILE_CHILD === "1") {
     readonly timeDeltas: ReadonlyArray<number>
   }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  // total (inclusive) time of toolgate's own functions: where a call's time goes
+  const inclusive = new Map<string, number>()
   const self = new Map<string, number>()
   const perFile = new Map<string, number>()
   let total = 0
@@ -90,6 +95,15 @@ if (process.env.TOOLGATE_PROFILE_CHILD === "1") {
     const { functionName, lineNumber, url } = node.callFrame
     const short = url.replace(/^file:\/\//, "").replace(/.*\/node_modules\//, "").replace(/.*\/(src|bench)\//, "$1/")
     const key = `${functionName || "(anonymous)"}  ${short}:${lineNumber + 1}`
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame
+      if (!/\/(src|bench)\//.test(frame.url) || frame.url.includes("node_modules")) continue
+      const k = `${frame.functionName || "(anonymous)"}  ${frame.url.replace(/.*\/(src|bench)\//, "$1/")}:${frame.lineNumber + 1}`
+      if (seen.has(k)) continue
+      seen.add(k)
+      inclusive.set(k, (inclusive.get(k) ?? 0) + dt)
+    }
     self.set(key, (self.get(key) ?? 0) + dt)
     const fileKey = short === "" ? functionName : short
     perFile.set(fileKey, (perFile.get(fileKey) ?? 0) + dt)
@@ -104,5 +118,8 @@ top functions by self time:
 ${top(self, 25)}
 
 top files by self time:
-${top(perFile, 12)}`)
+${top(perFile, 12)}
+
+toolgate functions by total time (self and callees; recursion and async hops make these lower bounds):
+${top(inclusive, 20)}`)
 }

@@ -1,5 +1,5 @@
 /**
- * The executor on its own (`npx node examples/executor.ts`): one batch of tool calls,
+ * The executor on its own (`npm run example examples/executor.ts`): one batch of tool calls,
  * as a model would issue them, through the gate. It prints each stage as the
  * executor publishes it, then each call's result, so you can see a policy
  * denial, an approval, a denial by the approver, a missing tool and bad

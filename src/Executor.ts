@@ -155,12 +155,17 @@ interface Env {
   readonly kit: Effect.Effect<AnyKit, never, unknown>
 }
 
-/** One batch: the tracker of its calls, and whether an approver stopped it. */
+/** One batch: the tracker of its calls, whether an approver stopped it, and the workers of the run in progress. */
 interface Batch {
   readonly tracker: CallTracker.CallTracker
   stopped: boolean
-  /** Approvals being waited for concurrently, interrupted when the batch is stopped. */
-  readonly asking: Set<Fiber.Fiber<Approval.ApprovalDecision>>
+  workers: ReadonlyArray<Worker>
+}
+
+/** A fiber working through a run's calls, and the call it is on (-1 between calls). */
+interface Worker {
+  fiber: Fiber.Fiber<void> | undefined
+  index: number
 }
 
 interface Ready {
@@ -407,17 +412,9 @@ const orFault = (effect: Effect.Effect<Approval.ApprovalDecision, unknown>): Eff
 /**
  * Step 5: ask the approval handler. An answer that is already there (the
  * handler returned a completed `Exit`: auto-approve, a fixed decision) is
- * taken as is. Otherwise, when calls of the batch may be asked at the same
- * time, the wait runs in a fiber of its own, which a `Deny({ stop: true })`
- * of another call interrupts. `undefined` means the batch was stopped
- * before this call was answered.
+ * taken as is, without a step through the run loop.
  */
-const ask = (
-  env: Env,
-  batch: Batch,
-  ready: Ready,
-  alone: boolean
-): Effect.Effect<Approval.ApprovalDecision | undefined> => {
+const ask = (env: Env, ready: Ready): Effect.Effect<Approval.ApprovalDecision> => {
   const request = approvalRequest(env, ready)
   return then(publish(env, () => ToolEvent.ApprovalRequested({ call: ready.call, request, origin: env.origin })), () => {
     let answer: Effect.Effect<Approval.ApprovalDecision, unknown>
@@ -431,28 +428,23 @@ const ask = (
       const exit = answer as Exit.Exit<Approval.ApprovalDecision, unknown>
       return Effect.succeed(Exit.isSuccess(exit) ? Approval.check(exit.value) : handlerFault(exit.cause))
     }
-    if (alone) return orFault(answer)
-    return Effect.flatMap(
-      Effect.forkChild(orFault(answer), { startImmediately: true }),
-      (fiber): Effect.Effect<Approval.ApprovalDecision | undefined> => {
-        const done = fiber.pollUnsafe()
-        if (done !== undefined) return Effect.succeed(Exit.isSuccess(done) ? done.value : undefined)
-        batch.asking.add(fiber)
-        return Fiber.await(fiber).pipe(
-          Effect.map((exit) => Exit.isSuccess(exit) ? exit.value : undefined),
-          Effect.onExit(() => Effect.sync(() => void batch.asking.delete(fiber))),
-          Effect.onInterrupt(() => Fiber.interrupt(fiber))
-        )
-      }
-    )
+    return orFault(answer)
   })
 }
 
-/** An approver asked to stop: the calls of the batch still being asked are interrupted, those not started yet never will be. */
-const stop = (batch: Batch) => {
+/**
+ * An approver asked to stop: the batch starts nothing more, and the workers
+ * of the run whose call is being asked are interrupted (the approval is
+ * withdrawn; the call ends `Cancelled` in the approval phase, see
+ * {@link runWorkers}). Workers whose call runs are left alone.
+ */
+const stop = (batch: Batch, by: number) => {
   batch.stopped = true
-  for (const fiber of batch.asking) fiber.interruptUnsafe()
-  batch.asking.clear()
+  for (const worker of batch.workers) {
+    const { fiber, index } = worker
+    if (fiber === undefined || index < 0 || index === by) continue
+    if (batch.tracker.phases[index] === "approval" && batch.tracker.results[index] === undefined) fiber.interruptUnsafe()
+  }
 }
 
 /** An approved edit is a new call as far as safety goes: decode it and ask the policy again. The tool stays the one the model named. */
@@ -484,15 +476,14 @@ const afterDecision = (
   env: Env,
   batch: Batch,
   ready: Ready,
-  decision: Approval.ApprovalDecision | undefined,
+  decision: Approval.ApprovalDecision,
   timings: Timings
 ): Effect.Effect<ToolResult> => {
   const { call } = ready
-  if (decision === undefined) return Effect.succeed(notRun(call, Outcome.Cancelled({ phase: "approval" })))
   const decidedBy = decision.decidedBy ?? "handler"
   if (decision._tag === "Deny") {
     const stopping = decision.stop === true
-    if (stopping) stop(batch)
+    if (stopping) stop(batch, ready.index)
     return then(
       decided(env, call, false, decidedBy, decision.reason, undefined),
       () => Effect.succeed(notRun(call, Outcome.ApprovalDenied({ reason: decision.reason, decidedBy, stop: stopping })))
@@ -511,20 +502,20 @@ const afterDecision = (
 }
 
 /** Steps 5–6 for an admitted call: approval when the policy asked, then the tool. */
-const approveAndRun = (env: Env, batch: Batch, ready: Ready, alone: boolean, timings: Timings) =>
+const approveAndRun = (env: Env, batch: Batch, ready: Ready, timings: Timings) =>
   Effect.suspend((): Effect.Effect<ToolResult> => {
     timings.admitted = performance.now()
     if (batch.stopped) return Effect.succeed(notRun(ready.call, Outcome.Cancelled({ phase: "queued" })))
     if (ready.verdict._tag !== "Ask") return start(env, batch, ready, ready.params, ready.call.params, timings)
     batch.tracker.phases[ready.index] = "approval"
-    return then(ask(env, batch, ready, alone), (decision) => afterDecision(env, batch, ready, decision, timings))
+    return then(ask(env, ready), (decision) => afterDecision(env, batch, ready, decision, timings))
   })
 
 /** Steps 4–6 with per-call cancellation. */
-const executeReady = (env: Env, batch: Batch, ready: Ready, alone: boolean): Effect.Effect<void> => {
+const executeReady = (env: Env, batch: Batch, ready: Ready): Effect.Effect<void> => {
   const timings: Timings = { entered: performance.now(), admitted: 0 }
   const gated = env.pools.admit(ready.route, ready.call.name, env.origin.depth)(
-    approveAndRun(env, batch, ready, alone, timings)
+    approveAndRun(env, batch, ready, timings)
   )
   const { cancellation } = env
   const withCancel: Effect.Effect<ToolResult> = cancellation === undefined
@@ -544,28 +535,56 @@ const executeReady = (env: Env, batch: Batch, ready: Ready, alone: boolean): Eff
 }
 
 /**
- * Runs `f` over `items` with at most `width` at a time, in order of start.
- * Hand-written rather than `Effect.forEach({ concurrency })`: in effect
- * 4.1.0 interrupting a saturated `forEach` re-enters its loop once per
- * child, a recursion as deep as the cap that overflows the stack for caps
- * in the thousands. Here `width` workers take the next item in turn and
- * `forEach` only ever runs them unbounded, which is also one fiber per
- * worker instead of one per call.
+ * Runs the calls of one run, at most `width` at a time, in model order of
+ * start: `width` workers each take the next call in turn. Hand-written
+ * rather than `Effect.forEach({ concurrency })` for three reasons: in
+ * effect 4.1.0 interrupting a saturated `forEach` re-enters its loop once
+ * per child, a recursion as deep as the cap that overflows the stack for
+ * caps in the thousands; a worker per slot is one fiber per slot instead of
+ * one per call (interrupting 1,000 waiting calls is then 1,000 fibers, not
+ * 2,000); and a worker can be interrupted alone when an approver stops the
+ * batch, the others going on. A call whose worker was interrupted has no
+ * result; it gets `Cancelled` in the phase it reached once the run is over.
  */
-const eachBounded = <A>(items: ReadonlyArray<A>, width: number, f: (item: A) => Effect.Effect<void>) => {
-  if (width <= 1 || items.length <= 1) return Effect.forEach(items, f, { discard: true })
-  let next = 0
-  const worker = Effect.whileLoop({
-    while: () => next < items.length,
-    body: () => f(items[next++]!),
-    step: () => undefined
+const runWorkers = (env: Env, batch: Batch, run: ReadonlyArray<Ready>, width: number) =>
+  Effect.suspend(() => {
+    let next = 0
+    const work = (worker: Worker) =>
+      Effect.whileLoop({
+        while: () => next < run.length,
+        body: () => {
+          const ready = run[next++]!
+          worker.index = ready.index
+          return executeReady(env, batch, ready)
+        },
+        step: () => {
+          worker.index = -1
+        }
+      })
+    if (width <= 1) return work({ fiber: undefined, index: -1 })
+    const workers = Array.from({ length: width }, (): Worker => ({ fiber: undefined, index: -1 }))
+    batch.workers = workers
+    return Effect.flatMap(
+      // started at once: calls that never wait finish without being scheduled
+      Effect.forEach(workers, (worker) =>
+        Effect.map(Effect.forkChild(work(worker), { startImmediately: true }), (fiber) => {
+          worker.fiber = fiber
+          return fiber
+        })),
+      (forked) =>
+        Effect.flatMap(Fiber.awaitAll(forked), (exits) => {
+          batch.workers = []
+          for (const exit of exits) {
+            // a defect of the executor itself is the batch's, as with forEach
+            if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) return Effect.failCause(exit.cause)
+          }
+          return Effect.forEach(run, (ready) =>
+            batch.tracker.results[ready.index] === undefined
+              ? finish(env, batch, ready.index, notRun(ready.call, Outcome.Cancelled({ phase: batch.tracker.phases[ready.index] ?? "queued" })))
+              : Effect.void, { discard: true })
+        })
+    )
   })
-  return Effect.forEach(
-    Array.from({ length: Math.min(width, items.length) }, () => worker),
-    (w) => w,
-    { concurrency: "unbounded", discard: true }
-  )
-}
 
 const isToolkit = (toolkit: AnyToolkit): toolkit is Toolkit.Toolkit<any> => !("handle" in toolkit)
 
@@ -604,7 +623,7 @@ const runBatch = (
     const batch: Batch = {
       tracker: provided !== undefined && provided.calls === calls ? provided : CallTracker.make(list),
       stopped: false,
-      asking: new Set()
+      workers: []
     }
     const runs: Array<{ readonly route: Concurrency.Route; readonly calls: Array<Ready> }> = []
     for (let index = 0; index < list.length; index++) {
@@ -630,7 +649,7 @@ const runBatch = (
           ? settings.serialMutators
           : settings.concurrentMutators
       )
-      yield* eachBounded(run.calls, width, (ready) => executeReady(env, batch, ready, width <= 1))
+      yield* runWorkers(env, batch, run.calls, width)
     }
     return batch.tracker.results as ReadonlyArray<ToolResult>
   })
@@ -668,9 +687,11 @@ export const executeBatch = <K extends AnyToolkit>(
   toolkit: K,
   calls: Iterable<ToolCall.ToolCall>
 ): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>> =>
-  runBatch(toolkit, calls).pipe(
-    Effect.withSpan("toolgate.executeBatch", undefined, { captureStackTrace: false })
-  ) as Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>>
+  // `useSpan` rather than `withSpan`: the latter also installs a stack
+  // frame, after which every interruption and failure continuation of the
+  // batch's fibers annotates its cause with it (most of the cost of
+  // interrupting 1,000 waiting calls).
+  Effect.useSpan("toolgate.executeBatch", (span) => Effect.provideService(runBatch(toolkit, calls), Tracer.ParentSpan, span)) as Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>>
 
 /**
  * Runs a single call through the gate: `executeBatch` with one call.

@@ -48,7 +48,7 @@ describe.concurrent("entry points", () => {
 
   it("toolgate/node changes no global on import", async () => {
     const r = await probe(importing("toolgate/node"))
-    expect(r.exports).toEqual(["AuditLog", "BuiltinTools", "Providers", "TerminalApproval"])
+    expect(r.exports).toEqual(["AuditLog", "BuiltinTools", "McpGateway", "Providers", "TerminalApproval", "Tracing", "WebConsole"])
     expect(r).toMatchObject({ stackTraceLimit: true, newGlobals: [] })
   })
 

@@ -103,8 +103,11 @@ export const mcp = Command.make("mcp", {
       `toolgate mcp: gating ${Object.keys(config.mcpServers).join(", ")}; ` +
         `policy ${flags.policy.length === 0 ? "none (every call is asked)" : flags.policy.join(", ")}; approver ${flags.approver}`
     )
+    // Built in the command's scope, not provided to `make` alone: the audit
+    // log's writer must outlive start-up.
+    const services = yield* Layer.build(Layer.mergeAll(policyLayer, approvalLayer, events, FetchHttpClient.layer))
     const gateway = yield* McpGateway.make({ config, callTimeout: Duration.seconds(flags.callTimeout) }).pipe(
-      Effect.provide(Layer.mergeAll(policyLayer, approvalLayer, events, FetchHttpClient.layer)),
+      Effect.provide(services),
       Effect.catchTag("UpstreamError", (e) => bad(e.message))
     )
     tools.parameters = gateway.parameters

@@ -1,18 +1,22 @@
 /**
  * `toolgate run`: the agent with the built-in tools, the policy and the
  * terminal approver, end to end. With an API key in the environment it talks
- * to that provider; without one it replays the bundled scenario on the
- * scripted model in a temporary workspace, so the demo shows real approvals
- * of real file writes and a real shell command with nothing to configure.
+ * to that provider; without one (or with `--scenario` / `--demo`) it replays
+ * a scenario on the scripted model, by default the bundled demo in a fresh
+ * temporary workspace, so the demo shows real approvals of real file writes
+ * and a real shell command with nothing to configure.
  *
- * With no terminal attached (CI, pipes) it never waits for a human: it says
- * which non-interactive policy it applies and goes on.
+ * Never unattended on real files: with no terminal attached, calls the
+ * policy asks about are approved only in the demo's own temporary workspace;
+ * on a real directory (`--root`) or with a real model they are denied
+ * unless `--yes` is given. The header says which, and the exit status says
+ * how the run ended (see {@link exitCodes}).
  *
  * @since 0.1.0
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Console, Effect, FileSystem, Layer, Option, Stream } from "effect"
-import type { Tool } from "effect/ai"
+import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stream } from "effect"
+import type { AiError, Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -20,17 +24,49 @@ import * as Agent from "../Agent.ts"
 import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as BuiltinTools from "../node/BuiltinTools.ts"
-import * as PolicyFile from "../policy/PolicyFile.ts"
-import * as PolicyRules from "../policy/PolicyRules.ts"
-import { environment, modeFlag } from "./options.ts"
 import * as Providers from "../node/Providers.ts"
-import * as ScriptedModel from "../testing/ScriptedModel.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
 import * as Tracing from "../node/Tracing.ts"
+import * as PolicyFile from "../policy/PolicyFile.ts"
+import * as PolicyRules from "../policy/PolicyRules.ts"
+import * as ScriptedModel from "../testing/ScriptedModel.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
-import { Exit, exitCodes } from "./check.ts"
+import type { DecidedBy } from "../ToolResult.ts"
+import { Exit } from "./check.ts"
 import { otlpFlag, portFlag, startConsole } from "./console.ts"
+import { environment, modeFlag } from "./options.ts"
+
+/**
+ * How `toolgate run` ends, as its exit status.
+ *
+ * | code | meaning |
+ * |---|---|
+ * | 0 | completed: the model answered without calling a tool |
+ * | 3 | stopped by the approver (`s`, or Ctrl-C at a prompt) |
+ * | 4 | stopped after the same call was denied repeatedly |
+ * | 5 | the model was still calling tools at `--max-turns` |
+ * | 64 | bad input: flags, policy, scenario, audit path; nothing ran |
+ * | 69 | the model provider failed (after retries, or timed out) |
+ * | 130 | interrupted (Ctrl-C while no prompt was shown) |
+ *
+ * @example
+ * ```ts
+ * import { exitCodes } from "../src/cli/run.ts"
+ * exitCodes.ProviderFailed // 69
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const exitCodes = {
+  Completed: 0,
+  StoppedByApprover: 3,
+  RepeatedDenial: 4,
+  MaxTurns: 5,
+  BadInput: 64,
+  ProviderFailed: 69,
+  Interrupted: 130
+} as const
 
 // The package root, from src/cli (run from source) or dist/cli (installed).
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url))
@@ -46,31 +82,89 @@ The scripted model reads this file, writes a summary next to it, and lists the
 directory with the shell; every call passes the policy and your approval.
 `
 
+/**
+ * The system prompt a real model gets unless `--system` replaces it: where
+ * it works and how the gate treats its calls.
+ *
+ * @example
+ * ```ts
+ * import { defaultSystemPrompt } from "../src/cli/run.ts"
+ * defaultSystemPrompt("/work/app").includes("/work/app") // true
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const defaultSystemPrompt = (root: string): string =>
+  `You are a coding agent working in the directory ${root} (the workspace). ` +
+  `Your tools (Read, Glob, Grep, Write, Edit, Bash) are confined to it: use paths inside it, relative or absolute.\n\n` +
+  `Every tool call passes a gate before it runs. A policy allows, asks about or denies each call, and a human ` +
+  `approves the calls the policy asks about. A denied call comes back as a result explaining why: do not repeat ` +
+  `it, and do not try to reach the same effect another way (for example a shell command instead of a denied ` +
+  `Write); take the reason into account, or ask the user. Unknown tools and invalid params also come back as ` +
+  `results; fix the call. Prefer Read, Glob and Grep to Bash for reading, and small, reviewable Write and Edit ` +
+  `calls. When you are done, answer without calling a tool.`
+
 const bad = (message: string) =>
   Effect.flatMap(Console.error(`toolgate run: ${message}`), () => Effect.fail(new Exit({ code: exitCodes.BadInput })))
 
 const oneLine = (value: unknown, max = 100): string => {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value)
-  const flat = text.replace(/\s*\n\s*/g, " ⏎ ")
+  const flat = TerminalApproval.escape(text.replace(/\s*\n\s*/g, " ⏎ ").replace(/\t/g, " "))
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
 
-/** One line per stage worth showing; pending and approval prompts are the approver's to show. */
-const describe = (event: ToolEvents.ToolEvent): string | undefined => {
+const byWhom: Record<DecidedBy, string> = {
+  policy: "the policy",
+  handler: "the approver",
+  memory: "your earlier answer (this session)",
+  timeout: "the approval timeout",
+  readOnlyFastPath: "the read-only fast path",
+  fault: "a fault, to be safe"
+}
+
+/**
+ * One line per stage worth showing. Pending and approval prompts are the
+ * approver's to show, and so is the decision line of a call the terminal
+ * approver asked about (`shownByApprover`): one line per decision.
+ */
+const describe = (event: ToolEvents.ToolEvent, shownByApprover: boolean): string | undefined => {
   const indent = "  ".repeat(event.origin.depth + 1)
+  const name = TerminalApproval.escape(event.call.name)
   switch (event._tag) {
     case "Decided": {
-      const rule = event.match ? ` [${ToolPolicy.describeMatch(event.match)}]` : ""
+      if (shownByApprover && event.decidedBy === "handler") return undefined
+      const rule = event.match ? ` [${TerminalApproval.escape(ToolPolicy.describeMatch(event.match))}]` : ""
       return event.allowed
-        ? `${indent}✓ ${event.call.name} allowed by ${event.decidedBy}${rule}`
-        : `${indent}✗ ${event.call.name} denied by ${event.decidedBy}${rule}: ${event.reason ?? ""}`
+        ? `${indent}✓ ${name} allowed by ${byWhom[event.decidedBy]}${rule}`
+        : `${indent}✗ ${name} denied by ${byWhom[event.decidedBy]}${rule}: ${TerminalApproval.escape(event.reason ?? "")}`
     }
     case "Started":
-      return `${indent}→ ${event.call.name} ${oneLine(event.call.params)}`
+      return `${indent}→ ${name} ${oneLine(event.call.params)}`
     case "Finished":
-      return `${indent}← ${event.result.name} ${event.result.outcome._tag}: ${oneLine(event.result.result)}`
+      return `${indent}← ${name} ${event.result.outcome._tag}: ${oneLine(event.result.result)}`
     default:
       return undefined
+  }
+}
+
+/** A one-line account of a provider failure, with what to do about it. */
+const providerFailure = (error: AiError.AiError, provider: string): string => {
+  const reason = error.reason
+  const what = "description" in reason && typeof reason.description === "string" ? reason.description : reason._tag
+  const first = what.split("\n")[0]
+  const key = provider === "openai" ? "OPENAI" : "ANTHROPIC"
+  switch (reason._tag) {
+    case "AuthenticationError":
+      return `the ${provider} API rejected the key (${first}); check ${key}_API_KEY`
+    case "RateLimitError":
+    case "QuotaExhaustedError":
+      return `the ${provider} API is rate limiting this key (${first}), still after retries; wait and rerun`
+    case "InternalProviderError":
+      return `the ${provider} API failed (${first}), still after retries; try again later`
+    case "NetworkError":
+      return `could not reach the ${provider} API: ${first}; check ${key}_BASE_URL and the network, or raise --request-timeout`
+    default:
+      return `the ${provider} model request failed: ${first}`
   }
 }
 
@@ -86,30 +180,58 @@ const noSandboxFlag = Flag.Boolean("no-sandbox").pipe(
   Flag.withDefault(false),
   Flag.withDescription("run Bash commands unconfined (no bubblewrap sandbox) and let rules allow them unasked")
 )
+const approverFlag = Flag.Literals("approver", ["web"]).pipe(
+  Flag.optional,
+  Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
+)
 const auditFlag = Flag.String("audit").pipe(
   Flag.optional,
-  Flag.withDescription("append every decision to this file as JSON lines, synced as they happen")
+  Flag.withDescription("append every decision and result to this file as JSON lines, synced as they happen (read it with toolgate audit FILE)")
+)
+const auditParamsFlag = Flag.Literals("audit-params", ["full", "hash"]).pipe(
+  Flag.withDefault("full" as const),
+  Flag.withDescription("write each call's params in full, or only their SHA-256 (hash)")
 )
 const rootFlag = Flag.String("root").pipe(
   Flag.optional,
-  Flag.withDescription("workspace the tools are confined to (default: a fresh temporary directory for the scripted demo, else the current directory)")
+  Flag.withDescription("workspace the tools are confined to (default: a fresh temporary directory for a scripted run, else the current directory)")
 )
 const scenarioFlag = Flag.String("scenario").pipe(
   Flag.optional,
-  Flag.withDescription("scripted-model scenario (JSON) to replay when no API key is set (default: the bundled demo)")
+  Flag.withDescription("replay this scripted-model scenario (JSON), even when an API key is set")
+)
+const demoFlag = Flag.Boolean("demo").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("replay the bundled demo scenario in a fresh temporary workspace, even when an API key is set")
+)
+const systemFlag = Flag.String("system").pipe(
+  Flag.optional,
+  Flag.withDescription("system prompt for a real model, as TEXT or @FILE (default: one naming the workspace and the gate's rules)")
+)
+const requestTimeoutFlag = Flag.Int("request-timeout").pipe(
+  Flag.withDefault(120),
+  Flag.withDescription("seconds one model request may take, and a streamed answer may go without an event")
 )
 const maxTurnsFlag = Flag.Int("max-turns").pipe(
   Flag.withDefault(Agent.defaults.maxTurns),
   Flag.withDescription("model requests allowed in the run")
 )
-const approverFlag = Flag.Literals("approver", ["web"]).pipe(
-  Flag.optional,
-  Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
-)
 const taskArgument = Argument.String("task").pipe(
   Argument.withDefault("Read the README, write a short summary of it to SUMMARY.md, and check the directory."),
   Argument.withDescription("what the agent should do")
 )
+
+const description = `Run the agent with the built-in tools through the gate (a scripted demo without an API key).
+
+Environment:
+  ANTHROPIC_API_KEY, OPENAI_API_KEY   a key selects that provider (Anthropic first)
+  TOOLGATE_PROVIDER                   anthropic or openai, when both keys are set
+  ANTHROPIC_BASE_URL, OPENAI_BASE_URL another endpoint (a proxy, a compatible server)
+  ANTHROPIC_MODEL, OPENAI_MODEL       the model (default ${Providers.defaultModels.anthropic}, ${Providers.defaultModels.openai})
+  --scenario and --demo win over any key.
+
+Exit status: 0 completed, 3 stopped by the approver, 4 repeated denial, 5 max turns,
+64 bad input, 69 provider failure, 130 interrupted.`
 
 /**
  * The `run` subcommand.
@@ -129,43 +251,108 @@ export const run = Command.make("run", {
   yes: yesFlag,
   noSandbox: noSandboxFlag,
   audit: auditFlag,
+  auditParams: auditParamsFlag,
   root: rootFlag,
   scenario: scenarioFlag,
+  demo: demoFlag,
+  system: systemFlag,
+  requestTimeout: requestTimeoutFlag,
   maxTurns: maxTurnsFlag,
   approver: approverFlag,
   port: portFlag,
   otlp: otlpFlag,
   task: taskArgument
-}, (config) =>
-  Effect.scoped(Effect.gen(function*() {
+}, (config) => Effect.scoped(runCommand(config))).pipe(Command.withDescription(description))
+
+interface Config {
+  readonly policy: ReadonlyArray<string>
+  readonly mode: Option.Option<PolicyRules.Mode>
+  readonly yes: boolean
+  readonly noSandbox: boolean
+  readonly approver: Option.Option<"web">
+  readonly port: Option.Option<number>
+  readonly otlp: Option.Option<string>
+  readonly audit: Option.Option<string>
+  readonly auditParams: AuditLog.ParamsMode
+  readonly root: Option.Option<string>
+  readonly scenario: Option.Option<string>
+  readonly demo: boolean
+  readonly system: Option.Option<string>
+  readonly requestTimeout: number
+  readonly maxTurns: number
+  readonly task: string
+}
+
+// Everything checked before the header is printed: a mistake here is bad
+// input (exit 64) and nothing runs.
+const runCommand = (config: Config) =>
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     if (config.maxTurns < 1) return yield* bad("--max-turns must be at least 1")
+    if (config.requestTimeout < 1) return yield* bad("--request-timeout must be at least 1 second")
+    if (config.demo && (Option.isSome(config.scenario) || Option.isSome(config.root))) {
+      return yield* bad("--demo runs the bundled scenario in a temporary workspace; drop --scenario and --root")
+    }
 
-    // The model: a configured provider, or the scripted demo.
-    const provider = yield* Providers.selection.pipe(
+    // The model: an explicit scenario or the demo, else a configured
+    // provider, else the bundled demo.
+    const explicitScript = config.demo || Option.isSome(config.scenario)
+    const provider = explicitScript ? undefined : yield* Providers.selection.pipe(
       Effect.catch((error) => bad(error._tag === "NoProviderConfigured" ? error.message : `bad provider settings: ${error.message}`))
     )
     const scripted = provider === undefined
-    const modelLayer = scripted
-      ? ScriptedModel.layerFile(Option.getOrElse(config.scenario, () => bundled.scenario))
-      : Providers.fromEnv.pipe(Layer.provide(NodeHttpClient.layerUndici))
+    const scenarioFile = Option.getOrElse(config.scenario, () => bundled.scenario)
+    if (scripted) {
+      // load once here so a malformed scenario is bad input before anything runs
+      yield* ScriptedModel.load(scenarioFile).pipe(Effect.catchTag("ScenarioError", (e) => bad(e.message)))
+    }
 
     // The workspace: given, a fresh demo directory, or where we stand.
+    const demoWorkspace = scripted && Option.isNone(config.root)
     const root = Option.isSome(config.root)
       ? NodePath.resolve(config.root.value)
-      : scripted
+      : demoWorkspace
       ? yield* fs.makeTempDirectoryScoped({ prefix: "toolgate-demo-" })
       : process.cwd()
     if (!(yield* fs.exists(root))) return yield* bad(`the workspace ${root} does not exist`)
-    if (scripted && Option.isNone(config.root)) yield* fs.writeFileString(NodePath.join(root, "README.md"), demoReadme)
+    if (demoWorkspace) yield* fs.writeFileString(NodePath.join(root, "README.md"), demoReadme)
 
     // The static gate.
     const policyFiles = config.policy.length > 0 ? config.policy : [bundled.policy]
     const policy = yield* PolicyFile.load(policyFiles).pipe(Effect.catchTag("PolicyFileError", (e) => bad(e.message)))
     const env = yield* environment(root, config.mode)
 
-    // The dynamic gate: a human when there is a terminal, else a stated rule.
+    // The system prompt (real models only: a scenario is its own script).
+    const system = Option.isNone(config.system)
+      ? scripted ? undefined : defaultSystemPrompt(root)
+      : config.system.value.startsWith("@")
+      ? yield* fs.readFileString(config.system.value.slice(1)).pipe(
+        Effect.catch((e) => bad(`cannot read the system prompt ${config.system.pipe(Option.getOrElse(() => ""))}: ${e.message}`))
+      )
+      : config.system.value
+
+    // The audit log, opened now: an unopenable path is bad input.
+    const events = yield* ToolEvents.ToolEvents.pipe(Effect.provide(ToolEvents.layer))
+    const eventsLayer = Layer.succeed(ToolEvents.ToolEvents, events)
+    const audit = Option.isNone(config.audit) ? undefined : yield* Layer.build(
+      AuditLog.layer(NodePath.resolve(config.audit.value), { params: config.auditParams }).pipe(Layer.provide(eventsLayer))
+    ).pipe(
+      Effect.map((context) => Layer.succeedContext(context)),
+      Effect.catch((e) => bad(`cannot open the audit log ${config.audit.pipe(Option.getOrElse(() => ""))}: ${e.message}`))
+    )
+
+    // The dynamic gate: a human when there is a terminal; without one, only
+    // the demo's own throwaway workspace is approved unattended.
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
+    const screen = yield* Semaphore.make(1)
+    let atLineStart = true
+    const write = (text: string) => {
+      process.stdout.write(text)
+      if (text.length > 0) atLineStart = text.endsWith("\n")
+    }
+    const freshLine = Effect.sync(() => {
+      if (!atLineStart) write("\n")
+    })
     const web = Option.isSome(config.approver)
       ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
         .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
@@ -173,66 +360,78 @@ export const run = Command.make("run", {
     const [approvalLayer, approverLine] = web !== undefined
       ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
       : config.yes
-      ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved"] as const
+      ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved without asking"] as const
       : interactive
-      ? [TerminalApproval.layer, "you, at this terminal"] as const
-      : scripted
+      ? [
+        TerminalApproval.layerWith({ validate: TerminalApproval.validateWith(BuiltinTools.toolkit), screen, freshLine }),
+        "you, at this terminal"
+      ] as const
+      : demoWorkspace
       ? [
         Approval.layer(Approval.autoApprove),
-        "no terminal attached, so every call the policy asks about is approved (the demo runs in a throwaway directory)"
+        "no terminal, so calls the policy asks about are approved: this is the demo's own temporary workspace"
       ] as const
       : [
         Approval.layer(Approval.denyAll("no terminal to ask for approval; rerun with --yes to approve")),
-        "no terminal attached, so every call the policy asks about is denied (pass --yes to approve them)"
+        `no terminal, so calls the policy asks about are denied (${
+          scripted ? "--root is a real directory" : "a real model"
+        }; pass --yes to approve them)`
       ] as const
 
     // Confinement: Bash in the sandbox, or every command asked of a human
     // (denied when there is none), unless --no-sandbox says otherwise.
-    const tools = { root, bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) } } as const
+    const tools = {
+      root,
+      bash: { sandbox: config.noSandbox ? "none" : "auto", readOnly: policyFiles.map((file) => NodePath.resolve(file)) }
+    } as const
     const confinement = yield* BuiltinTools.detect(tools)
-    const human = !config.yes && interactive
+    const human = !config.yes && (interactive || web !== undefined)
     const bashLine = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
       ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
       : BuiltinTools.describeConfinement(confinement)
 
+    const model = scripted
+      ? `scripted (${NodePath.relative(process.cwd(), scenarioFile)})${
+        explicitScript ? "" : "; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one"
+      }`
+      : `${provider.provider} ${provider.settings.model}`
     yield* Console.log([
       `toolgate run`,
-      `  model:     ${scripted ? `scripted (${NodePath.relative(process.cwd(), Option.getOrElse(config.scenario, () => bundled.scenario))}); set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one` : `${provider.provider} ${provider.settings.model}`}`,
-      `  workspace: ${root}`,
+      `  model:     ${model}`,
+      `  workspace: ${root}${demoWorkspace ? " (temporary, deleted after the run)" : ""}`,
       `  policy:    ${policyFiles.map((f) => NodePath.relative(process.cwd(), f)).join(", ")}${env.mode ? ` (mode ${env.mode})` : ""}`,
       `  approver:  ${approverLine}`,
       `  bash:      ${bashLine}`,
-      config.audit._tag === "Some" ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
+      Option.isSome(config.audit) ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
       ``,
       `> ${config.task}`,
       ``
     ].filter((line) => line !== undefined).join("\n"))
 
-    const events = Option.isSome(config.audit)
-      ? AuditLog.layer(NodePath.resolve(config.audit.value)).pipe(Layer.provideMerge(ToolEvents.layer))
-      : ToolEvents.layer
+    const auditLog = audit === undefined ? undefined : yield* AuditLog.AuditLog.pipe(Effect.provide(audit))
+    const now = () => new Date().toISOString()
+    if (auditLog !== undefined) {
+      yield* auditLog.write({ _tag: "RunStarted", time: now(), runId: auditLog.runId, model, workspace: root, approver: approverLine, task: config.task })
+    }
 
-    // Tool lines start on a line of their own, after whatever text streamed.
-    let atLineStart = true
-    const print = (text: string) =>
-      Effect.sync(() => {
-        process.stdout.write(text)
-        if (text.length > 0) atLineStart = text.endsWith("\n")
-      })
-    const printLine = (line: string) => print(`${atLineStart ? "" : "\n"}${line}\n`)
+    const modelLayer = scripted
+      ? ScriptedModel.layerFile(scenarioFile)
+      : Providers.layerFor(provider, { requestTimeout: `${config.requestTimeout} seconds` }).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-    const result = yield* Agent.stream({ prompt: config.task, toolkit: BuiltinTools.toolkit, maxTurns: config.maxTurns }).pipe(
+    // Output waits while a prompt is live (the approver holds `screen`).
+    const print = (text: string) => screen.withPermits(1)(Effect.sync(() => write(text)))
+    const printLine = (line: string) => screen.withPermits(1)(Effect.sync(() => write(`${atLineStart ? "" : "\n"}${line}\n`)))
+
+    const ended = yield* Agent.stream({ prompt: config.task, toolkit: BuiltinTools.toolkit, maxTurns: config.maxTurns, system }).pipe(
       Stream.runFoldEffect(() => undefined as Agent.Result | undefined, (last, event) => {
         switch (event._tag) {
           case "TextDelta":
-            return Effect.as(print(event.delta), last)
+            return Effect.as(print(TerminalApproval.escape(event.delta, true)), last)
           case "TurnFinished":
             return Effect.as(printLine(""), last)
           case "Tool": {
-            const line = describe(event.event)
-            // the terminal approver draws its prompt from a line start too
-            const output = line !== undefined ? printLine(line) : atLineStart ? Effect.void : print("\n")
-            return Effect.as(output, last)
+            const line = describe(event.event, interactive && !config.yes && web === undefined)
+            return Effect.as(line === undefined ? Effect.void : printLine(line), last)
           }
           case "Done":
             return Effect.succeed(event.result)
@@ -240,31 +439,67 @@ export const run = Command.make("run", {
             return Effect.succeed(last)
         }
       }),
+      Effect.map((result) => ({ result, code: result === undefined ? exitCodes.Completed : codeOf(result.stopReason) })),
       Effect.provide(Layer.mergeAll(
         BuiltinTools.guardLayer(PolicyRules.layer(policy.rules, env), { unsandboxed: human ? "ask" : "deny" }).pipe(
           Layer.provideMerge(BuiltinTools.layer(tools))
         ),
         approvalLayer,
-        events,
+        eventsLayer,
         modelLayer,
         Tracing.layerFromEnv(config.otlp)
       )),
       Effect.catchTags({
-        ConfigError: (e) => bad(`bad OpenTelemetry settings: ${e.message}`),
-        MaxTurnsExceeded: (e) => bad(e.message),
-        ScenarioError: (e) => bad(e.message)
-      })
+        ConfigError: (e) =>
+          Effect.as(Console.error(`toolgate run: bad OpenTelemetry settings: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
+        MaxTurnsExceeded: (e) =>
+          Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.MaxTurns }),
+        ScenarioError: (e) => Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
+        AiError: (e) =>
+          Effect.logDebug("provider failure", Cause.fail(e)).pipe(
+            Effect.andThen(Console.error(`toolgate run: ${providerFailure(e, provider?.provider ?? "scripted")}`)),
+            Effect.as({ result: undefined, code: exitCodes.ProviderFailed })
+          )
+      }),
+      Effect.onInterrupt(() =>
+        auditLog === undefined ? Effect.void : auditLog.write({
+          _tag: "RunEnded",
+          time: now(),
+          runId: auditLog.runId,
+          stopReason: "Interrupted",
+          exitCode: exitCodes.Interrupted
+        })
+      )
     )
+
+    const { result, code } = ended
     if (result !== undefined) {
       yield* Console.log(
-        `— ${result.stopReason._tag}` +
-          `${"reason" in result.stopReason ? `: ${String(result.stopReason.reason)}` : ""}` +
+        `${atLineStart ? "" : "\n"}— ${result.stopReason._tag}` +
+          `${"reason" in result.stopReason ? `: ${TerminalApproval.escape(String(result.stopReason.reason))}` : ""}` +
           ` · ${result.turns} turn${result.turns === 1 ? "" : "s"}` +
           ` · ${result.usage.inputTokens.total ?? 0} tokens in, ${result.usage.outputTokens.total ?? 0} out`
       )
     }
-    if (scripted && Option.isNone(config.root)) {
+    if (auditLog !== undefined) {
+      yield* auditLog.write({
+        _tag: "RunEnded",
+        time: now(),
+        runId: auditLog.runId,
+        stopReason: result?.stopReason._tag ?? (code === exitCodes.MaxTurns ? "MaxTurnsExceeded" : "Failed"),
+        exitCode: code
+      })
+    }
+    if (demoWorkspace) {
       const summary = NodePath.join(root, "SUMMARY.md")
       if (yield* fs.exists(summary)) yield* Console.log(`\nSUMMARY.md as written in the workspace:\n${yield* fs.readFileString(summary)}`)
     }
-  }))).pipe(Command.withDescription("Run the agent with the built-in tools through the gate (a scripted demo without an API key)"))
+    if (code !== exitCodes.Completed) return yield* Effect.fail(new Exit({ code }))
+  })
+
+const codeOf = (reason: Agent.StopReason): number =>
+  Agent.StopReason.$match(reason, {
+    Completed: () => exitCodes.Completed,
+    StoppedByApprover: () => exitCodes.StoppedByApprover,
+    RepeatedDenial: () => exitCodes.RepeatedDenial
+  })

@@ -342,12 +342,21 @@ const make = (
           break
       }
     }
+    let busy = false
     const append = (event: ToolEvent) =>
       Effect.gen(function*() {
+        busy = true
         track(event)
         const line = record(event, { runId, time: yield* now, params: mode })
         if (line !== undefined) yield* writeLine(line)
-      })
+      }).pipe(Effect.ensuring(Effect.sync(() => {
+        busy = false
+      })))
+    // A record the program adds goes after every event published before it:
+    // wait (briefly, cooperatively) until the writer has caught up.
+    const settled = Effect.gen(function*() {
+      for (let i = 0; i < 10_000 && (busy || (yield* PubSub.remaining(subscription)) > 0); i++) yield* Effect.yieldNow
+    })
     const drain = Effect.flatMap(PubSub.takeAll(subscription), (events) => Effect.forEach(events, append))
     // Calls the run left without a result (it was interrupted) still get
     // their final record, as the agent's history does.
@@ -376,5 +385,5 @@ const make = (
     yield* Effect.forkScoped(Effect.forever(
       Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(PubSub.take(subscription)), append))
     ))
-    return { runId, write: writeLine }
+    return { runId, write: (line: AuditRecord) => Effect.andThen(settled, writeLine(line)) }
   })

@@ -25,7 +25,7 @@ import * as ToolPolicy from "../ToolPolicy.ts"
 import * as Sandbox from "./internal/sandbox.ts"
 import * as BashTool from "./internal/tools/Bash.ts"
 import * as EditTool from "./internal/tools/Edit.ts"
-import { SandboxUnavailable } from "./internal/tools/errors.ts"
+import { SandboxUnavailable, WorkspaceUnavailable } from "./internal/tools/errors.ts"
 import * as GlobTool from "./internal/tools/Glob.ts"
 import * as GrepTool from "./internal/tools/Grep.ts"
 import * as ReadTool from "./internal/tools/Read.ts"
@@ -56,7 +56,9 @@ export {
   /** @since 0.2.0 */
   SandboxUnavailable,
   /** @since 0.2.0 */
-  SearchTimedOut
+  SearchTimedOut,
+  /** @since 0.2.0 */
+  WorkspaceUnavailable
 } from "./internal/tools/errors.ts"
 
 // -----------------------------------------------------------------------------
@@ -429,9 +431,9 @@ const detectSandbox = (options: Options, realRoot: string) =>
 
 /**
  * The handlers of {@link toolkit}, confined to `options.root`, and the
- * {@link Confinement} of `Bash`. Fails to build when the root does not exist,
- * or with `SandboxUnavailable` when `bash.sandbox` is `"required"` and there
- * is no sandbox.
+ * {@link Confinement} of `Bash`. Fails to build with `WorkspaceUnavailable`
+ * when the root is not an existing directory, or with `SandboxUnavailable`
+ * when `bash.sandbox` is `"required"` and there is no sandbox.
  *
  * @example
  * ```ts
@@ -445,37 +447,29 @@ const detectSandbox = (options: Options, realRoot: string) =>
  *
  * @since 0.1.0
  */
-export const layer = (options: Options) => {
-  const confinement = Layer.effectContext(Effect.gen(function*() {
+export const layer = (options: Options) =>
+  Layer.unwrap(Effect.gen(function*() {
     const workspace = yield* Workspace.make(options.root).pipe(
       Effect.mapError((error) =>
-        new SandboxUnavailable({
-          reason: error.message,
-          message: `the workspace ${options.root} cannot be used: ${error.message}`
+        new WorkspaceUnavailable({
+          root: options.root,
+          message: `the workspace ${options.root} cannot be used (${error.message}); give an existing directory as root`
         })
       )
     )
-    const detected = yield* detectSandbox(options, workspace.real)
-    if (options.bash?.sandbox === "required" && detected.sandbox === undefined) {
-      const reason = detected.confinement._tag === "Unsandboxed" ? detected.confinement.reason : ""
+    const { confinement, sandbox } = yield* detectSandbox(options, workspace.real)
+    if (options.bash?.sandbox === "required" && sandbox === undefined) {
+      const reason = confinement._tag === "Unsandboxed" ? confinement.reason : ""
       return yield* new SandboxUnavailable({
         reason,
         message: `Bash must run sandboxed (sandbox: "required") but cannot: ${reason}`
       })
     }
-    return Context.make(Confinement, detected.confinement).pipe(
-      Context.add(Runtime, { workspace, sandbox: detected.sandbox })
-    )
-  }))
-  const handlers = toolkit.toLayer(Effect.gen(function*() {
     const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const { sandbox, workspace } = yield* Runtime
-    const bashConfinement = yield* Confinement
-    const grepTimeout = Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")
-    return toolkit.of({
+    const handlers = toolkit.of({
       Read: ReadTool.handler(workspace),
       Glob: GlobTool.handler(workspace),
-      Grep: GrepTool.handler(workspace, grepTimeout),
+      Grep: GrepTool.handler(workspace, Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")),
       Write: WriteTool.handler(workspace),
       Edit: EditTool.handler(workspace),
       Bash: BashTool.handler({
@@ -486,19 +480,9 @@ export const layer = (options: Options) => {
         // there is nothing private to offer, so the home stays the user's.
         env: Sandbox.environment(process.env, options.bash?.env ?? [], NodeOs.homedir()),
         sandbox,
-        unsandboxed: bashConfinement._tag === "Unsandboxed" && !bashConfinement.optedOut
-          ? bashConfinement.reason
-          : undefined,
+        unsandboxed: confinement._tag === "Unsandboxed" && !confinement.optedOut ? confinement.reason : undefined,
         spawner
       })
     })
+    return Layer.merge(toolkit.toLayer(handlers), Layer.succeed(Confinement, confinement))
   }))
-  // Runtime stays inside: the layer's outputs are the handlers and Confinement.
-  return Layer.merge(handlers, Layer.effect(Confinement, Effect.service(Confinement))).pipe(Layer.provide(confinement))
-}
-
-/** What the confinement layer hands the handlers: not part of the API. */
-class Runtime extends Context.Service<Runtime, {
-  readonly workspace: Workspace.Workspace
-  readonly sandbox: Sandbox.Sandbox | undefined
-}>()("toolgate/node/BuiltinTools/Runtime") {}

@@ -342,6 +342,30 @@ export const fromEnv: Layer.Layer<
   Effect.gen(function*() {
     const selected = yield* selection
     if (selected === undefined) return yield* new NoProviderConfigured({})
-    return selected.provider === "anthropic" ? anthropic(selected.settings) : openAi(selected.settings)
+    return layerFor(selected)
   })
 )
+
+/**
+ * The `LanguageModel` of a {@link Selection}, with `overrides` (a request
+ * timeout, a retry count) on top of its settings.
+ *
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ * import { Providers } from "toolgate/node"
+ * const ModelLive = Layer.unwrap(Effect.map(Effect.orDie(Providers.selection), (selected) =>
+ *   Providers.layerFor(selected!, { requestTimeout: "30 seconds" })
+ * )).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerFor = (
+  selected: Selection,
+  overrides: Pick<Settings, "requestTimeout" | "retries"> = {}
+): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
+  selected.provider === "anthropic"
+    ? anthropic({ ...selected.settings, ...overrides })
+    : openAi({ ...selected.settings, ...overrides })

@@ -46,8 +46,8 @@ const invisible = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu
 /**
  * `text` with every invisible or control character shown as a visible
  * `⟨U+XXXX⟩` marker, so what the user approves is what runs: a command
- * holding U+202E cannot display as a different command. Newlines are kept
- * when `keepNewlines` is set (multi-line text of our own making).
+ * holding U+202E cannot display as a different command. Newlines and tabs
+ * are kept when `keepNewlines` is set (prose, not a command to approve).
  *
  * @example
  * ```ts
@@ -59,7 +59,7 @@ const invisible = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu
  */
 export const escape = (text: string, keepNewlines = false): string =>
   text.replace(invisible, (c) =>
-    keepNewlines && c === "\n"
+    keepNewlines && (c === "\n" || c === "\t")
       ? c
       : `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`)
 

@@ -91,90 +91,90 @@ const encoder = new TextEncoder()
 const sse = (event: string, data: unknown) =>
   encoder.encode(Sse.encoder.write({ _tag: "Event", event, id: undefined, data: JSON.stringify(data) }))
 
-/** The routes, closed over the board and the listening address (known once the server is up). */
-const routes = (board: Board.Board, token: Redacted.Redacted<string>, server: { port: number }, title: string) => {
-  const cookieName = () => `toolgate_${server.port}`
-  // Every route but /login goes through here: host, then token. State-changing
-  // methods accept the token only from a header.
-  const guarded = <E, R>(
-    handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-    options: { readonly headerOnly?: boolean } = {}
-  ) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const host = request.headers["host"]
-      if (host !== `127.0.0.1:${server.port}` && host !== `localhost:${server.port}`) {
-        return HttpServerResponse.text("403: unknown host", { status: 403 })
-      }
-      const header = request.headers["x-toolgate-token"] ?? request.headers["authorization"]?.replace(/^Bearer /, "")
-      const given = options.headerOnly === true ? header : header ?? request.cookies[cookieName()]
-      if (!sameToken(given, token)) return unauthorized
-      return yield* handler
-    })
+/** Where the console listens; the port is known only once the server is up, and read per request. */
+interface Address {
+  port: number
+}
 
+const cookieName = (address: Address) => `toolgate_${address.port}`
+
+/**
+ * Every route but /login goes through here: the host name first (DNS
+ * rebinding), then the token. `headerOnly` routes (those that change state)
+ * accept the token only from a header, never from the cookie.
+ */
+const guard = (token: Redacted.Redacted<string>, address: Address) =>
+<E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  options: { readonly headerOnly?: boolean } = {}
+) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const host = request.headers["host"]
+    if (host !== `127.0.0.1:${address.port}` && host !== `localhost:${address.port}`) {
+      return HttpServerResponse.text("403: unknown host", { status: 403 })
+    }
+    const header = request.headers["x-toolgate-token"] ?? request.headers["authorization"]?.replace(/^Bearer /, "")
+    const given = options.headerOnly === true ? header : header ?? request.cookies[cookieName(address)]
+    if (!sameToken(given, token)) return unauthorized
+    return yield* handler
+  })
+
+/** The board as server-sent events: a snapshot, then every change. */
+const eventStream = (board: Board.Board) =>
+  HttpServerResponse.stream(
+    // Subscribe before the snapshot so that nothing falls in between; the
+    // subscription belongs to the stream and closes when the page goes.
+    Stream.unwrap(Effect.gen(function*() {
+      const subscription = yield* board.subscribe
+      const snapshot = yield* board.snapshot
+      return Stream.concat(
+        Stream.make(sse("snapshot", snapshot)),
+        Stream.fromSubscription(subscription).pipe(Stream.map((event) => sse(event.type, event)))
+      )
+    })).pipe(Stream.merge(Stream.tick("15 seconds").pipe(Stream.map(() => encoder.encode(": keep-alive\n\n"))))),
+    { contentType: "text/event-stream", headers: { "cache-control": "no-cache", "x-accel-buffering": "no" } }
+  )
+
+/** POST /api/decide/:id: a reviewer's decision for one card. */
+const decision = (board: Board.Board) =>
+  Effect.gen(function*() {
+    const { id } = yield* HttpRouter.schemaPathParams(Schema.Struct({ id: Schema.String }))
+    const body = yield* HttpServerRequest.schemaBodyJson(Board.DecisionBody)
+    const result = yield* board.decide(id, body)
+    switch (result._tag) {
+      case "Decided":
+        return HttpServerResponse.jsonUnsafe({ ok: true })
+      case "Gone":
+        return HttpServerResponse.jsonUnsafe({ ok: false, problem: "no such pending call" }, { status: 404 })
+      case "InvalidParams":
+        return HttpServerResponse.text(`The edited params do not fit the tool: ${result.message}`, { status: 400 })
+    }
+  }).pipe(
+    Effect.catchTag("SchemaError", (e) => Effect.succeed(HttpServerResponse.text(`Bad decision: ${e.message}`, { status: 400 }))),
+    Effect.catchTag("HttpServerError", () => Effect.succeed(HttpServerResponse.text("Bad request body", { status: 400 })))
+  )
+
+const routes = (board: Board.Board, token: Redacted.Redacted<string>, address: Address, title: string) => {
+  const guarded = guard(token, address)
   const login = HttpRouter.add("GET", "/login", (request) =>
     Effect.gen(function*() {
       const given = new URL(request.url, "http://console").searchParams.get("token") ?? undefined
       if (!sameToken(given, token)) return unauthorized
       return yield* HttpServerResponse.redirect("/").pipe(
-        HttpServerResponse.setCookie(cookieName(), Redacted.value(token), { httpOnly: true, sameSite: "strict", path: "/" })
+        HttpServerResponse.setCookie(cookieName(address), Redacted.value(token), { httpOnly: true, sameSite: "strict", path: "/" })
       )
     }).pipe(Effect.orDie))
-
-  const home = HttpRouter.add("GET", "/", guarded(Effect.succeed(HttpServerResponse.html(page({ token: Redacted.value(token), title })))))
-  const app = HttpRouter.add(
-    "GET",
-    "/app.js",
-    guarded(Effect.succeed(HttpServerResponse.text(script, { contentType: "text/javascript; charset=utf-8" })))
+  const html = HttpServerResponse.html(page({ token: Redacted.value(token), title }))
+  const js = HttpServerResponse.text(script, { contentType: "text/javascript; charset=utf-8" })
+  return Layer.mergeAll(
+    login,
+    HttpRouter.add("GET", "/", guarded(Effect.succeed(html))),
+    HttpRouter.add("GET", "/app.js", guarded(Effect.succeed(js))),
+    HttpRouter.add("GET", "/api/state", guarded(Effect.map(board.snapshot, (s) => HttpServerResponse.jsonUnsafe(s)))),
+    HttpRouter.add("GET", "/api/events", guarded(Effect.sync(() => eventStream(board)))),
+    HttpRouter.add("POST", "/api/decide/:id", guarded(decision(board), { headerOnly: true }))
   )
-  const state = HttpRouter.add("GET", "/api/state", guarded(Effect.map(board.snapshot, (s) => HttpServerResponse.jsonUnsafe(s))))
-
-  const events = HttpRouter.add(
-    "GET",
-    "/api/events",
-    guarded(Effect.sync(() => {
-      // Subscribe before the snapshot so that nothing falls in between; the
-      // subscription belongs to the stream and closes when the page goes.
-      const body = Stream.unwrap(Effect.gen(function*() {
-        const subscription = yield* board.subscribe
-        const snapshot = yield* board.snapshot
-        return Stream.concat(
-          Stream.make(sse("snapshot", snapshot)),
-          Stream.fromSubscription(subscription).pipe(Stream.map((event) => sse(event.type, event)))
-        )
-      })).pipe(Stream.merge(Stream.tick("15 seconds").pipe(Stream.map(() => encoder.encode(": keep-alive\n\n")))))
-      return HttpServerResponse.stream(body, {
-        contentType: "text/event-stream",
-        headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
-      })
-    }))
-  )
-
-  const decide = HttpRouter.add(
-    "POST",
-    "/api/decide/:id",
-    guarded(
-      Effect.gen(function*() {
-        const { id } = yield* HttpRouter.schemaPathParams(Schema.Struct({ id: Schema.String }))
-        const body = yield* HttpServerRequest.schemaBodyJson(Board.DecisionBody)
-        const result = yield* board.decide(id, body)
-        switch (result._tag) {
-          case "Decided":
-            return HttpServerResponse.jsonUnsafe({ ok: true })
-          case "Gone":
-            return HttpServerResponse.jsonUnsafe({ ok: false, problem: "no such pending call" }, { status: 404 })
-          case "InvalidParams":
-            return HttpServerResponse.text(`The edited params do not fit the tool: ${result.message}`, { status: 400 })
-        }
-      }).pipe(
-        Effect.catchTag("SchemaError", (e) => Effect.succeed(HttpServerResponse.text(`Bad decision: ${e.message}`, { status: 400 }))),
-        Effect.catchTag("HttpServerError", () => Effect.succeed(HttpServerResponse.text("Bad request body", { status: 400 })))
-      ),
-      { headerOnly: true }
-    )
-  )
-
-  return Layer.mergeAll(login, home, app, state, events, decide)
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * toolgate/node: what needs Node. The terminal approver, the JSON-lines
+ * toolgate/node: what needs Node. The terminal approver, the web approval
+ * console, the MCP gateway, OTLP tracing, the JSON-lines
  * audit log, real model providers (Anthropic, OpenAI) and the built-in
  * coding tools (Read, Glob, Grep, Write, Edit, Bash) confined to a root.
  *

@@ -189,13 +189,21 @@ const decodeScenario = Schema.decodeUnknownEffect(Scenario)
  * @since 0.1.0
  */
 export const decode = (input: unknown, file?: string): Effect.Effect<Scenario, ScenarioError> =>
-  decodeScenario(input).pipe(
+  // Unknown keys are errors: a call written with "input" instead of
+  // "params" must not replay as a call with no params.
+  decodeScenario(input, { onExcessProperty: "error" }).pipe(
     Effect.mapError((error) => {
       const first = formatter(error.issue).issues[0]
+      const path = first?.path ?? []
+      const last = path.at(-1)
+      const key = typeof last === "object" ? last.key : last
+      const problem = first !== undefined && /excess/i.test(first.message) && key !== undefined
+        ? `unknown key ${JSON.stringify(String(key))}${key === "input" ? " (a call's arguments go in \"params\")" : ""}`
+        : first?.message ?? error.message
       return new ScenarioError({
         ...(file !== undefined ? { file } : {}),
-        path: first === undefined ? "" : formatPath(first.path ?? []),
-        problem: first?.message ?? error.message
+        path: formatPath(path),
+        problem
       })
     })
   )

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url"
 // The real `toolgate run` as a child process with no terminal attached,
 // as in CI: it must never wait for a human.
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
+const bundledScenario = fileURLToPath(new URL("../../scenarios/demo.json", import.meta.url))
 
 const toolgate = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -31,19 +32,21 @@ beforeAll(() => {
 })
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
 
-describe.concurrent("toolgate run", () => {
+// Sequential: each test is a whole Node process, and a shared 2-core machine
+// running a dozen at once times them out.
+describe("toolgate run", () => {
   it("with no terminal and no key, runs the scripted demo non-interactively and says so", async () => {
     const audit = NodePath.join(dir, "audit.jsonl")
     const { code, stdout } = await toolgate(["run", "--audit", audit])
     expect(code).toBe(0)
     expect(stdout).toContain("model:     scripted")
-    expect(stdout).toContain("no terminal attached, so every call the policy asks about is approved")
-    expect(stdout).toContain("Write allowed by handler")
-    expect(stdout).toContain("Bash denied by policy [deny: Bash(rm -rf:*)]")
+    expect(stdout).toContain("no terminal, so calls the policy asks about are approved: this is the demo's own temporary workspace")
+    expect(stdout).toContain("Write allowed by the approver")
+    expect(stdout).toContain("Bash denied by the policy [deny: Bash(rm -rf:*)]")
     expect(stdout).toContain("— Completed · 5 turns")
     expect(stdout).toContain("SUMMARY.md as written in the workspace")
     const lines = Fs.readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l))
-    expect(lines.filter((l) => l.event === "finished").map((l) => `${l.name}:${l.outcome}`)).toEqual([
+    expect(lines.filter((l) => l._tag === "Finished").map((l) => `${l.tool}:${l.outcome._tag}`)).toEqual([
       "Read:Succeeded",
       "Write:Succeeded",
       "Bash:PolicyDenied",
@@ -55,7 +58,7 @@ describe.concurrent("toolgate run", () => {
     const { code, stdout } = await toolgate(["run", "--mode", "plan"])
     expect(code).toBe(0)
     expect(stdout).toContain("(mode plan)")
-    expect(stdout).toMatch(/Write denied by policy.*plan mode/)
+    expect(stdout).toMatch(/Write denied by the policy.*plan mode/)
     expect(stdout).not.toContain("SUMMARY.md as written")
   }, 60_000)
 
@@ -77,11 +80,109 @@ describe.concurrent("toolgate run", () => {
     expect(code).toBe(64)
   }, 60_000)
 
-  it("--help describes the command and its flags", async () => {
+  it("--help describes the command, its flags, the environment variables and the exit codes", async () => {
     const { code, stdout } = await toolgate(["run", "--help"])
     expect(code).toBe(0)
-    for (const flag of ["--policy", "--mode", "--yes", "--audit", "--root", "--scenario", "--max-turns"]) {
+    for (
+      const flag of ["--policy", "--mode", "--yes", "--audit", "--audit-params", "--root", "--scenario", "--demo", "--system", "--request-timeout", "--max-turns"]
+    ) {
       expect(stdout).toContain(flag)
     }
+    for (const v of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TOOLGATE_PROVIDER", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "ANTHROPIC_MODEL", "OPENAI_MODEL"]) {
+      expect(stdout).toContain(v)
+    }
+    expect(stdout).toMatch(/0 completed, 3 stopped by the approver, 4 repeated denial, 5 max turns,\s+64 bad input, 69 provider failure, 130 interrupted/)
+  }, 60_000)
+
+  // The bug as found: with no terminal, a scripted run on a real directory
+  // (--root) approved everything and deleted a file, saying it was a
+  // throwaway directory.
+  it("with no terminal, a scripted run on a real directory denies what the policy asks about, and says so", async () => {
+    const root = Fs.mkdtempSync(NodePath.join(dir, "real-"))
+    Fs.writeFileSync(NodePath.join(root, "keep.txt"), "precious\n")
+    const scenario = NodePath.join(dir, "delete.json")
+    Fs.writeFileSync(scenario, JSON.stringify({
+      turns: [
+        { toolCalls: [{ name: "Bash", params: { command: "rm keep.txt" } }] },
+        { toolCalls: [{ name: "Write", params: { file_path: "keep.txt", content: "overwritten" } }] },
+        { text: "done" }
+      ]
+    }))
+    const { code, stdout } = await toolgate(["run", "--root", root, "--scenario", scenario])
+    expect(code).toBe(0)
+    expect(stdout).toContain("no terminal, so calls the policy asks about are denied (--root is a real directory; pass --yes to approve them)")
+    expect(stdout).not.toContain("throwaway")
+    expect(stdout).toMatch(/Write denied by the approver.*rerun with --yes/)
+    expect(Fs.readFileSync(NodePath.join(root, "keep.txt"), "utf8")).toBe("precious\n")
+  }, 60_000)
+
+  it("an explicit --scenario wins over an API key in the environment, and --demo too", async () => {
+    const env = { ANTHROPIC_API_KEY: "sk-should-not-be-used", ANTHROPIC_BASE_URL: "http://127.0.0.1:9" }
+    const scenario = await toolgate(["run", "--scenario", bundledScenario], env)
+    expect(scenario.code).toBe(0)
+    expect(scenario.stdout).toContain("model:     scripted")
+    const demo = await toolgate(["run", "--demo"], env)
+    expect(demo.code).toBe(0)
+    expect(demo.stdout).toContain("model:     scripted")
+    expect(demo.stdout).toContain("(temporary, deleted after the run)")
+    expect(demo.stdout).toContain("— Completed")
+  }, 60_000)
+
+  it("an audit path that cannot be opened is one line of bad input, before anything runs", async () => {
+    const { code, stdout, stderr } = await toolgate(["run", "--audit", NodePath.join(dir, "no", "such", "dir", "audit.jsonl")])
+    expect(code).toBe(64)
+    expect(stdout).toBe("")
+    expect(stderr.trim().split("\n")).toHaveLength(1)
+    expect(stderr).toContain("cannot open the audit log")
+  }, 60_000)
+
+  it("a scenario with \"input\" instead of \"params\" is bad input naming the key", async () => {
+    const scenario = NodePath.join(dir, "typo.json")
+    Fs.writeFileSync(scenario, JSON.stringify({ turns: [{ toolCalls: [{ name: "Read", input: { file_path: "README.md" } }] }] }))
+    const { code, stdout, stderr } = await toolgate(["run", "--scenario", scenario])
+    expect(code).toBe(64)
+    expect(stdout).toBe("")
+    expect(stderr).toContain("turns[0].toolCalls[0].input")
+    expect(stderr).toContain("unknown key \"input\"")
+  }, 60_000)
+
+  it("exit codes: max turns is 5, a repeated denial 4", async () => {
+    const maxTurns = await toolgate(["run", "--demo", "--max-turns", "1"])
+    expect(maxTurns.code).toBe(5)
+    expect(maxTurns.stderr).toContain("still calling tools after 1 turns")
+    const scenario = NodePath.join(dir, "repeat.json")
+    const denied = { toolCalls: [{ name: "Bash", params: { command: "rm -rf /" } }] }
+    Fs.writeFileSync(scenario, JSON.stringify({ turns: [denied, denied, denied, { text: "never" }] }))
+    const repeated = await toolgate(["run", "--scenario", scenario])
+    expect(repeated.code).toBe(4)
+    expect(repeated.stdout).toContain("— RepeatedDenial")
+  }, 60_000)
+
+  it("a provider that cannot be reached is one line naming what to check, exit 69", async () => {
+    const { code, stdout, stderr } = await toolgate(["run", "--request-timeout", "2"], {
+      ANTHROPIC_API_KEY: "sk-test",
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:9"
+    })
+    expect(code).toBe(69)
+    expect(stdout).toContain("model:     anthropic")
+    expect(stdout).toContain("a real model; pass --yes")
+    const lines = stderr.trim().split("\n")
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API: .*check ANTHROPIC_BASE_URL/)
+  }, 60_000)
+
+  it("toolgate audit prints a run's log back as a timeline", async () => {
+    const audit = NodePath.join(dir, "timeline.jsonl")
+    await toolgate(["run", "--demo", "--audit", audit, "--audit-params", "hash"])
+    // the Write's content (its params) is not in the log, only their hash
+    expect(Fs.readFileSync(audit, "utf8")).not.toContain("gates an agent")
+    const { code, stdout } = await toolgate(["audit", audit])
+    expect(code).toBe(0)
+    const lines = stdout.trim().split("\n")
+    expect(lines[0]).toMatch(/run .* started {2}model scripted/)
+    expect(stdout).toMatch(/Write sha256:[0-9a-f]{12} {2}allowed by the approver/)
+    expect(stdout).toMatch(/Bash sha256:[0-9a-f]{12} {2}denied by the policy \[deny: Bash\(rm -rf:\*\)\]/)
+    expect(stdout).toMatch(/Bash → DENIED PolicyDenied/)
+    expect(lines.at(-1)).toMatch(/run ended: Completed \(exit 0\)/)
   }, 60_000)
 })

@@ -26,13 +26,13 @@ const shots = path.join(repo, "test-results", "console")
 /** A page-side predicate (a string: this file is typechecked without the DOM library). */
 const count = (selector: string, n: number) => `document.querySelectorAll(${JSON.stringify(selector)}).length === ${n}`
 
-describe.skipIf(!hasChromium)("web console in Chromium", () => {
+describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, () => {
   let browser: Browser
   beforeAll(async () => {
     fs.mkdirSync(shots, { recursive: true })
     // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
     browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] })
-  })
+  }, 60_000)
   afterAll(async () => {
     await browser?.close()
   })
@@ -137,5 +137,5 @@ describe.skipIf(!hasChromium)("web console in Chromium", () => {
     const results = await Effect.runPromise(program)
     expect(results.filter((r) => r.outcome._tag === "Succeeded").map((r) => r.id)).toEqual(["p99"])
     expect(results.filter((r) => r.outcome._tag === "ApprovalDenied")).toHaveLength(99)
-  }, 120_000)
+  })
 })

@@ -39,10 +39,14 @@ export const hostPids = (marker: string): Array<number> =>
 /** A `sleep` argument no other process uses. */
 export const uniqueSleep = () => `${30 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`
 
-/** Polls (real time: a real process) until no process runs with `marker`, for up to 2 seconds. */
-export const diesWithin2s = (marker: string) =>
+/**
+ * Polls (real time: a real process) until no process runs with `marker`, for
+ * up to 5 seconds: a kill is prompt, but a loaded CI machine may take a while
+ * to schedule the dying processes and this scan.
+ */
+export const diesWithin5s = (marker: string) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 250; i++) {
       if (hostPids(marker).length === 0) return true
       yield* Effect.sleep("20 millis")
     }

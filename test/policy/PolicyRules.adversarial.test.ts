@@ -343,3 +343,40 @@ describe("[resources] properties", () => {
       expect(e.verdict._tag, command).not.toBe("Allow")
     }), { arbitrary: { runs: 200 } })
 })
+
+describe("[index] narrowing never changes a verdict", () => {
+  // Padding rules that match none of the calls push every bucket past the
+  // size where the index splits it (by program, second word, operand, path
+  // base): the verdict and the deciding rule must stay what they were.
+  const padding = (n: number): PolicyRules.Input => ({
+    allow: Array.from({ length: n }, (_, i) => i % 3 === 0 ? `Bash(zz${i} sub:*)` : i % 3 === 1 ? `Write(/nowhere/d${i}/**)` : `Bash(git zz${i})`),
+    ask: Array.from({ length: n }, (_, i) => i % 2 === 0 ? `Bash(git zz${i} --x:*)` : `Read(/nowhere/r${i}/**)`),
+    deny: Array.from({ length: n }, (_, i) => i % 2 === 0 ? `Bash(rm zz${i} -f:*)` : `Edit(/nowhere/e${i}/**)`)
+  })
+  const Rule = Schema.Literals([
+    "Bash(git status)", "Bash(git diff:*)", "Bash(git push --force:*)", "Bash(rm -rf:*)", "Bash(cat:*)", "Bash(ls *)",
+    "Read(~/.aws/**)", "Read(.env)", "Write(./src/**)", "Edit(/etc/**)", "Grep", "Bash(git * main)", "mcp__a"
+  ])
+  const Call = Schema.Literals([
+    "git status", "git diff --stat", "git push -f origin main", "git push origin main --force", "rm -fr x", "/bin/rm -r -f x",
+    "cat ~/.aws/credentials", "ls -la > /etc/x", "cat src/a.ts", "git checkout main", "tee src/a /etc/b"
+  ])
+  const Input = Schema.Struct({ allow: Schema.Array(Rule), ask: Schema.Array(Rule), deny: Schema.Array(Rule) })
+  const describeVerdict = (v: ToolPolicy.Verdict) => `${v._tag} ${v.match?._tag === "Rule" ? v.match.rule : v.match?._tag}`
+
+  it.effect.prop("the same verdict and rule with 3 or 3,000 non-matching rules beside", { input: Input, call: Call }, ({ input, call }) =>
+    Effect.sync(() => {
+      const pad = padding(1000)
+      const plain = Effect.runSync(PolicyRules.make(input))
+      const padded = Effect.runSync(PolicyRules.make({
+        allow: [...input.allow, ...pad.allow!],
+        ask: [...input.ask, ...pad.ask!],
+        deny: [...input.deny, ...pad.deny!]
+      }))
+      for (const [tool, params] of [["Bash", { command: call }], ["Grep", { pattern: "x", path: "~" }], ["Write", { file_path: "src/x.ts" }], ["mcp__a__t", {}]] as const) {
+        const a = PolicyRules.explainSync(plain, { name: tool, params }, env).verdict
+        const b = PolicyRules.explainSync(padded, { name: tool, params }, env).verdict
+        expect(describeVerdict(b), `${tool} ${JSON.stringify(params)}`).toBe(describeVerdict(a))
+      }
+    }), { arbitrary: { runs: 40 } })
+})

@@ -148,3 +148,16 @@ describe("ScriptedModel", () => {
       expect(response.toolCalls.map((c) => c.name)).toEqual(["Anything"])
     }))
 })
+
+describe("ScriptedModel scenario files", () => {
+  it.effect("an unknown key is an error naming it: \"input\" instead of \"params\" is not an empty call", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(ScriptedModel.decode({ turns: [{ toolCalls: [{ name: "Read", input: { file_path: "a" } }] }] }, "s.json"))
+      expect(error.path).toBe("turns[0].toolCalls[0].input")
+      expect(error.message).toContain("unknown key \"input\"")
+      expect(error.message).toContain("\"params\"")
+      expect(error.message).toContain("s.json")
+      const top = yield* Effect.flip(ScriptedModel.decode({ turns: [], turn: [] }))
+      expect(top.message).toContain("unknown key \"turn\"")
+    }))
+})

@@ -41,11 +41,36 @@ export type Detected =
 /** Directories where user and service secrets live; shadowed by an empty tmpfs. */
 const hiddenDirectories = (): ReadonlyArray<string> => {
   const home = NodeOs.homedir()
-  return ["/home", "/root", "/run", "/var/run", "/var/lib/docker", "/etc/ssh", home]
+  // A service account's home may be "/": hiding it would hide everything.
+  return ["/home", "/root", "/run", "/var/run", "/var/lib/docker", "/etc/ssh", ...(home === "/" ? [] : [home])]
 }
 
-/** Single files that hold credentials; replaced by an empty file. */
+/**
+ * Single files that hold credentials; a device node is bound over each, which
+ * the sandbox's `nodev` mounts make unreadable.
+ */
 const hiddenFiles = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers"]
+
+/**
+ * Credentials under the home directory. The home is hidden as a whole; these
+ * are hidden again when the workspace is the home or contains it.
+ */
+const homeCredentials = [
+  ".ssh",
+  ".gnupg",
+  ".aws",
+  ".azure",
+  ".kube",
+  ".docker",
+  ".config/gcloud",
+  ".config/gh",
+  ".claude",
+  ".toolgate",
+  ".npmrc",
+  ".netrc",
+  ".git-credentials",
+  ".pypirc"
+]
 
 const exists = (path: string): boolean => {
   try {
@@ -63,6 +88,11 @@ const isRealDirectory = (path: string): boolean => {
   } catch {
     return false
   }
+}
+
+const isWithin = (root: string, path: string): boolean => {
+  const rel = NodePath.relative(root, path)
+  return rel !== "" && !rel.startsWith("..") && !NodePath.isAbsolute(rel)
 }
 
 const findBwrap = (): string | undefined => {
@@ -124,6 +154,12 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
   // The workspace last: it is writable even when it lives under a hidden directory.
   args.push("--bind", settings.root, settings.root)
   for (const path of settings.readOnly) if (exists(path)) args.push("--ro-bind", path, path)
+  for (const rel of homeCredentials) {
+    const path = NodePath.join(NodeOs.homedir(), rel)
+    if (!isWithin(settings.root, path) || !exists(path)) continue
+    if (isRealDirectory(path)) args.push("--tmpfs", path)
+    else args.push("--ro-bind", "/dev/null", path)
+  }
   args.push("--chdir", settings.root, "--")
   return args
 }
@@ -133,27 +169,32 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
  * is missing is the `reason` of `Unavailable`, worded for the user.
  */
 export const detect = (settings: Settings, program?: string): Effect.Effect<Detected> =>
-  Effect.sync((): Detected => {
+  Effect.suspend((): Effect.Effect<Detected> => {
     if (process.platform !== "linux") {
-      return { _tag: "Unavailable", reason: `no sandbox is implemented for ${process.platform} (bubblewrap is Linux only)` }
+      return Effect.succeed({
+        _tag: "Unavailable",
+        reason: `no sandbox is implemented for ${process.platform} (bubblewrap is Linux only)`
+      })
     }
     const bwrap = program ?? findBwrap()
     if (bwrap === undefined || (program !== undefined && !exists(program))) {
-      return { _tag: "Unavailable", reason: "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" }
+      return Effect.succeed({ _tag: "Unavailable", reason: "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" })
     }
     const prefix = [bwrap, ...bubblewrapArguments(settings)]
     // One real run of the sandbox: catches disabled user namespaces (sysctl
     // kernel.unprivileged_userns_clone=0, AppArmor restrictions) up front.
-    const probe = NodeChild.spawnSync(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"], {
-      env: { PATH: "/usr/bin:/bin" },
-      timeout: 10_000,
-      encoding: "utf8"
+    return Effect.callback<Detected>((resume) => {
+      const child = NodeChild.execFile(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"], {
+        env: { PATH: "/usr/bin:/bin" },
+        timeout: 10_000,
+        encoding: "utf8"
+      }, (error, _stdout, stderr) => {
+        if (error === null) return resume(Effect.succeed({ _tag: "Available", sandbox: { kind: "bubblewrap", prefix } }))
+        const detail = (stderr || error.message).trim().split("\n")[0]
+        resume(Effect.succeed({ _tag: "Unavailable", reason: `bubblewrap is installed but cannot create a sandbox here: ${detail}` }))
+      })
+      return Effect.sync(() => child.kill("SIGKILL"))
     })
-    if (probe.status !== 0) {
-      const detail = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim().split("\n")[0]
-      return { _tag: "Unavailable", reason: `bubblewrap is installed but cannot create a sandbox here: ${detail}` }
-    }
-    return { _tag: "Available", sandbox: { kind: "bubblewrap", prefix } }
   })
 
 /** Names of variables that pass into a command unless the user says otherwise. */

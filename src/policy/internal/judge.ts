@@ -38,6 +38,8 @@ interface Context {
   readonly rules: Rules
   readonly root: string
   readonly home: string
+  /** root and home, as the key of compiled path patterns */
+  readonly envKey: string
   readonly mode: Mode
   readonly realPath: RealPath
   readonly name: string
@@ -79,7 +81,7 @@ const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject
     }
     case "Paths": {
       if (kind._tag !== "Path") return cannotTell
-      const pattern = RuleIndex.pathOf(entry, ctx.root, ctx.home)
+      const pattern = RuleIndex.pathOf(entry, ctx.root, ctx.home, ctx.envKey)
       // Deny and ask: any reading of the path (as written, or through its
       // symlinks) matching is enough. Allow: every reading must match.
       if (subject.search && entry.guard) return subject.paths.some((p) => Matchers.reachesFrom(pattern, p, true)) ? "yes" : "no"
@@ -96,7 +98,7 @@ const narrowOf = (subject: Subject, ctx: Context): RuleIndex.Narrow =>
   subject._tag === "Argv"
     ? { _tag: "Programs", argvs: subject.views.map((v) => v.argv) }
     : subject._tag === "Paths"
-    ? { _tag: "Paths", paths: subject.paths, root: ctx.root, home: ctx.home, search: subject.search }
+    ? { _tag: "Paths", paths: subject.paths, root: ctx.root, home: ctx.home, envKey: ctx.envKey, search: subject.search }
     : { _tag: "None" }
 
 // Judges one subject against the lists, strongest first. `guards` are the
@@ -245,10 +247,12 @@ const editable = (ctx: Context, paths: ReadonlyArray<string>): boolean =>
  */
 export const explain = (rules: Rules, request: Request, env: Environment, realPath: RealPath): Explanation => {
   const mode = env.mode ?? rules.mode
+  const root = NodePath.posix.resolve(env.root)
   const ctx: Context = {
     rules,
-    root: NodePath.posix.resolve(env.root),
+    root,
     home: env.home,
+    envKey: `${root}\u0000${env.home}`,
     mode,
     realPath,
     name: request.name,
@@ -370,8 +374,18 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
     return { verdict, segments: [{ text: command, verdict }] }
   }
   const segments: Array<Segment> = []
+  // A long line repeats itself (`git status; git status; …`): a simple
+  // command with the same text, run in the same directories, is judged once.
+  const judged = new Map<string, ReadonlyArray<Segment>>()
   for (const segment of analysis.segments) {
     if (segment._tag === "Command") {
+      const key = `${segment.text}\u0000${cwdOf(segment)?.join("\u0000") ?? "\u0001"}`
+      const again = judged.get(key)
+      if (again !== undefined) {
+        segments.push(...again)
+        continue
+      }
+      const start = segments.length
       const j = judge(ctx, names, allowNames, kind, { _tag: "Argv", views: segment.views }, segment.text)
       const open = j.level === "allow" || j.level === "none"
       const opaque = opacityOf(segment)
@@ -389,6 +403,7 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
         : toVerdict(j, ctx, ctx.mode, segment.text)
       segments.push({ text: segment.text, verdict: settled })
       judgeAccesses(ctx, segment, segments)
+      judged.set(key, segments.slice(start))
     } else {
       segments.push({ text: segment.text, verdict: judgeRedirect(ctx, segment) })
     }

@@ -85,7 +85,18 @@ export const wildcardRegExp = (pattern: string, flags = ""): RegExp =>
 // past `Bash` deny rules. Allow rules match names exactly. Look-alike letters
 // from other scripts (Cyrillic `а`) are not folded: such a name matches no
 // allow rule, so it is asked at most.
-export const foldName = (name: string, fold: boolean): string => fold ? name.normalize("NFKC").toLowerCase() : name
+export const foldName = (name: string, fold: boolean): string => {
+  if (!fold) return name
+  let folded = foldedNames.get(name)
+  if (folded === undefined) {
+    folded = name.normalize("NFKC").toLowerCase()
+    if (foldedNames.size >= 4096) foldedNames.clear()
+    foldedNames.set(name, folded)
+  }
+  return folded
+}
+// Tool names are few and looked up on every call: fold each once.
+const foldedNames = new Map<string, string>()
 
 // -----------------------------------------------------------------------------
 // MCP names
@@ -131,7 +142,22 @@ export type WordPattern =
   | { readonly _tag: "Glob"; readonly pattern: RegExp }
   | { readonly _tag: "Any" }
 
+// Rule sets are validated when built and compiled on first use, and layered
+// or rebuilt sets repeat the same specifiers: reading a specifier's words
+// once is enough. Bounded so that a process building endless rule sets does
+// not grow without limit.
+const patterns = new Map<string, CommandPattern | undefined>()
+const maxPatterns = 50_000
+
 export const commandPattern = (specifier: string): CommandPattern | undefined => {
+  if (patterns.has(specifier)) return patterns.get(specifier)
+  const pattern = readCommandPattern(specifier)
+  if (patterns.size >= maxPatterns) patterns.clear()
+  patterns.set(specifier, pattern)
+  return pattern
+}
+
+const readCommandPattern = (specifier: string): CommandPattern | undefined => {
   let src = specifier.trim()
   let prefix = false
   if (src.endsWith(":*")) {

@@ -81,6 +81,34 @@ const cardOf = (id: string, request: Approval.ApprovalRequest, now: number): Car
   since: now
 })
 
+/** Why edited params do not fit the tool's parameters Schema, if they do not. */
+const validate = (schema: Schema.Top | undefined, params: unknown): string | undefined => {
+  if (schema === undefined) return undefined
+  const exit = Schema.decodeUnknownExit(schema as Schema.Decoder<unknown>)(params, { onExcessProperty: "error" })
+  if (Exit.isSuccess(exit)) return undefined
+  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  return failure?._tag === "Fail" ? String((failure.error as Schema.SchemaError).message) : "the params do not fit the tool"
+}
+
+const decisionOf = (body: DecisionBody): Approval.ApprovalDecision =>
+  body.action === "allow"
+    ? Approval.ApprovalDecision.Allow({
+      ...(body.params !== undefined ? { params: body.params } : {}),
+      ...(body.remember === true ? { remember: true } : {})
+    })
+    : Approval.ApprovalDecision.Deny({ reason: body.reason, ...(body.stop === true ? { stop: true } : {}) })
+
+const recentOf = (id: string, tool: string, body: DecisionBody): Recent => ({
+  id,
+  tool,
+  verdict: body.action === "allow" ? "allowed" : "denied",
+  detail: body.action === "allow"
+    ? [body.params !== undefined ? "with edited params" : "", body.remember === true ? "remembered for the session" : ""]
+      .filter(Boolean).join(", ") || undefined
+    : `${body.reason}${body.stop === true ? " (and stop)" : ""}`,
+  at: Date.now()
+})
+
 export const make = (options: {
   readonly recent: number
   readonly parameters: (tool: string) => Schema.Top | undefined
@@ -124,41 +152,17 @@ export const make = (options: {
       yield* Effect.forkScoped(watchWithdrawal(id, pending))
     })))
 
-    const validate = (tool: string, params: unknown): string | undefined => {
-      const schema = options.parameters(tool)
-      if (schema === undefined) return undefined
-      const exit = Schema.decodeUnknownExit(schema as Schema.Decoder<unknown>)(params, { onExcessProperty: "error" })
-      if (Exit.isSuccess(exit)) return undefined
-      const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-      return failure?._tag === "Fail" ? String((failure.error as Schema.SchemaError).message) : "the params do not fit the tool"
-    }
-
     const decide = (id: string, body: DecisionBody): Effect.Effect<DecideResult> =>
       Effect.gen(function*() {
         const held = cards.get(id)
         if (held === undefined) return { _tag: "Gone" } as const
         if (body.action === "allow" && body.params !== undefined) {
-          const problem = validate(held.card.tool, body.params)
+          const problem = validate(options.parameters(held.card.tool), body.params)
           if (problem !== undefined) return { _tag: "InvalidParams", message: problem } as const
         }
-        const decision = body.action === "allow"
-          ? Approval.ApprovalDecision.Allow({
-            ...(body.params !== undefined ? { params: body.params } : {}),
-            ...(body.remember === true ? { remember: true } : {})
-          })
-          : Approval.ApprovalDecision.Deny({ reason: body.reason, ...(body.stop === true ? { stop: true } : {}) })
-        const accepted = yield* held.pending.decide(decision)
+        const accepted = yield* held.pending.decide(decisionOf(body))
         if (!accepted || !cards.delete(id)) return { _tag: "Gone" } as const
-        const entry: Recent = {
-          id,
-          tool: held.card.tool,
-          verdict: body.action === "allow" ? "allowed" : "denied",
-          detail: body.action === "allow"
-            ? [body.params !== undefined ? "with edited params" : "", body.remember === true ? "remembered for the session" : ""]
-              .filter(Boolean).join(", ") || undefined
-            : `${body.reason}${body.stop === true ? " (and stop)" : ""}`,
-          at: Date.now()
-        }
+        const entry = recentOf(id, held.card.tool, body)
         remember(entry)
         yield* PubSub.publish(hub, { type: "decided", id, recent: entry })
         return { _tag: "Decided" } as const

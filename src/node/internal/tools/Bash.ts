@@ -18,7 +18,9 @@ const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
 export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
   description: "Run a shell command with bash in the workspace root. Returns exit code, stdout and stderr; " +
-    "a non-zero exit code is reported, not raised. Long output is truncated. timeout is in milliseconds.",
+    "a non-zero exit code is reported, not raised. Long output is truncated. timeout is in milliseconds. " +
+    "The command may run in a sandbox: only the workspace writable, no network, a private /tmp, " +
+    "no background process outliving the call.",
   parameters: Schema.Struct({
     command: Schema.String.annotate({ description: "The command, run as `bash -c command`" }),
     timeout: Schema.optional(PositiveInt.annotate({ description: "Timeout in milliseconds (capped by the host)" }))

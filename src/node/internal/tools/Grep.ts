@@ -106,13 +106,14 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
     // As in ripgrep, a glob without a slash matches file names at any depth.
     const filter = glob === undefined ? "**/*" : glob.includes("/") ? glob : `**/${glob}`
     const dot = namesDotFiles(filter)
-    const listing = yield* Walk.list(workspace, shown, {
-      include: picomatch(filter, { dot }),
-      limit: Number.MAX_SAFE_INTEGER,
-      dot
-    }).pipe(Effect.mapError(readRefusal(shown, workspace.real)))
 
+    // The deadline covers the walk too: a huge tree is bounded like a slow pattern.
     const search = Effect.scoped(Effect.gen(function*() {
+      const listing = yield* Walk.list(workspace, shown, {
+        include: picomatch(filter, { dot }),
+        limit: Number.MAX_SAFE_INTEGER,
+        dot
+      }).pipe(Effect.mapError(readRefusal(shown, workspace.real)))
       const match = yield* matcher(pattern, maxMatches + 1)
       let total = 0
       const perFile = yield* Effect.forEach(listing.files, (file) =>
@@ -123,17 +124,16 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
             Effect.orElseSucceed((): Text.Content => ({ _tag: "Binary" }))
           )
           if (content._tag !== "Text") return []
-          const found = yield* match(content.text)
+          const found = yield* match(content.text).pipe(
+            Effect.mapError((error) => new IoFailure({ path: shown, message: `the matcher failed: ${error.message}` }))
+          )
           total += found.length
           return found.map(([line, text]) => ({ file: workspace.relative(file), line, text: Text.cut(text, maxLineChars) }))
         }), { concurrency: readConcurrency })
-      return perFile.flat()
+      return { found: perFile.flat(), walkCut: listing.truncated }
     }))
 
-    const all = yield* search.pipe(
-      Effect.timeoutOption(timeout),
-      Effect.mapError((error) => new IoFailure({ path: shown, message: `the matcher failed: ${error.message}` }))
-    )
+    const all = yield* Effect.timeoutOption(search, timeout)
     if (all._tag === "None") {
       return yield* new SearchTimedOut({
         pattern,
@@ -142,6 +142,6 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
           `a pattern with nested quantifiers such as (a+)+ can take exponential time: simplify it, or narrow path or glob`
       })
     }
-    const matches = all.value.slice(0, maxMatches)
-    return { matches, truncated: all.value.length > maxMatches }
+    const { found, walkCut } = all.value
+    return { matches: found.slice(0, maxMatches), truncated: walkCut || found.length > maxMatches }
   })

@@ -231,3 +231,20 @@ export class SandboxUnavailable extends Schema.TaggedError<SandboxUnavailable>()
   reason: Schema.String,
   message: Schema.String
 }) {}
+
+/**
+ * The workspace root given to `BuiltinTools.layer` cannot be used: it does
+ * not exist, is not a directory, or cannot be resolved.
+ *
+ * @example
+ * ```ts
+ * import { BuiltinTools } from "toolgate/node"
+ * new BuiltinTools.WorkspaceUnavailable({ root: "/srv/missing", message: "..." })
+ * ```
+ *
+ * @since 0.2.0
+ */
+export class WorkspaceUnavailable extends Schema.TaggedError<WorkspaceUnavailable>()("WorkspaceUnavailable", {
+  root: Schema.String,
+  message: Schema.String
+}) {}
