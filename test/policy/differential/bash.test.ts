@@ -117,7 +117,9 @@ export const handWritten: ReadonlyArray<string> = [
   "echo 2\\\n>f; rm x",
   "echo a |\\\n| rm x",
   "echo a &\\\n& rm x",
-  "A\\\n=1 rm x"
+  "A\\\n=1 rm x",
+  "echo a |\n time -p rm x",
+  "echo a |\n\n time rm x"
 ]
 
 interface Scratch {

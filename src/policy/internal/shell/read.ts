@@ -152,8 +152,13 @@ export class Reader {
         if (!closeParen) fail("a ')' without '('")
         this.i++
         return
-      } else this.command()
-      this.afterPipe = false
+      } else {
+        this.command()
+        this.afterPipe = false
+        continue
+      }
+      // newlines after `|` keep the pipeline going
+      if (c !== "\n") this.afterPipe = false
     }
   }
 
