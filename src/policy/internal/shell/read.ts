@@ -69,6 +69,9 @@ const isNameStart = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "
 // Sticky patterns, matched in place without slicing the input.
 const assignment = /[A-Za-z_][A-Za-z0-9_]*(\+?=|\[)/y
 const parameter = /\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/y
+// Runs of characters with no special meaning, taken in one step.
+const plainRun = /[^ \t\n;&|<>()\\'"$`*?[\]{}]+/y
+const quotedRun = /[^"\\$`]+/y
 
 interface Heredoc {
   readonly delim: string
@@ -91,6 +94,7 @@ export class Reader {
   private readonly pending: Array<Heredoc> = []
   private subst = 0
   private afterPipe = false
+  private subshells = 0
   private readonly src: string
   private readonly out: Array<Raw>
   private readonly nesting: number
@@ -214,8 +218,10 @@ export class Reader {
     const start = this.i
     if (s[this.i] === "(") {
       if (s[this.i + 1] === "(") fail("arithmetic commands (( … )) are not read")
+      if (++this.subshells > maxNesting * 8) fail(`subshells nest deeper than ${maxNesting * 8} levels`)
       this.i++
       this.sequence(true)
+      this.subshells--
       this.trailingRedirects(start)
       return
     }
@@ -473,6 +479,12 @@ export class Reader {
         continue
       }
       if (isBreak(c)) break
+      plainRun.lastIndex = this.i
+      if (plainRun.test(s)) {
+        acc.text += s.slice(this.i, plainRun.lastIndex)
+        this.i = plainRun.lastIndex
+        continue
+      }
       switch (c) {
         case "\\": {
           const n = s[this.i + 1]
@@ -544,6 +556,12 @@ export class Reader {
       if (c === '"') {
         this.i++
         return
+      }
+      quotedRun.lastIndex = this.i
+      if (quotedRun.test(s)) {
+        acc.text += s.slice(this.i, quotedRun.lastIndex)
+        this.i = quotedRun.lastIndex
+        continue
       }
       if (c === "\\") {
         const n = s[this.i + 1]
