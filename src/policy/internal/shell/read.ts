@@ -64,6 +64,7 @@ const reserved = new Set(["!", "if", "then", "elif", "else", "fi", "do", "done",
 export const isLocalName = (name: string) => /^[a-z_][a-z0-9_]*$/.test(name) && name !== "_"
 
 const maxNesting = 32
+const maxCommands = 2000
 
 const isNameStart = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_"
 // Sticky patterns, matched in place without slicing the input.
@@ -368,6 +369,8 @@ export class Reader {
       textEnd = this.i
     }
     const text = textStart < 0 ? s.slice(start, this.i).trim() : s.slice(textStart, textEnd).trim()
+    // Bounds the work on a huge line: no agent writes thousands of commands on one line.
+    if (this.out.length >= maxCommands) fail(`the line runs more than ${maxCommands} commands`)
     this.out.push({ _tag: "Simple", text, assigns, words, redirects })
   }
 
