@@ -18,17 +18,27 @@ const probe = (script: string) =>
     })
   })
 
+// Every module the import loads is recorded by a resolve hook, so "no shell
+// reader" means no module of the rule engine (src/policy/) was loaded at all.
 const importing = (entry: string) => `
-  import { createRequire } from "node:module"
+  import { registerHooks } from "node:module"
+  const loaded = []
+  registerHooks({
+    resolve: (specifier, context, next) => {
+      const resolved = next(specifier, context)
+      loaded.push(resolved.url)
+      return resolved
+    }
+  })
   const limit = Error.stackTraceLimit
   const globals = new Set(Object.getOwnPropertyNames(globalThis))
   const mod = await import(${JSON.stringify(entry)})
-  const loaded = Object.keys(createRequire(import.meta.url).cache)
   console.log(JSON.stringify({
     exports: Object.keys(mod).sort(),
     stackTraceLimit: Error.stackTraceLimit === limit,
     newGlobals: Object.getOwnPropertyNames(globalThis).filter((name) => !globals.has(name)),
-    parser: loaded.some((file) => file.includes("mvdan-sh"))
+    modules: loaded.length,
+    parser: loaded.some((url) => url.includes("/src/policy/"))
   }))`
 
 describe.concurrent("entry points", () => {
@@ -38,6 +48,12 @@ describe.concurrent("entry points", () => {
       "Agent", "Approval", "Concurrency", "Executor", "ToolCall", "ToolClass", "ToolEvents", "ToolPolicy", "ToolResult"
     ])
     expect(r).toMatchObject({ parser: false, stackTraceLimit: true, newGlobals: [] })
+    expect(r.modules).toBeGreaterThan(0)
+  })
+
+  it("toolgate/policy does load the rule engine (the check above can fail)", async () => {
+    const r = await probe(importing("toolgate/policy"))
+    expect(r.parser).toBe(true)
   })
 
   it("toolgate/testing loads no shell parser and changes no global", async () => {

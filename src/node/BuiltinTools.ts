@@ -365,7 +365,7 @@ export const guardLayer = <E, R>(
  *   and `.toolgate` (what would run code or change rules outside the sandbox
  *   later); only paths that exist when the layer is built.
  * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
- * - `grep.timeout`: the deadline of one `Grep` call (30 seconds).
+ * - `grep.timeout`: the deadline of one `Grep` call (10 seconds; a search that needs longer should narrow `path` or `glob`).
  *
  * @example
  * ```ts
@@ -469,7 +469,7 @@ export const layer = (options: Options) =>
     const handlers = toolkit.of({
       Read: ReadTool.handler(workspace),
       Glob: GlobTool.handler(workspace),
-      Grep: GrepTool.handler(workspace, Duration.fromInputUnsafe(options.grep?.timeout ?? "30 seconds")),
+      Grep: GrepTool.handler(workspace, Duration.fromInputUnsafe(options.grep?.timeout ?? "10 seconds")),
       Write: WriteTool.handler(workspace),
       Edit: EditTool.handler(workspace),
       Bash: BashTool.handler({

@@ -117,7 +117,7 @@ const cases: ReadonlyArray<Case> = [
   // computed words
   ["computed command name is asked", "Bash", bash("$CMD status"), "Ask"],
   ["brace expansion command name is asked", "Bash", bash("{rm,-rf,/}"), "Ask"],
-  ["ANSI-C quoted command name is asked", "Bash", bash("$'\\x72m' x"), "Ask"],
+  ["ANSI-C quoted command name is decoded to rm", "Bash", bash("$'\\x72m' x"), "Deny", "Bash(rm:*)"],
   ["wildcard rule accepts computed arguments", "Bash", bash("echo $HOME"), "Allow", "Bash(echo:*)"],
   // redirections
   ["redirect into /etc meets the Write deny rule", "Bash", bash("echo x > /etc/passwd"), "Deny", "Write(/etc/**)", "> /etc/passwd"],
@@ -138,7 +138,7 @@ const cases: ReadonlyArray<Case> = [
   ["huge allowed command is allowed", "Bash", bash(Array.from({ length: 1000 }, () => "git status").join("; ")), "Allow"],
   ["huge command with one denied segment at the end is denied", "Bash", bash(`${Array.from({ length: 1000 }, () => "git status").join("; ")}; rm x`), "Deny"],
   ["chain of 128 operators is judged", "Bash", bash(Array.from({ length: 65 }, () => "git status").join(" && ") + " | cat".repeat(64)), "Allow"],
-  ["chain of more than 128 operators is asked", "Bash", bash(Array.from({ length: 130 }, () => "git status").join(" && ")), "Ask", "unparseable"],
+  ["chain of more than 128 operators is judged", "Bash", bash(Array.from({ length: 130 }, () => "git status").join(" && ")), "Allow", "Bash(git status)"],
   ["command over 100k characters is asked", "Bash", bash(`echo ${"x".repeat(100_001)}`), "Ask", "unparseable"],
   ["sh -c nested deeper than 4 levels is asked", "Bash", bash(nest(5, "ls")), "Ask", "unparseable"],
   ["sh -c nested 4 levels is still judged", "Bash", bash(nest(4, "ls")), "Allow", "Bash(ls:*)"],
