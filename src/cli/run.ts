@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stream } from "effect"
+import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stream, Terminal } from "effect"
 import type { AiError, Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
@@ -284,90 +284,136 @@ interface Config {
   readonly task: string
 }
 
-// Everything checked before the header is printed: a mistake here is bad
-// input (exit 64) and nothing runs.
-const runCommand = (config: Config) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    if (config.maxTurns < 1) return yield* bad("--max-turns must be at least 1")
-    if (config.requestTimeout < 1) return yield* bad("--request-timeout must be at least 1 second")
-    if (config.demo && (Option.isSome(config.scenario) || Option.isSome(config.root))) {
-      return yield* bad("--demo runs the bundled scenario in a temporary workspace; drop --scenario and --root")
-    }
+// -----------------------------------------------------------------------------
+// The steps of a run. Everything up to the header is checked first: a mistake
+// there is bad input (exit 64) and nothing runs.
+// -----------------------------------------------------------------------------
 
-    // The model: an explicit scenario or the demo, else a configured
-    // provider, else the bundled demo.
+const checkFlags = (config: Config) => {
+  if (config.maxTurns < 1) return bad("--max-turns must be at least 1")
+  if (config.requestTimeout < 1) return bad("--request-timeout must be at least 1 second")
+  if (config.demo && (Option.isSome(config.scenario) || Option.isSome(config.root))) {
+    return bad("--demo runs the bundled scenario in a temporary workspace; drop --scenario and --root")
+  }
+  return Effect.void
+}
+
+/** The model: an explicit scenario or the demo, else a configured provider, else the bundled demo. */
+const chooseModel = (config: Config) =>
+  Effect.gen(function*() {
     const explicitScript = config.demo || Option.isSome(config.scenario)
     const provider = explicitScript ? undefined : yield* Providers.selection.pipe(
       Effect.catch((error) => bad(error._tag === "NoProviderConfigured" ? error.message : `bad provider settings: ${error.message}`))
     )
-    const scripted = provider === undefined
     const scenarioFile = Option.getOrElse(config.scenario, () => bundled.scenario)
-    if (scripted) {
+    if (provider === undefined) {
       // load once here so a malformed scenario is bad input before anything runs
       yield* ScriptedModel.load(scenarioFile).pipe(Effect.catchTag("ScenarioError", (e) => bad(e.message)))
     }
+    const label = provider === undefined
+      ? `scripted (${NodePath.relative(process.cwd(), scenarioFile)})${
+        explicitScript ? "" : "; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one"
+      }`
+      : `${provider.provider} ${provider.settings.model}`
+    const layer = provider === undefined
+      ? ScriptedModel.layerFile(scenarioFile)
+      : Providers.layerFor(provider, { requestTimeout: `${config.requestTimeout} seconds` }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici)
+      )
+    return { provider, scripted: provider === undefined, label, layer }
+  })
 
-    // The workspace: given, a fresh demo directory, or where we stand.
-    const demoWorkspace = scripted && Option.isNone(config.root)
+/** The workspace: given, a fresh demo directory, or where we stand. */
+const prepareWorkspace = (config: Config, scripted: boolean) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const demo = scripted && Option.isNone(config.root)
     const root = Option.isSome(config.root)
       ? NodePath.resolve(config.root.value)
-      : demoWorkspace
+      : demo
       ? yield* fs.makeTempDirectoryScoped({ prefix: "toolgate-demo-" })
       : process.cwd()
     if (!(yield* fs.exists(root))) return yield* bad(`the workspace ${root} does not exist`)
-    if (demoWorkspace) yield* fs.writeFileString(NodePath.join(root, "README.md"), demoReadme)
+    if (demo) yield* fs.writeFileString(NodePath.join(root, "README.md"), demoReadme)
+    return { root, demo }
+  })
 
-    // The static gate.
-    const policyFiles = config.policy.length > 0 ? config.policy : [bundled.policy]
-    const policy = yield* PolicyFile.load(policyFiles).pipe(Effect.catchTag("PolicyFileError", (e) => bad(e.message)))
-    const env = yield* environment(root, config.mode)
+/** The system prompt: real models get one naming the workspace; a scenario is its own script. */
+const systemPrompt = (config: Config, root: string, scripted: boolean) =>
+  Option.match(config.system, {
+    onNone: () => Effect.succeed(scripted ? undefined : defaultSystemPrompt(root)),
+    onSome: (text) =>
+      text.startsWith("@")
+        ? Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(text.slice(1))).pipe(
+          Effect.catch((e) => bad(`cannot read the system prompt ${text}: ${e.message}`))
+        )
+        : Effect.succeed(text)
+  })
 
-    // The system prompt (real models only: a scenario is its own script).
-    const system = Option.isNone(config.system)
-      ? scripted ? undefined : defaultSystemPrompt(root)
-      : config.system.value.startsWith("@")
-      ? yield* fs.readFileString(config.system.value.slice(1)).pipe(
-        Effect.catch((e) => bad(`cannot read the system prompt ${config.system.pipe(Option.getOrElse(() => ""))}: ${e.message}`))
+/** The audit log, opened now: an unopenable path is bad input. */
+const openAudit = (config: Config, events: Layer.Layer<ToolEvents.ToolEvents>) =>
+  Option.match(config.audit, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (path) =>
+      Layer.build(AuditLog.layer(NodePath.resolve(path), { params: config.auditParams }).pipe(Layer.provide(events))).pipe(
+        Effect.flatMap((context) => AuditLog.AuditLog.pipe(Effect.provide(Layer.succeedContext(context)))),
+        Effect.catch((e) => bad(`cannot open the audit log ${path}: ${e.message}`))
       )
-      : config.system.value
+  })
 
-    // The audit log, opened now: an unopenable path is bad input.
-    const events = yield* ToolEvents.ToolEvents.pipe(Effect.provide(ToolEvents.layer))
-    const eventsLayer = Layer.succeed(ToolEvents.ToolEvents, events)
-    const audit = Option.isNone(config.audit) ? undefined : yield* Layer.build(
-      AuditLog.layer(NodePath.resolve(config.audit.value), { params: config.auditParams }).pipe(Layer.provide(eventsLayer))
-    ).pipe(
-      Effect.map((context) => Layer.succeedContext(context)),
-      Effect.catch((e) => bad(`cannot open the audit log ${config.audit.pipe(Option.getOrElse(() => ""))}: ${e.message}`))
+/**
+ * Where the run's output goes. Lines wait while a prompt is live (the
+ * approver holds `lock`), and the screen remembers whether the cursor is at
+ * the start of a line, so a prompt or a line always starts on a fresh one.
+ */
+const makeScreen = Effect.gen(function*() {
+  const terminal = yield* Terminal.Terminal
+  const lock = yield* Semaphore.make(1)
+  let atLineStart = true
+  const write = (text: string) =>
+    terminal.display(text).pipe(
+      Effect.ignore,
+      Effect.andThen(Effect.sync(() => {
+        if (text.length > 0) atLineStart = text.endsWith("\n")
+      }))
     )
+  const freshLine = Effect.suspend(() => atLineStart ? Effect.void : write("\n"))
+  return {
+    lock,
+    freshLine,
+    atLineStart: () => atLineStart,
+    print: (text: string) => lock.withPermits(1)(write(text)),
+    printLine: (line: string) => lock.withPermits(1)(Effect.andThen(freshLine, write(`${line}\n`)))
+  }
+})
 
-    // The dynamic gate: a human when there is a terminal; without one, only
-    // the demo's own throwaway workspace is approved unattended.
+type Screen = Effect.Success<typeof makeScreen>
+
+/**
+ * The dynamic gate: the web console, `--yes`, a human at the terminal; with
+ * no terminal, only the demo's own throwaway workspace is approved unattended.
+ */
+const chooseApprover = (config: Config, screen: Screen, demo: boolean, scripted: boolean) =>
+  Effect.gen(function*() {
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
-    const screen = yield* Semaphore.make(1)
-    let atLineStart = true
-    const write = (text: string) => {
-      process.stdout.write(text)
-      if (text.length > 0) atLineStart = text.endsWith("\n")
-    }
-    const freshLine = Effect.sync(() => {
-      if (!atLineStart) write("\n")
-    })
     const web = Option.isSome(config.approver)
       ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
         .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
       : undefined
-    const [approvalLayer, approverLine] = web !== undefined
+    const [layer, line] = web !== undefined
       ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
       : config.yes
       ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved without asking"] as const
       : interactive
       ? [
-        TerminalApproval.layerWith({ validate: TerminalApproval.validateWith(BuiltinTools.toolkit), screen, freshLine }),
+        TerminalApproval.layerWith({
+          validate: TerminalApproval.validateWith(BuiltinTools.toolkit),
+          screen: screen.lock,
+          freshLine: screen.freshLine
+        }),
         "you, at this terminal"
       ] as const
-      : demoWorkspace
+      : demo
       ? [
         Approval.layer(Approval.autoApprove),
         "no terminal, so calls the policy asks about are approved: this is the demo's own temporary workspace"
@@ -378,9 +424,18 @@ const runCommand = (config: Config) =>
           scripted ? "--root is a real directory" : "a real model"
         }; pass --yes to approve them)`
       ] as const
+    const human = !config.yes && (interactive || web !== undefined)
+    // the terminal approver prints its own decision lines
+    const promptsHere = interactive && !config.yes && web === undefined
+    return { layer, line, human, promptsHere }
+  })
 
-    // Confinement: Bash in the sandbox, or every command asked of a human
-    // (denied when there is none), unless --no-sandbox says otherwise.
+/**
+ * Confinement: Bash in the sandbox, or every command asked of a human
+ * (denied when there is none), unless --no-sandbox says otherwise.
+ */
+const confine = (config: Config, root: string, policyFiles: ReadonlyArray<string>, human: boolean) =>
+  Effect.gen(function*() {
     const tools = {
       root,
       bash: {
@@ -390,116 +445,158 @@ const runCommand = (config: Config) =>
       }
     } as const
     const confinement = yield* BuiltinTools.detect(tools)
-    const human = !config.yes && (interactive || web !== undefined)
-    const bashLine = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
+    const line = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
       ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
       : BuiltinTools.describeConfinement(confinement)
+    return { tools, line }
+  })
 
-    const model = scripted
-      ? `scripted (${NodePath.relative(process.cwd(), scenarioFile)})${
-        explicitScript ? "" : "; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a real one"
-      }`
-      : `${provider.provider} ${provider.settings.model}`
+/** What the agent runs with: the gate, the tools, the model, the events and the tracer. */
+const services = (options: {
+  readonly policy: Layer.Layer<never, never, FileSystem.FileSystem>
+  readonly human: boolean
+  readonly tools: BuiltinTools.Options
+  readonly approver: Layer.Layer<never, never, Terminal.Terminal>
+  readonly events: Layer.Layer<ToolEvents.ToolEvents>
+  readonly model: Effect.Success<ReturnType<typeof chooseModel>>["layer"]
+  readonly otlp: Option.Option<string>
+}) =>
+  Layer.mergeAll(
+    BuiltinTools.guardLayer(options.policy, { unsandboxed: options.human ? "ask" : "deny" }).pipe(
+      Layer.provideMerge(BuiltinTools.layer(options.tools))
+    ),
+    options.approver,
+    options.events,
+    options.model,
+    Tracing.layerFromEnv(options.otlp)
+  )
+
+/**
+ * Runs the agent with its `services`, printing as it goes; answers the result
+ * and the exit code. A run that fails as a whole prints one line saying what
+ * failed (the trace with `--log-level debug`).
+ */
+const runAgent = (
+  config: Config,
+  screen: Screen,
+  options: {
+    readonly system: string | undefined
+    readonly promptsHere: boolean
+    readonly provider: string
+    readonly services: ReturnType<typeof services>
+  }
+) =>
+  Agent.stream({ prompt: config.task, toolkit: BuiltinTools.toolkit, maxTurns: config.maxTurns, system: options.system }).pipe(
+    Stream.runFoldEffect(() => undefined as Agent.Result | undefined, (last, event) => {
+      switch (event._tag) {
+        case "TextDelta":
+          return Effect.as(screen.print(TerminalApproval.escape(event.delta, true)), last)
+        case "TurnFinished":
+          return Effect.as(screen.printLine(""), last)
+        case "Tool": {
+          const line = describe(event.event, options.promptsHere)
+          return Effect.as(line === undefined ? Effect.void : screen.printLine(line), last)
+        }
+        case "Done":
+          return Effect.succeed(event.result)
+        default:
+          return Effect.succeed(last)
+      }
+    }),
+    Effect.map((result) => ({ result, code: result === undefined ? exitCodes.Completed : codeOf(result.stopReason) })),
+    Effect.provide(options.services),
+    Effect.catchTags({
+      ConfigError: (e) =>
+        Effect.as(Console.error(`toolgate run: bad OpenTelemetry settings: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
+      MaxTurnsExceeded: (e) => Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.MaxTurns }),
+      ScenarioError: (e) => Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
+      AiError: (e) =>
+        Effect.logDebug("provider failure", Cause.fail(e)).pipe(
+          Effect.andThen(Console.error(`toolgate run: ${providerFailure(e, options.provider)}`)),
+          Effect.as({ result: undefined, code: exitCodes.ProviderFailed })
+        )
+    })
+  )
+
+const runCommand = (config: Config) =>
+  Effect.gen(function*() {
+    yield* checkFlags(config)
+    const model = yield* chooseModel(config)
+    const { root, demo } = yield* prepareWorkspace(config, model.scripted)
+    const policyFiles = config.policy.length > 0 ? config.policy : [bundled.policy]
+    const policy = yield* PolicyFile.load(policyFiles).pipe(Effect.catchTag("PolicyFileError", (e) => bad(e.message)))
+    const env = yield* environment(root, config.mode)
+    const system = yield* systemPrompt(config, root, model.scripted)
+    const events = Layer.succeed(ToolEvents.ToolEvents, yield* ToolEvents.ToolEvents.pipe(Effect.provide(ToolEvents.layer)))
+    const auditLog = yield* openAudit(config, events)
+    const screen = yield* makeScreen
+    const approver = yield* chooseApprover(config, screen, demo, model.scripted)
+    const bash = yield* confine(config, root, policyFiles, approver.human)
+
     yield* Console.log([
       `toolgate run`,
-      `  model:     ${model}`,
-      `  workspace: ${root}${demoWorkspace ? " (temporary, deleted after the run)" : ""}`,
+      `  model:     ${model.label}`,
+      `  workspace: ${root}${demo ? " (temporary, deleted after the run)" : ""}`,
       `  policy:    ${policyFiles.map((f) => NodePath.relative(process.cwd(), f)).join(", ")}${env.mode ? ` (mode ${env.mode})` : ""}`,
-      `  approver:  ${approverLine}`,
-      `  bash:      ${bashLine}`,
+      `  approver:  ${approver.line}`,
+      `  bash:      ${bash.line}`,
       Option.isSome(config.audit) ? `  audit:     ${NodePath.resolve(config.audit.value)}` : undefined,
       ``,
       `> ${config.task}`,
       ``
     ].filter((line) => line !== undefined).join("\n"))
 
-    const auditLog = audit === undefined ? undefined : yield* AuditLog.AuditLog.pipe(Effect.provide(audit))
     const now = () => new Date().toISOString()
+    const runEnded = (stopReason: string, exitCode: number) =>
+      auditLog === undefined
+        ? Effect.void
+        : auditLog.write({ _tag: "RunEnded", time: now(), runId: auditLog.runId, stopReason, exitCode })
     if (auditLog !== undefined) {
-      yield* auditLog.write({ _tag: "RunStarted", time: now(), runId: auditLog.runId, model, workspace: root, approver: approverLine, task: config.task })
+      yield* auditLog.write({
+        _tag: "RunStarted",
+        time: now(),
+        runId: auditLog.runId,
+        model: model.label,
+        workspace: root,
+        approver: approver.line,
+        task: config.task
+      })
     }
 
-    const modelLayer = scripted
-      ? ScriptedModel.layerFile(scenarioFile)
-      : Providers.layerFor(provider, { requestTimeout: `${config.requestTimeout} seconds` }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    const { result, code } = yield* runAgent(config, screen, {
+      system,
+      promptsHere: approver.promptsHere,
+      provider: model.provider?.provider ?? "scripted",
+      services: services({
+        policy: PolicyRules.layer(policy.rules, env),
+        human: approver.human,
+        tools: bash.tools,
+        approver: approver.layer,
+        events,
+        model: model.layer,
+        otlp: config.otlp
+      })
+    }).pipe(Effect.onInterrupt(() => runEnded("Interrupted", exitCodes.Interrupted)))
 
-    // Output waits while a prompt is live (the approver holds `screen`).
-    const print = (text: string) => screen.withPermits(1)(Effect.sync(() => write(text)))
-    const printLine = (line: string) => screen.withPermits(1)(Effect.sync(() => write(`${atLineStart ? "" : "\n"}${line}\n`)))
-
-    const ended = yield* Agent.stream({ prompt: config.task, toolkit: BuiltinTools.toolkit, maxTurns: config.maxTurns, system }).pipe(
-      Stream.runFoldEffect(() => undefined as Agent.Result | undefined, (last, event) => {
-        switch (event._tag) {
-          case "TextDelta":
-            return Effect.as(print(TerminalApproval.escape(event.delta, true)), last)
-          case "TurnFinished":
-            return Effect.as(printLine(""), last)
-          case "Tool": {
-            const line = describe(event.event, interactive && !config.yes && web === undefined)
-            return Effect.as(line === undefined ? Effect.void : printLine(line), last)
-          }
-          case "Done":
-            return Effect.succeed(event.result)
-          default:
-            return Effect.succeed(last)
-        }
-      }),
-      Effect.map((result) => ({ result, code: result === undefined ? exitCodes.Completed : codeOf(result.stopReason) })),
-      Effect.provide(Layer.mergeAll(
-        BuiltinTools.guardLayer(PolicyRules.layer(policy.rules, env), { unsandboxed: human ? "ask" : "deny" }).pipe(
-          Layer.provideMerge(BuiltinTools.layer(tools))
-        ),
-        approvalLayer,
-        eventsLayer,
-        modelLayer,
-        Tracing.layerFromEnv(config.otlp)
-      )),
-      Effect.catchTags({
-        ConfigError: (e) =>
-          Effect.as(Console.error(`toolgate run: bad OpenTelemetry settings: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
-        MaxTurnsExceeded: (e) =>
-          Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.MaxTurns }),
-        ScenarioError: (e) => Effect.as(Console.error(`toolgate run: ${e.message}`), { result: undefined, code: exitCodes.BadInput }),
-        AiError: (e) =>
-          Effect.logDebug("provider failure", Cause.fail(e)).pipe(
-            Effect.andThen(Console.error(`toolgate run: ${providerFailure(e, provider?.provider ?? "scripted")}`)),
-            Effect.as({ result: undefined, code: exitCodes.ProviderFailed })
-          )
-      }),
-      Effect.onInterrupt(() =>
-        auditLog === undefined ? Effect.void : auditLog.write({
-          _tag: "RunEnded",
-          time: now(),
-          runId: auditLog.runId,
-          stopReason: "Interrupted",
-          exitCode: exitCodes.Interrupted
-        })
-      )
-    )
-
-    const { result, code } = ended
     if (result !== undefined) {
       yield* Console.log(
-        `${atLineStart ? "" : "\n"}— ${result.stopReason._tag}` +
+        `${screen.atLineStart() ? "" : "\n"}— ${result.stopReason._tag}` +
           `${"reason" in result.stopReason ? `: ${TerminalApproval.escape(String(result.stopReason.reason))}` : ""}` +
           ` · ${result.turns} turn${result.turns === 1 ? "" : "s"}` +
           ` · ${result.usage.inputTokens.total ?? 0} tokens in, ${result.usage.outputTokens.total ?? 0} out`
       )
     }
-    if (auditLog !== undefined) {
-      yield* auditLog.write({
-        _tag: "RunEnded",
-        time: now(),
-        runId: auditLog.runId,
-        stopReason: result?.stopReason._tag ?? (code === exitCodes.MaxTurns ? "MaxTurnsExceeded" : "Failed"),
-        exitCode: code
-      })
-    }
-    if (demoWorkspace) {
-      const summary = NodePath.join(root, "SUMMARY.md")
-      if (yield* fs.exists(summary)) yield* Console.log(`\nSUMMARY.md as written in the workspace:\n${yield* fs.readFileString(summary)}`)
-    }
+    yield* runEnded(result?.stopReason._tag ?? (code === exitCodes.MaxTurns ? "MaxTurnsExceeded" : "Failed"), code)
+    if (demo) yield* showSummary(root)
     if (code !== exitCodes.Completed) return yield* Effect.fail(new Exit({ code }))
+  })
+
+/** The demo ends by showing the file it wrote. */
+const showSummary = (root: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const summary = NodePath.join(root, "SUMMARY.md")
+    if (yield* fs.exists(summary)) yield* Console.log(`\nSUMMARY.md as written in the workspace:\n${yield* fs.readFileString(summary)}`)
   })
 
 const codeOf = (reason: Agent.StopReason): number =>
