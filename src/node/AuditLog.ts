@@ -305,6 +305,8 @@ export const layer = (
 
 const encodeLine = Schema.encodeSync(Schema.fromJsonString(AuditRecord))
 
+// One closure over the open file and the per-run state (open calls, run id):
+// its helpers are small named steps that share that state.
 const make = (
   path: string,
   options: Options

@@ -126,6 +126,8 @@ const realOf = (handle: FsP.FileHandle, openedAs: string): Effect.Effect<string 
 const childPath = (dir: OpenDirectory, name: string): string =>
   onLinux ? `/proc/self/fd/${dir.handle.fd}/${name}` : NodePath.join(dir.real, name)
 
+// One closure over the root's real path; the operations inside are small
+// named functions that all confine against it.
 export const make = (root: string): Effect.Effect<Workspace, Errno> =>
   Effect.gen(function*() {
     const given = NodePath.resolve(root)

@@ -5,7 +5,8 @@
  * built) and returns the offset of the first character that cannot continue
  * a valid document. Only called after `JSON.parse` failed.
  */
-
+// One scanner loop with a case per JSON token, kept whole so the grammar
+// reads in one place.
 export const errorOffset = (text: string): number => {
   let i = 0
   const ws = () => {

@@ -176,7 +176,8 @@ const curlFile = (value: string): string | undefined => {
 /**
  * The file accesses of one simple command, read off its argv. Unknown
  * programs have none: their file arguments are theirs to interpret, and the
- * command rule that allows them allows that.
+ * command rule that allows them allows that. One case per program family,
+ * kept in one switch so the whole table reads on one page.
  */
 export const accessesOf = (argv: ReadonlyArray<Word>): ReadonlyArray<FileAccess> => {
   const program = argv[0]

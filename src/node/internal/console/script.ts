@@ -4,6 +4,7 @@
  * renders every card with `textContent` only: params come from a model and
  * may contain markup, which must never become markup.
  */
+// Long because it is the whole page script as one string, served as is.
 export const script = String.raw`"use strict";
 (() => {
   const token = document.querySelector('meta[name="toolgate-token"]').content;
