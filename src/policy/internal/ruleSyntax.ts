@@ -75,7 +75,8 @@ export const lint = (text: string, tool: string, specifier: string | undefined, 
 // -----------------------------------------------------------------------------
 
 // `RegExp.escape` would do this, but it arrived in Node 24 and toolgate
-// supports Node 22.19 (engines): the character class below is its ES spec set.
+// supports Node 22.19 (engines). Escaping every character that is special in
+// a pattern is enough here: the result is only ever used inside ^…$.
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** `*` matches any run of characters (slashes included); the rest is literal. */
