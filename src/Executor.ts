@@ -253,8 +253,20 @@ const decided = (
   allowed: boolean,
   decidedBy: DecidedBy,
   reason: string | undefined,
-  match: ToolPolicy.Match | undefined
-) => publish(env, () => ToolEvent.Decided({ call, allowed, decidedBy, reason, match, origin: env.origin }))
+  match: ToolPolicy.Match | undefined,
+  approver?: { readonly editedParams?: unknown; readonly stop?: boolean }
+) =>
+  publish(env, () =>
+    ToolEvent.Decided({
+      call,
+      allowed,
+      decidedBy,
+      reason,
+      match,
+      ...(approver?.editedParams !== undefined ? { editedParams: approver.editedParams } : {}),
+      ...(approver?.stop === true ? { stop: true } : {}),
+      origin: env.origin
+    }))
 
 /** Steps 1–3: policy, lookup, decoding. Either a final result or a call ready for admission. */
 const prepare = (env: Env, call: ToolCall.ToolCall, index: number): Effect.Effect<Ready | ToolResult> => {
@@ -489,11 +501,11 @@ const afterDecision = (
     const stopping = decision.stop === true
     if (stopping) stop(batch, ready.index)
     return then(
-      decided(env, call, false, decidedBy, decision.reason, undefined),
+      decided(env, call, false, decidedBy, decision.reason, undefined, { stop: stopping }),
       () => Effect.succeed(notRun(call, Outcome.ApprovalDenied({ reason: decision.reason, decidedBy, stop: stopping })))
     )
   }
-  return then(decided(env, call, true, decidedBy, undefined, undefined), () => {
+  return then(decided(env, call, true, decidedBy, undefined, undefined, { editedParams: decision.params }), () => {
     // allowed, but another call's approver stopped the batch meanwhile
     if (batch.stopped) return Effect.succeed(notRun(call, Outcome.Cancelled({ phase: "approval" })))
     if (decision.params === undefined) return start(env, batch, ready, ready.params, call.params, timings)

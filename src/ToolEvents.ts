@@ -54,6 +54,10 @@ export const ToolEvent = taggedUnion({
     decidedBy: DecidedBy,
     reason: Schema.optional(Schema.String),
     match: Schema.optional(ToolPolicy.Match),
+    /** the params the approver put in place of the model's (wire form) */
+    editedParams: Schema.optional(Schema.Unknown),
+    /** the approver denied and stopped the run */
+    stop: Schema.optional(Schema.Boolean),
     origin: Origin
   },
   Started: { call: ToolCall, origin: Origin },

@@ -59,7 +59,8 @@ export type CancelPhase = typeof CancelPhase.Type
  * - `Crashed`: the tool died (a defect); `message` describes it.
  * - `PolicyDenied`: the static gate denied it; the deciding rule if known.
  * - `ApprovalDenied`: the approver denied it; `stop` asks the caller (the
- *   agent loop) to end the run after this batch.
+ *   agent loop) to end the run; the batch's calls not yet started were
+ *   cancelled.
  * - `NotFound`: no tool of that name; `available` lists the names there are.
  * - `InvalidParams`: the params failed the tool's Schema; `message` is the
  *   Schema's.

@@ -213,10 +213,8 @@ export const record = (
   const mode = context.params ?? "full"
   switch (event._tag) {
     case "Decided": {
-      // An approver's edit and stop, when the event carries them (today's
-      // Decided event does not: the final record's outcome has `stop`).
-      const edited = (event as { readonly params?: unknown }).params
-      const stop = (event as { readonly stop?: unknown }).stop
+      const edited = event.editedParams
+      const stop = event.stop
       return {
         _tag: "Decided",
         ...callFields(context.runId, mode, context.time, event.call, event.origin.depth),

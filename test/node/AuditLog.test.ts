@@ -57,6 +57,31 @@ describe("AuditLog", () => {
       expect(decided2).toMatchObject({ params: { key: "etc", value: "x" }, reason: "no etc" })
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.effect("an approver's edit and its stop are in the decision records", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const path = `${dir}/audit.jsonl`
+      const approver = yield* TestApproval.scripted([
+        Approval.ApprovalDecision.Allow({ params: { key: "safe", value: "v" } }),
+        Approval.ApprovalDecision.Deny({ reason: "enough", stop: true })
+      ])
+      yield* Executor.executeBatch(toolkit, [
+        { id: "1", name: "Write", params: { key: "a", value: "x" } },
+        { id: "2", name: "Write", params: { key: "b", value: "y" } }
+      ]).pipe(
+        Effect.provide(handlers(makeTracker())),
+        Effect.provide(Approval.layer(approver)),
+        Effect.provide(AuditLog.layer(path, { runId: "run-2" }).pipe(Layer.provideMerge(ToolEvents.layer)))
+      )
+      const records = (yield* readRecords(fs, path)).map((line) => decodeRecord(line))
+      const decided = (id: string) => records.find((r) => r._tag === "Decided" && r.callId === id)
+      expect(decided("1")).toMatchObject({ allowed: true, editedParams: { key: "safe", value: "v" } })
+      expect(decided("1")).not.toHaveProperty("stop")
+      expect(decided("2")).toMatchObject({ allowed: false, reason: "enough", stop: true })
+      expect(decided("2")).not.toHaveProperty("editedParams")
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.effect("with params: \"hash\", no params are written, only their SHA-256", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
