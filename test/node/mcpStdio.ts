@@ -82,6 +82,10 @@ export const start = async (args: ReadonlyArray<string>, env: Record<string, str
       exited.then((code) => reject(new Error(`toolgate mcp exited (${code}) before answering ${method}:\n${stderr}`)))
       send({ jsonrpc: "2.0", id: own, method, ...(params !== undefined ? { params } : {}) })
     })
+    // A request the test sent and then cancelled is never awaited: when the
+    // gateway exits at clean-up its rejection must not surface as unhandled.
+    // Whoever awaits `answer` still gets it.
+    answer.catch(() => undefined)
     return { id: own, answer }
   }
   const request = (method: string, params?: unknown) => sendRequest(method, params).answer
