@@ -5,7 +5,7 @@ import * as NodeFs from "node:fs"
 import { Concurrency, Executor, ToolClass } from "toolgate"
 import { PolicySubject } from "toolgate/policy"
 import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
-import { diesWithin5s, hostPids, sandboxAvailable, uniqueSleep } from "./processes.ts"
+import { diesWithin5s, sandboxAvailable, sleepPids, uniqueSleep } from "./processes.ts"
 
 /** A fresh workspace (and a sibling directory outside it) in a temp dir removed after the test. */
 const workspace = Effect.gen(function*() {
@@ -278,8 +278,9 @@ describe("BuiltinTools", () => {
         const ws = yield* workspace
         const marker = uniqueSleep()
         const fiber = yield* call(ws.root, "Bash", { command: `sleep ${marker} & wait` }).pipe(Effect.forkChild)
-        for (let i = 0; i < 200 && hostPids(marker).length === 0; i++) yield* Effect.sleep("20 millis")
-        expect(hostPids(marker).length).toBeGreaterThan(0)
+        // wait for the command itself, not only the sandbox starting around it
+        for (let i = 0; i < 200 && sleepPids(marker).length === 0; i++) yield* Effect.sleep("20 millis")
+        expect(sleepPids(marker).length).toBeGreaterThan(0)
         yield* Fiber.interrupt(fiber)
         expect(yield* diesWithin5s(marker)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))

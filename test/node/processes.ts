@@ -36,6 +36,20 @@ export const hostPids = (marker: string): Array<number> =>
     }
   })
 
+/**
+ * Host pids of the `sleep MARKER` process itself, not of the bubblewrap or
+ * bash processes whose command lines also carry the marker: once it runs,
+ * the sandbox around it is fully set up.
+ */
+export const sleepPids = (marker: string): Array<number> =>
+  hostPids(marker).filter((pid) => {
+    try {
+      return NodeFs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim() === `sleep ${marker}`
+    } catch {
+      return false
+    }
+  })
+
 /** A `sleep` argument no other process uses. */
 export const uniqueSleep = () => `${30 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1e6)}`
 
