@@ -7,27 +7,10 @@ import * as Agent from "../../../src/Agent.ts"
 import * as Providers from "../../../src/node/Providers.ts"
 import { handlers, makeTracker, toolkit } from "../../fixtures.ts"
 import { fakeProvider, sse } from "./server.ts"
+import { anthropicMessage, anthropicUsage } from "./wire.ts"
 
-const usage = {
-  input_tokens: 21,
-  output_tokens: 9,
-  cache_creation_input_tokens: null,
-  cache_read_input_tokens: null,
-  cache_creation: null,
-  inference_geo: null,
-  service_tier: "standard"
-}
-
-const message = (content: ReadonlyArray<unknown>, stop_reason: string) => ({
-  id: `msg_${stop_reason}`,
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-4-5",
-  content,
-  stop_reason,
-  stop_sequence: null,
-  usage
-})
+const usage = anthropicUsage
+const message = anthropicMessage
 
 // Anthropic's Messages API: first a tool_use turn (one call the policy
 // denies, one it lets through), then a plain text answer.

@@ -8,16 +8,9 @@ import * as Providers from "../../../src/node/Providers.ts"
 import { Toolkit } from "effect/ai"
 import { handlers, makeTracker, Read, Write } from "../../fixtures.ts"
 import { fakeProvider } from "./server.ts"
+import { openAiResponse } from "./wire.ts"
 
-const response = (id: string, output: ReadonlyArray<unknown>) => ({
-  id,
-  object: "response",
-  model: "gpt-4.1",
-  created_at: 1_790_000_000,
-  status: "completed",
-  output,
-  usage: { input_tokens: 30, output_tokens: 11, total_tokens: 41 }
-})
+const response = openAiResponse
 
 const text = (id: string, value: string) => ({
   id,

@@ -13,26 +13,9 @@ import * as Agent from "../../../src/Agent.ts"
 import * as Providers from "../../../src/node/Providers.ts"
 import { handlers, makeTracker, toolkit } from "../../fixtures.ts"
 import { fakeProvider, sse } from "./server.ts"
+import { anthropicMessage } from "./wire.ts"
 
-const usage = {
-  input_tokens: 21,
-  output_tokens: 9,
-  cache_creation_input_tokens: null,
-  cache_read_input_tokens: null,
-  cache_creation: null,
-  inference_geo: null,
-  service_tier: "standard"
-}
-const answer = {
-  id: "msg_1",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-4-5",
-  content: [{ type: "text", text: "fine", citations: null }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage
-}
+const answer = anthropicMessage([{ type: "text", text: "fine", citations: null }], "end_turn", "msg_1")
 
 const model = (url: string, settings: Providers.Settings) =>
   Providers.anthropic({ apiKey: Redacted.make("k"), apiUrl: url, ...settings }).pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -16,6 +16,7 @@ import * as Agent from "../../../src/Agent.ts"
 import * as Providers from "../../../src/node/Providers.ts"
 import { handlers, makeTracker, Read, Write } from "../../fixtures.ts"
 import { fakeProvider, sse } from "./server.ts"
+import { anthropicMessage, anthropicUsage, openAiResponse } from "./wire.ts"
 
 const toolkit = Toolkit.make(Read, Write)
 
@@ -40,26 +41,6 @@ const expectGateAnswers = (results: ReadonlyArray<{ readonly id: string; readonl
 
 // --- Anthropic -------------------------------------------------------------
 
-const anthropicUsage = {
-  input_tokens: 21,
-  output_tokens: 9,
-  cache_creation_input_tokens: null,
-  cache_read_input_tokens: null,
-  cache_creation: null,
-  inference_geo: null,
-  service_tier: "standard"
-}
-
-const anthropicMessage = (content: ReadonlyArray<unknown>, stop_reason: string) => ({
-  id: `msg_${stop_reason}`,
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-4-5",
-  content,
-  stop_reason,
-  stop_sequence: null,
-  usage: anthropicUsage
-})
 
 const anthropicAnswers = [
   anthropicMessage(calls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: c.input })), "tool_use"),
@@ -101,15 +82,6 @@ const anthropicResults = (body: any) =>
 
 // --- OpenAI ----------------------------------------------------------------
 
-const openAiResponse = (id: string, output: ReadonlyArray<unknown>) => ({
-  id,
-  object: "response",
-  model: "gpt-4.1",
-  created_at: 1_790_000_000,
-  status: "completed",
-  output,
-  usage: { input_tokens: 30, output_tokens: 11, total_tokens: 41 }
-})
 
 const functionCall = (c: (typeof calls)[number], i: number) => ({
   type: "function_call",
