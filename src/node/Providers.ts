@@ -228,6 +228,21 @@ const bounded = (settings: Settings, transport: TransportFailures) =>
 // Layers
 // -----------------------------------------------------------------------------
 
+// Both providers are wired alike: the language model over its client, the
+// client's HTTP calls retried (and their transport failures remembered), the
+// whole bounded by the request timeout.
+const wire = <Client, E1, E2>(
+  settings: Settings,
+  model: Layer.Layer<LanguageModel.LanguageModel, E1, Client>,
+  client: (options: { readonly transformClient: ReturnType<typeof retrying> }) => Layer.Layer<Client, E2, HttpClient.HttpClient>
+) => {
+  const transport: TransportFailures = { last: undefined }
+  return model.pipe(
+    Layer.provide(client({ transformClient: retrying(settings, transport) })),
+    bounded(settings, transport)
+  )
+}
+
 /**
  * Anthropic's Messages API as the `LanguageModel`.
  *
@@ -246,17 +261,12 @@ const bounded = (settings: Settings, transport: TransportFailures) =>
 export const anthropic = (
   settings: Settings = {}
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.map(loadAnthropic, ({ AnthropicClient, AnthropicLanguageModel }) => {
-    const transport: TransportFailures = { last: undefined }
-    return AnthropicLanguageModel.layer({ model: settings.model ?? defaultModels.anthropic }).pipe(
-      Layer.provide(AnthropicClient.layer({
-        apiKey: settings.apiKey,
-        apiUrl: settings.apiUrl,
-        transformClient: retrying(settings, transport)
-      })),
-      bounded(settings, transport)
-    )
-  }))
+  Layer.unwrap(Effect.map(loadAnthropic, ({ AnthropicClient, AnthropicLanguageModel }) =>
+    wire(
+      settings,
+      AnthropicLanguageModel.layer({ model: settings.model ?? defaultModels.anthropic }),
+      (client) => AnthropicClient.layer({ apiKey: settings.apiKey, apiUrl: settings.apiUrl, ...client })
+    )))
 
 /**
  * OpenAI's Responses API as the `LanguageModel`.
@@ -276,17 +286,12 @@ export const anthropic = (
 export const openAi = (
   settings: Settings = {}
 ): Layer.Layer<LanguageModel.LanguageModel, never, HttpClient.HttpClient> =>
-  Layer.unwrap(Effect.map(loadOpenAi, ({ OpenAiClient, OpenAiLanguageModel }) => {
-    const transport: TransportFailures = { last: undefined }
-    return OpenAiLanguageModel.layer({ model: settings.model ?? defaultModels.openai }).pipe(
-      Layer.provide(OpenAiClient.layer({
-        apiKey: settings.apiKey,
-        apiUrl: settings.apiUrl,
-        transformClient: retrying(settings, transport)
-      })),
-      bounded(settings, transport)
-    )
-  }))
+  Layer.unwrap(Effect.map(loadOpenAi, ({ OpenAiClient, OpenAiLanguageModel }) =>
+    wire(
+      settings,
+      OpenAiLanguageModel.layer({ model: settings.model ?? defaultModels.openai }),
+      (client) => OpenAiClient.layer({ apiKey: settings.apiKey, apiUrl: settings.apiUrl, ...client })
+    )))
 
 /**
  * Which provider the environment selects, with its settings.
