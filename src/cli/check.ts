@@ -20,7 +20,10 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
 import * as PolicyFile from "../policy/PolicyFile.ts"
 import * as PolicyRules from "../policy/PolicyRules.ts"
-import { environment, modeFlag } from "./options.ts"
+import { environment, policyFiles } from "./environment.ts"
+import { failure } from "./hook/claude.ts"
+import { respond } from "./hook/command.ts"
+import { modeFlag } from "./options.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 
 /**
@@ -72,10 +75,11 @@ const HookPayload = Schema.Struct({
 })
 
 /**
- * One answer of `toolgate check --jsonl`: the verdict, the deciding rule as
- * one line (`deny Bash(rm:*)`, `default ask`, `engine unparseable`), the
- * reason, and `error` when the line could not be read (the verdict is then
- * deny).
+ * One answer of `toolgate check --jsonl`: the input's `id` when it had one
+ * (a string or a number, so a caller can pair answers with calls), the
+ * verdict, the deciding rule as one line (`deny Bash(rm:*)`, `default ask`,
+ * `engine unparseable`), the reason, and `error` when the line could not be
+ * read (the verdict is then deny).
  *
  * @example
  * ```ts
@@ -87,6 +91,7 @@ const HookPayload = Schema.Struct({
  * @since 0.2.0
  */
 export const Answer = Schema.Struct({
+  id: Schema.optional(Schema.Union([Schema.String, Schema.Number])),
   verdict: Schema.Literals(["allow", "ask", "deny"]),
   rule: Schema.NullOr(Schema.String),
   reason: Schema.NullOr(Schema.String),
@@ -113,20 +118,36 @@ export type Answer = typeof Answer.Type
  * @since 0.2.0
  */
 export const readCall = (line: string):
-  | { readonly _tag: "Call"; readonly name: string; readonly input: unknown; readonly cwd: string | undefined }
-  | { readonly _tag: "Bad"; readonly error: string } =>
+  | { readonly _tag: "Call"; readonly name: string; readonly input: unknown; readonly cwd: string | undefined; readonly id?: string | number }
+  | { readonly _tag: "Bad"; readonly error: string; readonly id?: string | number } =>
 {
+  if (line.trim() === "") return { _tag: "Bad", error: "the line is empty" }
   let json: unknown
   try {
     json = JSON.parse(line)
   } catch (error) {
     return { _tag: "Bad", error: `not valid JSON (${(error as Error).message.split("\n")[0]})` }
   }
+  const id = idOf(json)
+  const withId = id === undefined ? {} : { id }
   const hook = Schema.decodeUnknownResult(HookPayload)(json)
-  if (Result.isSuccess(hook)) return { _tag: "Call", name: hook.success.tool_name, input: hook.success.tool_input, cwd: hook.success.cwd }
+  if (Result.isSuccess(hook)) return { _tag: "Call", name: hook.success.tool_name, input: hook.success.tool_input, cwd: hook.success.cwd, ...withId }
   const call = Schema.decodeUnknownResult(Call)(json)
-  if (Result.isSuccess(call)) return { _tag: "Call", name: call.success.name, input: call.success.input, cwd: undefined }
-  return { _tag: "Bad", error: `a call looks like {"name": "...", "input": {...}} or a Claude Code hook payload {"tool_name": "...", "tool_input": {...}}` }
+  if (Result.isSuccess(call)) return { _tag: "Call", name: call.success.name, input: call.success.input, cwd: undefined, ...withId }
+  return {
+    _tag: "Bad",
+    error: `a call looks like {"name": "...", "input": {...}} or a Claude Code hook payload {"tool_name": "...", "tool_input": {...}}`,
+    ...withId
+  }
+}
+
+// The caller's id for a line, when it gave one: `id`, or a hook payload's
+// `tool_use_id`.
+const idOf = (json: unknown): string | number | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const { id, tool_use_id } = json as { id?: unknown; tool_use_id?: unknown }
+  if (typeof id === "string" || (typeof id === "number" && Number.isFinite(id))) return id
+  return typeof tool_use_id === "string" ? tool_use_id : undefined
 }
 
 /**
@@ -144,12 +165,26 @@ export const readCall = (line: string):
  *
  * @since 0.2.0
  */
-export const answerLine = (rules: PolicyRules.Rules, env: PolicyRules.Environment, line: string): Effect.Effect<Answer> => {
+export const answerLine = (
+  rules: PolicyRules.Rules,
+  env: PolicyRules.Environment,
+  line: string,
+  options: { readonly rootGiven?: boolean } = {}
+): Effect.Effect<Answer> => {
   const call = readCall(line)
-  if (call._tag === "Bad") return Effect.succeed({ verdict: "deny", rule: null, reason: `the line cannot be judged: ${call.error}`, error: call.error })
+  const id = call.id === undefined ? {} : { id: call.id }
+  if (call._tag === "Bad") {
+    return Effect.succeed({ ...id, verdict: "deny", rule: null, reason: `the line cannot be judged: ${call.error}`, error: call.error })
+  }
   return Effect.map(
-    PolicyRules.explain(rules, { name: call.name, params: call.input }, call.cwd === undefined ? env : { ...env, root: call.cwd }),
+    PolicyRules.explain(
+      rules,
+      { name: call.name, params: call.input },
+      // a hook payload names its own working directory; --root overrides it
+      call.cwd === undefined || options.rootGiven === true ? env : { ...env, root: call.cwd }
+    ),
     ({ verdict }): Answer => ({
+      ...id,
       verdict: lower(verdict),
       rule: verdict.match === undefined ? null : describeMatch(verdict.match),
       reason: reasonOf(verdict) ?? null,
@@ -157,30 +192,6 @@ export const answerLine = (rules: PolicyRules.Rules, env: PolicyRules.Environmen
     })
   )
 }
-
-/**
- * Claude Code's PreToolUse hook answer for an {@link Answer}: printed on
- * stdout with exit status 0, Claude Code reads `permissionDecision` (allow
- * skips its prompt, ask prompts the user, deny blocks the call and shows the
- * reason to the model).
- *
- * @example
- * ```ts
- * import { hookOutput } from "../src/cli/check.ts"
- * hookOutput({ verdict: "deny", rule: "deny Bash(rm:*)", reason: "denied" }).hookSpecificOutput.permissionDecision // => "deny"
- * ```
- *
- * @since 0.2.0
- */
-export const hookOutput = (answer: Answer) => ({
-  hookSpecificOutput: {
-    hookEventName: "PreToolUse" as const,
-    permissionDecision: answer.verdict,
-    permissionDecisionReason: `toolgate: ${answer.reason ?? (answer.rule === null ? answer.verdict : `allowed by ${answer.rule}`)}${
-      answer.rule === null || answer.reason === null ? "" : ` (${answer.rule})`
-    }`
-  }
-})
 
 const badInput = (message: string) =>
   Effect.flatMap(Console.error(`toolgate check: ${message}`), () => Effect.fail(new Exit({ code: exitCodes.BadInput })))
@@ -223,7 +234,7 @@ export const render = (explanation: PolicyRules.Explanation): string => {
 
 const policyFlag = Flag.String("policy").pipe(
   Flag.atLeast(1),
-  Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first")
+  Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first; optional:FILE skips a file that does not exist")
 )
 const rootFlag = Flag.String("root").pipe(
   Flag.optional,
@@ -239,7 +250,15 @@ const jsonlFlag = Flag.Boolean("jsonl").pipe(
 )
 const hookFlag = Flag.Literals("hook", ["claude"]).pipe(
   Flag.optional,
-  Flag.withDescription("read one hook payload on stdin and answer in that agent's hook format (claude: Claude Code PreToolUse)")
+  Flag.withDescription("read one hook payload on stdin and answer in that agent's hook format (claude: Claude Code PreToolUse, PermissionRequest, PostToolUse); every failure blocks the call")
+)
+const unmatchedFlag = Flag.Literals("unmatched", ["defer", "ask"]).pipe(
+  Flag.withDefault("defer" as const),
+  Flag.withDescription("hook mode: a call no rule mentions gets no opinion (defer: Claude Code's own flow decides) or a forced prompt (ask)")
+)
+const auditFlag = Flag.String("audit").pipe(
+  Flag.optional,
+  Flag.withDescription("hook mode: append the policy's allow/deny decisions and PostToolUse reports to this audit log (JSON lines)")
 )
 const callArgument = Argument.String("call").pipe(
   Argument.optional,
@@ -265,23 +284,29 @@ export const check = Command.make("check", {
   selfTest: selfTestFlag,
   jsonl: jsonlFlag,
   hook: hookFlag,
+  unmatched: unmatchedFlag,
+  audit: auditFlag,
   call: callArgument
 }, (config) =>
   Effect.gen(function*() {
-    const policy = yield* PolicyFile.load(config.policy).pipe(
+    const modes = [config.selfTest, config.jsonl, Option.isSome(config.hook), Option.isSome(config.call)].filter(Boolean).length
+    if (modes > 1) return yield* badInput("give one of --self-test, --jsonl, --hook or a call")
+    // The hook loads its policy itself: in hook mode a broken policy must
+    // block the call, not end in "bad input" (which Claude Code ignores).
+    if (Option.isSome(config.hook)) return yield* hook(config)
+    const policy = yield* policyFiles(config.policy).pipe(
+      Effect.flatMap(PolicyFile.load),
       Effect.catchTag("PolicyFileError", (e) => badInput(e.message))
     )
     for (const w of policy.warnings) {
       yield* Console.error(`toolgate check: warning: ${w.file} at ${w.path} ${JSON.stringify(w.rule)}: ${w.problem}`)
     }
-    const env = yield* environment(NodePath.resolve(Option.getOrElse(config.root, () => process.cwd())), config.mode)
-    const modes = [config.selfTest, config.jsonl, Option.isSome(config.hook), Option.isSome(config.call)].filter(Boolean).length
-    if (modes > 1) return yield* badInput("give one of --self-test, --jsonl, --hook or a call")
+    const root = NodePath.resolve(Option.getOrElse(config.root, () => process.cwd()))
+    const env = yield* environment(root, Option.getOrUndefined(config.mode))
     if (config.selfTest) return yield* selfTests(policy, env)
     // A hook payload names its own working directory; --root overrides it.
     const rootGiven = Option.isSome(config.root)
     if (config.jsonl) return yield* jsonl(policy.rules, env, rootGiven)
-    if (Option.isSome(config.hook)) return yield* hook(policy.rules, env, rootGiven)
     if (Option.isNone(config.call)) return yield* badInput(`give a call as JSON, e.g. '{"name":"Bash","input":{"command":"git status"}}', --jsonl, --hook claude or --self-test`)
     const call = readCall(config.call.value)
     if (call._tag === "Bad") return yield* badInput(`the call is ${call.error.startsWith("not valid") ? call.error : `not a call: ${call.error}`}`)
@@ -318,22 +343,34 @@ const jsonl = (rules: PolicyRules.Rules, env: PolicyRules.Environment, rootGiven
     yield* stdio.stdin.pipe(
       Stream.decodeText,
       Stream.splitLines,
-      Stream.filter((line) => line.trim() !== ""),
-      Stream.mapEffect((line) => answerLine(rules, env, rootGiven ? withoutCwd(line) : line)),
+      Stream.mapEffect((line) => answerLine(rules, env, line, { rootGiven })),
       Stream.runForEach((answer) => Console.log(encode(answer)))
     )
   }).pipe(Effect.catchTag("PlatformError", (e) => badInput(`cannot read stdin (${e.message})`)))
 
-// With --root given, a hook payload's cwd does not move the root.
-const withoutCwd = (line: string): string => {
-  const call = readCall(line)
-  return call._tag === "Call" && call.cwd !== undefined ? JSON.stringify({ name: call.name, input: call.input }) : line
-}
-
-const hook = (rules: PolicyRules.Rules, env: PolicyRules.Environment, rootGiven: boolean) =>
+const hook = (config: HookFlags) =>
   Effect.gen(function*() {
     const stdio = yield* Stdio.Stdio
     const text = yield* stdio.stdin.pipe(Stream.decodeText, Stream.mkString)
-    const answer = yield* answerLine(rules, env, rootGiven ? withoutCwd(text) : text)
-    yield* Console.log(JSON.stringify(hookOutput(answer)))
-  }).pipe(Effect.catchTag("PlatformError", (e) => badInput(`cannot read stdin (${e.message})`)))
+    const reply = yield* respond({
+      policy: config.policy,
+      mode: Option.getOrUndefined(config.mode),
+      root: Option.getOrUndefined(config.root),
+      unmatched: config.unmatched,
+      audit: Option.getOrUndefined(config.audit)
+    }, text)
+    if (reply.body !== undefined) yield* Console.log(JSON.stringify(reply.body))
+    if (reply.stderr !== undefined) yield* Console.error(reply.stderr)
+    if (reply.exitCode !== 0) return yield* Effect.fail(new Exit({ code: reply.exitCode }))
+  }).pipe(Effect.catchTag("PlatformError", (e) => {
+    const reply = failure(`cannot read the hook input (${e.message})`)
+    return Effect.flatMap(Console.error(reply.stderr), () => Effect.fail(new Exit({ code: reply.exitCode })))
+  }))
+
+interface HookFlags {
+  readonly policy: ReadonlyArray<string>
+  readonly mode: Option.Option<PolicyRules.Mode>
+  readonly root: Option.Option<string>
+  readonly unmatched: "defer" | "ask"
+  readonly audit: Option.Option<string>
+}

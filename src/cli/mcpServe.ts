@@ -19,6 +19,7 @@ import * as PolicyRules from "../policy/PolicyRules.ts"
 import * as ToolEvents from "../ToolEvents.ts"
 import { Exit, exitCodes } from "./check.ts"
 import { startConsole } from "./console.ts"
+import * as Environment from "./environment.ts"
 import { environment } from "./options.ts"
 
 /**
@@ -66,7 +67,8 @@ export const serve = (flags: Flags) =>
     const root = process.cwd()
     const policyLayer = flags.policy.length === 0
       ? Layer.empty
-      : yield* PolicyFile.load(flags.policy).pipe(
+      : yield* Environment.policyFiles(flags.policy).pipe(
+        Effect.flatMap(PolicyFile.load),
         Effect.flatMap((policy) => Effect.map(environment(root, flags.mode), (env) => PolicyRules.layer(policy.rules, env))),
         Effect.catchTag("PolicyFileError", (e) => bad(e.message))
       )

@@ -6,7 +6,7 @@
  */
 import { Effect, FileSystem, Option } from "effect"
 import { Flag } from "effect/cli"
-import * as Os from "node:os"
+import * as Environment from "./environment.ts"
 import type * as PolicyRules from "../policy/PolicyRules.ts"
 
 /**
@@ -27,8 +27,8 @@ export const modeFlag = Flag.Literals("mode", ["default", "plan", "acceptEdits",
 )
 
 /**
- * The policy environment for a workspace `root`: the user's home for `~`,
- * the mode, and symlinks resolved through the `FileSystem`.
+ * The policy environment for a workspace `root` with the `--mode` flag's
+ * value (see `environment.ts`).
  *
  * @example
  * ```ts
@@ -42,10 +42,4 @@ export const modeFlag = Flag.Literals("mode", ["default", "plan", "acceptEdits",
 export const environment = (
   root: string,
   mode: Option.Option<PolicyRules.Mode>
-): Effect.Effect<PolicyRules.Environment, never, FileSystem.FileSystem> =>
-  FileSystem.FileSystem.useSync((fs) => ({
-    root,
-    home: Os.homedir(),
-    mode: Option.getOrUndefined(mode),
-    realPath: (p: string) => fs.realPath(p)
-  }))
+): Effect.Effect<PolicyRules.Environment, never, FileSystem.FileSystem> => Environment.environment(root, Option.getOrUndefined(mode))

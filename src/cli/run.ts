@@ -35,6 +35,7 @@ import * as ToolPolicy from "../ToolPolicy.ts"
 import type { DecidedBy } from "../ToolResult.ts"
 import { Exit } from "./check.ts"
 import { otlpFlag, portFlag, startConsole } from "./console.ts"
+import * as Environment from "./environment.ts"
 import { environment, modeFlag } from "./options.ts"
 
 /**
@@ -523,7 +524,7 @@ const runCommand = (config: Config) =>
     yield* checkFlags(config)
     const model = yield* chooseModel(config)
     const { root, demo } = yield* prepareWorkspace(config, model.scripted)
-    const policyFiles = config.policy.length > 0 ? config.policy : [bundled.policy]
+    const policyFiles = yield* Environment.policyFiles(config.policy.length > 0 ? config.policy : [bundled.policy])
     const policy = yield* PolicyFile.load(policyFiles).pipe(Effect.catchTag("PolicyFileError", (e) => bad(e.message)))
     const env = yield* environment(root, config.mode)
     const system = yield* systemPrompt(config, root, model.scripted)

@@ -5,13 +5,13 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { Answer, answerLine, hookOutput, readCall } from "../../src/cli/check.ts"
+import { Answer, answerLine, readCall } from "../../src/cli/check.ts"
 import * as PolicyRules from "../../src/policy/PolicyRules.ts"
 
 // `toolgate check --jsonl` and `--hook claude`: the line-by-line answer is
 // tested in-process; the real bin is run once per form, fed on stdin.
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
-const recorded = fileURLToPath(new URL("./fixtures/claude-pretooluse.json", import.meta.url))
+const recorded = fileURLToPath(new URL("./fixtures/claude/pretooluse-bash.json", import.meta.url))
 
 const toolgate = (stdin: string, ...args: ReadonlyArray<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -62,13 +62,27 @@ describe("check --jsonl answers", () => {
     expect(readCall(`{"tool_name":"Read","tool_input":{},"cwd":"/x"}`)).toMatchObject({ _tag: "Call", name: "Read", cwd: "/x" })
     expect(readCall(`{"tool":"Read"}`)._tag).toBe("Bad")
   })
-  it("the hook output is Claude Code's PreToolUse shape", () => {
-    const out = hookOutput({ verdict: "ask", rule: "default ask", reason: "no rule matches this call" })
-    expect(Object.keys(out)).toEqual(["hookSpecificOutput"])
-    expect(out.hookSpecificOutput.hookEventName).toBe("PreToolUse")
-    expect(out.hookSpecificOutput.permissionDecision).toBe("ask")
-    expect(out.hookSpecificOutput.permissionDecisionReason).toContain("no rule matches this call")
+  it("reads the caller's id, or a hook payload's tool_use_id", () => {
+    expect(readCall(`{"id":"c1","name":"Read","input":{}}`)).toMatchObject({ _tag: "Call", id: "c1" })
+    expect(readCall(`{"id":7,"name":"Read"}`)).toMatchObject({ _tag: "Bad", id: 7 })
+    expect(readCall(`{"tool_name":"Read","tool_input":{},"tool_use_id":"toolu_1"}`)).toMatchObject({ id: "toolu_1" })
+    expect(readCall(`{"id":{"x":1},"name":"Read","input":{}}`)).not.toHaveProperty("id")
+    expect(readCall(`   `)).toEqual({ _tag: "Bad", error: "the line is empty" })
   })
+  it.effect.prop(
+    "every line gets exactly one answer that carries the line's id",
+    [Schema.Union([Schema.String, Schema.Int]), Schema.String],
+    ([id, noise]) =>
+      Effect.gen(function*() {
+        const lines = [JSON.stringify({ id, name: "Bash", input: { command: noise } }), JSON.stringify({ id, junk: noise }), noise]
+        for (const line of lines) {
+          const answer = yield* answerLine(rules, env, line)
+          Schema.decodeUnknownSync(Answer)(answer)
+          // the id as JSON carries it (-0 is written 0)
+          if (line !== noise) expect(answer.id).toBe(JSON.parse(JSON.stringify(id)))
+        }
+      })
+  )
 })
 
 let dir = ""
@@ -93,9 +107,11 @@ describe.concurrent("toolgate check, streaming forms", () => {
     const r = await toolgate(input, "check", "--policy", policy(), "--jsonl")
     expect(r.code).toBe(0)
     const answers = r.stdout.trim().split("\n").map((l) => Schema.decodeUnknownSync(Answer)(JSON.parse(l)))
-    expect(answers.map((a) => a.verdict)).toEqual(["allow", "deny", "deny", "ask"])
+    // one answer per line, the blank line included
+    expect(answers.map((a) => a.verdict)).toEqual(["allow", "deny", "deny", "deny", "ask"])
     expect(answers[1]!.error).toContain("not valid JSON")
-    expect(answers[2]!.rule).toBe("deny Bash(rm -rf:*)")
+    expect(answers[2]!.error).toBe("the line is empty")
+    expect(answers[3]!.rule).toBe("deny Bash(rm -rf:*)")
     // the dead rule "bash(ls)" is reported on stderr, not in the stream
     expect(r.stderr).toContain("warning")
     expect(r.stderr).toContain("bash(ls)")
@@ -108,9 +124,10 @@ describe.concurrent("toolgate check, streaming forms", () => {
     expect(out.hookSpecificOutput.permissionDecision).toBe("deny")
     expect(out.hookSpecificOutput.permissionDecisionReason).toContain("Read(~/.aws/**)")
   }, 120_000)
-  it("--hook claude denies a payload it cannot read", async () => {
+  it("--hook claude blocks a payload it cannot read: exit 2, the reason on stderr", async () => {
     const r = await toolgate("{ broken", "check", "--policy", policy(), "--hook", "claude")
-    expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout).hookSpecificOutput.permissionDecision).toBe("deny")
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toContain("not valid JSON")
   }, 120_000)
 })
