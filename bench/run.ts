@@ -24,7 +24,8 @@ const benches: ReadonlyArray<{ readonly file: string; readonly flags?: ReadonlyA
   { file: "schedule.bench.ts" },
   { file: "cancel.bench.ts" },
   { file: "memory.bench.ts", flags: ["--expose-gc"] },
-  { file: "rules.bench.ts" }
+  { file: "rules.bench.ts" },
+  { file: "hook.bench.ts" }
 ]
 
 const started = Date.now()
