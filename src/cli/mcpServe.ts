@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { NodeStdio } from "@effect/platform-node"
-import { Console, Duration, Effect, Layer, Logger, Option, type Schema } from "effect"
+import { Cause, Console, Duration, Exit as EffectExit, Fiber, Effect, Layer, Logger, Option, type Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as NodePath from "node:path"
 import * as Approval from "../Approval.ts"
@@ -97,7 +97,14 @@ export const serve = (flags: Flags) =>
       Effect.catchTag("UpstreamError", (e) => bad(e.message))
     )
     tools.parameters = gateway.parameters
-    return yield* Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer)))
+    // When the client closes stdin, effect's stdio transport interrupts the
+    // fiber that built the server: that is the session's normal end, so the
+    // server runs in a fiber of its own and its interruption ends the
+    // command with exit 0. (A signal interrupts the whole program instead
+    // and still exits 130.)
+    const server = yield* Effect.forkChild(Layer.launch(McpGateway.serveStdio(gateway).pipe(Layer.provide(NodeStdio.layer))))
+    const ended = yield* Fiber.await(server)
+    if (EffectExit.isFailure(ended) && !Cause.hasInterruptsOnly(ended.cause)) return yield* Effect.failCause(ended.cause)
   })).pipe(
     Effect.provide(Tracing.layerFromEnv(flags.otlp)),
     Effect.catchTag("ConfigError", (e) => bad(`bad OpenTelemetry settings: ${e.message}`)),

@@ -334,7 +334,9 @@ const prepareWorkspace = (config: Config, scripted: boolean) =>
       : demo
       ? yield* fs.makeTempDirectoryScoped({ prefix: "toolgate-demo-" })
       : process.cwd()
-    if (!(yield* fs.exists(root))) return yield* bad(`the workspace ${root} does not exist`)
+    const info = yield* fs.stat(root).pipe(Effect.option)
+    if (Option.isNone(info)) return yield* bad(`the workspace ${root} does not exist`)
+    if (info.value.type !== "Directory") return yield* bad(`the workspace ${root} is not a directory`)
     if (demo) yield* fs.writeFileString(NodePath.join(root, "README.md"), demoReadme)
     return { root, demo }
   })
