@@ -9,7 +9,7 @@
  * times out does not restart the server (other calls may be using it); the
  * caller gets a timeout result.
  */
-import { Duration, Effect, RcRef, type Scope } from "effect"
+import { Duration, Effect, Exit, RcRef, Scope } from "effect"
 import { McpClient, type McpClientError, McpProtocol, type McpSchema } from "effect/ai"
 import type { HttpClient } from "effect/http"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
@@ -37,10 +37,27 @@ export interface Upstream {
 
 const clientInfo = { name: "toolgate", version: "0.1.0" }
 
-const transportFor = (endpoint: Endpoint) =>
+/**
+ * The protocol revisions the gateway speaks to upstreams, newest first: the
+ * ones the official TypeScript SDK client accepts.
+ */
+export const protocols = [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26, McpProtocol.v2024_11_05] as const
+
+type Protocol = (typeof protocols)[number]
+
+// effect types the client's protocol as the two newest revisions; its
+// implementation speaks the older ones through the same adapters (the
+// gateway's tests drive servers of SDK 1.12 and 1.17 through them).
+const asClientProtocol = (protocol: Protocol) => protocol as unknown as typeof McpProtocol.v2025_11_25
+
+/** The server answered `initialize` with a revision other than the one offered. */
+const versionRefused = (error: McpClientError.McpClientError) =>
+  error.reason._tag === "UnsupportedError" && /protocol version/.test(error.message)
+
+const transportFor = (endpoint: Endpoint, protocol: Protocol) =>
   endpoint._tag === "Stdio"
     ? McpClient.stdio({
-      protocol: McpProtocol.v2025_11_25,
+      protocol: asClientProtocol(protocol),
       command: ChildProcess.make(endpoint.command, [...endpoint.args], {
         env: endpoint.env,
         extendEnv: true,
@@ -49,7 +66,7 @@ const transportFor = (endpoint: Endpoint) =>
         stderr: "inherit"
       })
     })
-    : McpClient.http({ protocol: McpProtocol.v2025_11_25, url: endpoint.url, headers: endpoint.headers })
+    : McpClient.http({ protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
 
 const brokenTransport = (error: McpClientError.McpClientError) =>
   error.reason._tag === "TransportError" || error.reason._tag === "ClosedError" || error.reason._tag === "HttpError"
@@ -71,13 +88,29 @@ export const connect = (options: {
 > =>
   Effect.gen(function*() {
     const spawner = yield* Effect.context<ChildProcessSpawner.ChildProcessSpawner | HttpClient.HttpClient>()
-    const connection = yield* RcRef.make({
-      acquire: Effect.gen(function*() {
-        const transport = yield* transportFor(options.endpoint)
-        return yield* McpClient.make({ ...clientInfo, timeout: options.startTimeout }).pipe(
-          Effect.provideService(McpClient.Transport, transport)
+    // the revision the server accepted; the next connection starts there
+    let accepted = 0
+    // Each attempt in a scope of its own, closed when the server refuses:
+    // the refusing server's process ends before the next one starts.
+    const open = (index: number): Effect.Effect<McpClient.McpClient, McpClientError.McpClientError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const attempt = yield* Scope.fork(yield* Effect.scope)
+        return yield* Effect.gen(function*() {
+          const transport = yield* transportFor(options.endpoint, protocols[index]!)
+          return yield* McpClient.make({ ...clientInfo, timeout: options.startTimeout }).pipe(
+            Effect.provideService(McpClient.Transport, transport)
+          )
+        }).pipe(Scope.provide(attempt), Effect.onError(() => Scope.close(attempt, Exit.void)))
+      }).pipe(
+        Effect.provideContext(spawner),
+        Effect.tap(() => Effect.sync(() => void (accepted = index))),
+        Effect.catchIf(
+          (error) => versionRefused(error) && index + 1 < protocols.length,
+          () => open(index + 1)
         )
-      }).pipe(Effect.provideContext(spawner)),
+      )
+    const connection = yield* RcRef.make({
+      acquire: Effect.suspend(() => open(accepted)),
       idleTimeToLive: Duration.infinity
     })
     const tools = yield* Effect.scoped(Effect.flatMap(RcRef.get(connection), (client) => client.listTools()))
