@@ -92,9 +92,9 @@ export const serve = (flags: Flags) =>
     // Built in the command's scope, not provided to `make` alone: the audit
     // log's writer must outlive start-up.
     const services = yield* Layer.build(Layer.mergeAll(policyLayer, approvalLayer, events, FetchHttpClient.layer))
+    // An upstream that does not start is reported and retried by the gateway.
     const gateway = yield* McpGateway.make({ config, callTimeout: Duration.seconds(flags.callTimeout) }).pipe(
-      Effect.provide(services),
-      Effect.catchTag("UpstreamError", (e) => bad(e.message))
+      Effect.provide(services)
     )
     tools.parameters = gateway.parameters
     // When the client closes stdin, effect's stdio transport interrupts the

@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Context, type Duration, Effect, FileSystem, identity, Layer, Option, Schema } from "effect"
+import { Context, Deferred, type Duration, Effect, FileSystem, identity, Layer, Option, Schema, Schedule } from "effect"
 import { type McpClientError, McpProtocol, McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import * as Approval from "../Approval.ts"
 import * as PolicySubject from "../policy/PolicySubject.ts"
@@ -29,6 +29,7 @@ import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import * as ToolResult from "../ToolResult.ts"
 import { compile } from "./internal/mcp/inputSchema.ts"
+import * as Passthrough from "./internal/mcp/passthrough.ts"
 import * as Upstream from "./internal/mcp/upstream.ts"
 
 // -----------------------------------------------------------------------------
@@ -48,6 +49,7 @@ import * as Upstream from "./internal/mcp/upstream.ts"
  * @since 0.1.0
  */
 export const ServerConfig = Schema.Struct({
+  type: Schema.optional(Schema.Literals(["stdio", "http", "sse"])),
   command: Schema.optional(Schema.String),
   args: Schema.optional(Schema.Array(Schema.String)),
   env: Schema.optional(Schema.Record(Schema.String, Schema.String)),
@@ -120,7 +122,7 @@ export class UpstreamError extends Schema.TaggedError<UpstreamError>()("Upstream
 }) {
   override get message(): string {
     return `MCP server ${JSON.stringify(this.server)} did not start: ${this.problem}. ` +
-      `Check its command (run it by hand: it must speak MCP 2025-11-25 on stdout) or URL.`
+      `Check its command (run it by hand: it must speak MCP, 2024-11-05 to 2025-11-25, on stdout) or URL.`
   }
 }
 
@@ -160,6 +162,14 @@ export const validate = (file: string, config: Config): Effect.Effect<Config, Mc
       if ((entry.command === undefined) === (entry.url === undefined)) {
         return yield* fail(`the server ${JSON.stringify(name)} needs exactly one of "command" (stdio) or "url" (Streamable HTTP)`)
       }
+      if (entry.type === "sse") {
+        return yield* fail(
+          `the server ${JSON.stringify(name)} uses the legacy SSE transport, which the gateway does not speak; ` +
+            `point "url" at the server's Streamable HTTP endpoint (usually /mcp) with "type": "http"`
+        )
+      }
+      if (entry.type === "stdio" && entry.command === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "stdio" but has no "command"`)
+      if (entry.type === "http" && entry.url === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "http" but has no "url"`)
       if (entry.url !== undefined && !URL.canParse(entry.url)) {
         return yield* fail(`the server ${JSON.stringify(name)} has an invalid "url" ${JSON.stringify(entry.url)}`)
       }
@@ -168,6 +178,54 @@ export const validate = (file: string, config: Config): Effect.Effect<Config, Mc
   })
 
 const decodeConfig = Schema.decodeUnknownEffect(Schema.fromJsonString(Config))
+
+const variable = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+
+/**
+ * Expands `${VAR}` and `${VAR:-default}` in a server's `command`, `args`,
+ * `env`, `url` and `headers`, as Claude Code does in `.mcp.json`. A variable
+ * that is not set and has no default is an error naming it: a server must
+ * not start with an empty token or path in place of one.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpGateway } from "toolgate/node"
+ * const config = { mcpServers: { gh: { url: "${API:-https://api.example.com}/mcp" } } }
+ * Effect.runSync(McpGateway.expandVariables("mcp.json", config, {})).mcpServers["gh"]!.url // => "https://api.example.com/mcp"
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const expandVariables = (
+  file: string,
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<Config, McpConfigError> => {
+  const missing = new Set<string>()
+  const expand = (value: string) =>
+    value.replace(variable, (_, name: string, fallback: string | undefined) => {
+      const set = env[name]
+      if (set !== undefined) return set
+      if (fallback !== undefined) return fallback
+      missing.add(name)
+      return ""
+    })
+  const record = (r: Readonly<Record<string, string>> | undefined) =>
+    r === undefined ? undefined : Object.fromEntries(Object.entries(r).map(([k, v]) => [k, expand(v)]))
+  const servers = Object.fromEntries(Object.entries(config.mcpServers).map(([name, entry]) => {
+    const expanded: Record<string, unknown> = { ...entry }
+    if (entry.command !== undefined) expanded["command"] = expand(entry.command)
+    if (entry.args !== undefined) expanded["args"] = entry.args.map(expand)
+    if (entry.url !== undefined) expanded["url"] = expand(entry.url)
+    if (entry.env !== undefined) expanded["env"] = record(entry.env)
+    if (entry.headers !== undefined) expanded["headers"] = record(entry.headers)
+    return [name, expanded as ServerConfig]
+  }))
+  return missing.size > 0
+    ? Effect.fail(new McpConfigError({ file, problem: `environment variables not set (and without a default): ${[...missing].join(", ")}` }))
+    : Effect.succeed({ mcpServers: servers })
+}
 
 /**
  * Reads and checks a configuration file.
@@ -190,7 +248,7 @@ export const loadConfig = Effect.fn("toolgate.McpGateway.loadConfig")(function*(
   const config = yield* decodeConfig(text).pipe(
     Effect.mapError((e) => new McpConfigError({ file, problem: `not a valid {"mcpServers": {...}} file: ${e.message}` }))
   )
-  return yield* validate(file, config)
+  return yield* validate(file, yield* expandVariables(file, config, process.env))
 })
 
 // -----------------------------------------------------------------------------
@@ -242,10 +300,35 @@ export const policyName = (server: string, tool: string): string => `mcp__${serv
  * @since 0.1.0
  */
 export interface Gateway {
+  /** The tools of the upstreams that are up (those that start later are added to it). */
   readonly tools: ReadonlyArray<McpSchema.Tool>
+  /**
+   * Calls `register` with what the upstreams that are up offer, then again
+   * with what each upstream that comes up later offers (its first start
+   * failed and a retry succeeded): everything exactly once.
+   */
+  readonly subscribe: (register: (added: Added) => Effect.Effect<void>) => Effect.Effect<void>
+  /** The upstreams' `instructions`, each under its server's name. */
+  readonly instructions: () => string
+  /** Reads a resource of `server`, gated as `mcp__SERVER__@resource`. */
+  readonly readResource: (server: string, uri: string) => Effect.Effect<unknown, string>
+  /** Gets a prompt by its exposed name (`SERVER__PROMPT`), gated as `mcp__SERVER__@prompt`. */
+  readonly getPrompt: (exposed: string, args: Readonly<Record<string, string>>) => Effect.Effect<unknown, string>
   readonly call: (name: string, args: unknown) => Effect.Effect<McpSchema.CallToolResult>
   /** The argument check of a tool by its policy name (`mcp__SERVER__TOOL`), e.g. for a console's param editor. */
   readonly parameters: (policyName: string) => Schema.Top | undefined
+}
+
+/**
+ * What an upstream offers the client: its tools (renamed `SERVER__TOOL`),
+ * resources (by their own URI) and prompts (renamed `SERVER__PROMPT`).
+ *
+ * @since 0.3.0
+ */
+export interface Added {
+  readonly tools: ReadonlyArray<McpSchema.Tool>
+  readonly resources: ReadonlyArray<{ readonly server: string; readonly resource: McpSchema.Resource }>
+  readonly prompts: ReadonlyArray<{ readonly server: string; readonly prompt: McpSchema.Prompt }>
 }
 
 /**
@@ -271,6 +354,8 @@ interface Entry {
   readonly exposed: McpSchema.Tool
   readonly policyName: string
   readonly unchecked: string | undefined
+  /** The upstream's tools with their handlers: what the executor runs this call with. */
+  readonly toolkit: Toolkit.WithHandler<any>
 }
 
 const endpointOf = (entry: ServerConfig): Upstream.Endpoint =>
@@ -316,9 +401,40 @@ const mirror = (upstream: Upstream.Upstream) =>
         exposed: new McpSchema.Tool({ ...remote, name: exposedName(upstream.name, remote.name) }),
         policyName: name,
         unchecked: check.unchecked
-      } satisfies Entry
+      }
     }
   })
+
+/**
+ * One upstream as the gateway holds it: its tools as entries sharing one
+ * toolkit, with the gated reads of its resources and prompts (see
+ * `internal/mcp/passthrough.ts`) in the same toolkit but not listed as tools.
+ */
+const entriesOf = (upstream: Upstream.Upstream) =>
+  Effect.gen(function*() {
+    const mirrored = mirror(upstream)
+    const extras = Passthrough.mirror(upstream, policyName)
+    const toolkit = Toolkit.make(...mirrored.map((m) => m.tool), ...extras.map((m) => m.tool))
+    const handlers = Object.fromEntries([
+      ...mirrored.map((m) => [m.entry.policyName, m.handler] as const),
+      ...extras.map((m) => [m.policyName, m.handler] as const)
+    ])
+    const withHandler: Toolkit.WithHandler<any> = yield* Effect.provide(toolkit, toolkit.toLayer(handlers as never))
+    return {
+      server: upstream.name,
+      instructions: upstream.instructions,
+      tools: mirrored.map((m): Entry & { readonly parameters: Schema.Top } => ({
+        ...m.entry,
+        toolkit: withHandler,
+        parameters: m.tool.parametersSchema as Schema.Top
+      })),
+      toolkit: withHandler,
+      resources: upstream.resources,
+      prompts: upstream.prompts.map((prompt) => new McpSchema.Prompt({ ...prompt, name: exposedName(upstream.name, prompt.name) }))
+    }
+  })
+
+type Mirrored = Effect.Success<ReturnType<typeof entriesOf>>
 
 /**
  * Starts every upstream, lists its tools and returns the {@link Gateway}.
@@ -345,23 +461,72 @@ const mirror = (upstream: Upstream.Upstream) =>
  * @since 0.1.0
  */
 export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Options) {
-  const upstreams = yield* Effect.forEach(
+  const entries = new Map<string, Entry>()
+  const parameters = new Map<string, Schema.Top>()
+  const unchecked = new Map<string, string>()
+  const tools: Array<McpSchema.Tool> = []
+  const resources: Array<{ readonly server: string; readonly resource: McpSchema.Resource }> = []
+  const prompts: Array<{ readonly server: string; readonly prompt: McpSchema.Prompt }> = []
+  const upstreams = new Map<string, Mirrored>()
+  const toAdded = (m: Mirrored): Added => ({
+    tools: m.tools.map((e) => e.exposed),
+    resources: m.resources.map((resource) => ({ server: m.server, resource })),
+    prompts: m.prompts.map((prompt) => ({ server: m.server, prompt }))
+  })
+  const add = (m: Mirrored) => {
+    upstreams.set(m.server, m)
+    for (const entry of m.tools) {
+      entries.set(entry.exposed.name, entry)
+      parameters.set(entry.policyName, entry.parameters)
+      if (entry.unchecked !== undefined) unchecked.set(entry.policyName, entry.unchecked)
+    }
+    const added = toAdded(m)
+    tools.push(...added.tools)
+    resources.push(...added.resources)
+    prompts.push(...added.prompts)
+    return added
+  }
+  const late: Array<(added: Added) => Effect.Effect<void>> = []
+  const connect = (name: string, entry: ServerConfig) =>
+    Upstream.connect({
+      name,
+      endpoint: endpointOf(entry),
+      startTimeout: options.startTimeout ?? "30 seconds",
+      callTimeout: options.callTimeout ?? "60 seconds"
+    }).pipe(Effect.mapError((e) => new UpstreamError({ server: name, problem: e.message })))
+  // One upstream that does not start costs its own tools, not the gateway:
+  // it is reported, and started again in the background (backing off up to
+  // a minute between tries); its tools appear when it is up.
+  const retry = (name: string, entry: ServerConfig) =>
+    Effect.andThen(Effect.sleep("1 second"), connect(name, entry)).pipe(
+      Effect.tapError((e) => Effect.logWarning(`toolgate mcp: ${e.message}; trying again later`)),
+      Effect.retry(Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("1 minute")])),
+      Effect.flatMap(entriesOf),
+      Effect.flatMap((added) =>
+        Effect.gen(function*() {
+          // adding and reading the subscribers in one step: a subscriber
+          // sees these tools either in its snapshot or here, never twice
+          const now = add(added)
+          const subscribers = [...late]
+          yield* Effect.logInfo(`toolgate mcp: MCP server ${JSON.stringify(name)} is up: ${now.tools.length} tools`)
+          for (const register of subscribers) yield* register(now)
+        })
+      )
+    )
+  yield* Effect.forEach(
     Object.entries(options.config.mcpServers),
     ([name, entry]) =>
-      Upstream.connect({
-        name,
-        endpoint: endpointOf(entry),
-        startTimeout: options.startTimeout ?? "30 seconds",
-        callTimeout: options.callTimeout ?? "60 seconds"
-      }).pipe(Effect.mapError((e) => new UpstreamError({ server: name, problem: e.message }))),
-    { concurrency: "unbounded" }
+      connect(name, entry).pipe(
+        Effect.flatMap(entriesOf),
+        Effect.map(add),
+        Effect.catchTag("UpstreamError", (e) =>
+          Effect.andThen(
+            Effect.logError(`toolgate mcp: ${e.message}; its tools are left out until it starts (trying again in the background)`),
+            Effect.forkScoped(retry(name, entry))
+          ))
+      ),
+    { concurrency: "unbounded", discard: true }
   )
-  const mirrored = upstreams.flatMap(mirror)
-  const toolkit = Toolkit.make(...mirrored.map((m) => m.tool))
-  const handlers = Object.fromEntries(mirrored.map((m) => [m.entry.policyName, m.handler]))
-  const withHandler: Toolkit.WithHandler<any> = yield* Effect.provide(toolkit, toolkit.toLayer(handlers as never))
-  const entries = new Map(mirrored.map((m) => [m.entry.exposed.name, m.entry]))
-  const unchecked = new Map(mirrored.flatMap((m) => m.entry.unchecked === undefined ? [] : [[m.entry.policyName, m.entry.unchecked]]))
 
   // The services of the context `make` runs in, handed to every call (which
   // runs in the MCP server's fiber, under its own span).
@@ -381,15 +546,40 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
       })
   }
 
+  // "Deny and stop": once a reviewer stops this session, its pending calls
+  // and every later one are refused as stopped (the client starts a new
+  // session by reconnecting, which for stdio is a new gateway).
+  const stopped = yield* Deferred.make<void>()
+  const stoppedResult = text(
+    "Stopped: the reviewer stopped this session, so this call was not run. Reconnect the MCP client to start a new session.",
+    true
+  )
   let sequence = 0
-  const call = (name: string, args: unknown): Effect.Effect<McpSchema.CallToolResult> => {
-    const entry = entries.get(name)
+  /**
+   * One gated call through the executor, raced against the session's stop.
+   * The stop is signalled once this call's own race is over, so the call
+   * that stopped the session answers with its own denial.
+   */
+  const gated = (
+    toolkit: Toolkit.WithHandler<any>,
+    policyName: string,
+    params: unknown,
+    label: string
+  ): Effect.Effect<ToolResult.ToolResult | "stopped"> =>
+    Effect.raceFirst(
+      Effect.suspend((): Effect.Effect<ToolResult.ToolResult | "stopped"> =>
+        Deferred.isDoneUnsafe(stopped) ? Effect.succeed("stopped") : execute(toolkit, policyName, params, label)
+      ),
+      Effect.as(Deferred.await(stopped), "stopped" as ToolResult.ToolResult | "stopped")
+    ).pipe(
+      Effect.tap((result) =>
+        result !== "stopped" && result.outcome._tag === "ApprovalDenied" && result.outcome.stop
+          ? Deferred.succeed(stopped, undefined)
+          : Effect.void
+      )
+    )
+  const execute = (toolkit: Toolkit.WithHandler<any>, policyName: string, params: unknown, label: string) => {
     const id = `mcp-${++sequence}`
-    const params = args ?? {}
-    if (entry === undefined) {
-      const outcome = ToolResult.Outcome.NotFound({ available: Array.from(entries.keys()) })
-      return Effect.succeed(text(ToolResult.explain(name, outcome), true))
-    }
     const trace = { verdict: undefined as ToolPolicy.Verdict | undefined, decision: undefined as Approval.ApprovalDecision | undefined }
     const recordingPolicy: ToolPolicy.ToolPolicy = {
       decide: (request) => Effect.tap(gatedPolicy.decide(request), (v) => Effect.sync(() => void (trace.verdict ??= v)))
@@ -397,28 +587,55 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     const recordingApproval: Approval.ApprovalHandler = {
       approve: (request) => Effect.tap(approval.approve(request), (d) => Effect.sync(() => void (trace.decision = d)))
     }
-    const execute = (Executor.execute(withHandler, { id, name: entry.policyName, params }) as Effect.Effect<
-      ToolResult.ToolResult
-    >).pipe(
+    return (Executor.execute(toolkit, { id, name: policyName, params }) as Effect.Effect<ToolResult.ToolResult>).pipe(
       Effect.provideService(ToolPolicy.ToolPolicy, recordingPolicy),
       Effect.provideService(Approval.ApprovalHandler, recordingApproval),
       Effect.provideService(Concurrency.Concurrency, pools),
-      Option.isSome(events) ? Effect.provideService(ToolEvents.ToolEvents, events.value) : identity
-    )
-    return Effect.gen(function*() {
-      const result = yield* execute
-      yield* Effect.annotateCurrentSpan(spanAttributes(result, trace))
-      return toCallToolResult(result, name)
-    }).pipe(
-      Effect.withSpan("toolgate.mcp.call", { attributes: { "toolgate.tool": name, "toolgate.call": id } }, {
+      Option.isSome(events) ? Effect.provideService(ToolEvents.ToolEvents, events.value) : identity,
+      Effect.tap((result) => Effect.annotateCurrentSpan(spanAttributes(result, trace))),
+      Effect.withSpan("toolgate.mcp.call", { attributes: { "toolgate.tool": label, "toolgate.call": id } }, {
         captureStackTrace: false
       })
     )
   }
+  const call = (name: string, args: unknown): Effect.Effect<McpSchema.CallToolResult> => {
+    const entry = entries.get(name)
+    if (entry === undefined) {
+      const outcome = ToolResult.Outcome.NotFound({ available: Array.from(entries.keys()) })
+      return Effect.succeed(text(ToolResult.explain(name, outcome), true))
+    }
+    return Effect.map(gated(entry.toolkit, entry.policyName, args ?? {}, name), (result) =>
+      result === "stopped" ? stoppedResult : toCallToolResult(result, name))
+  }
+  /** A gated read of a resource or a prompt: the upstream's answer, or why not. */
+  const gatedRead = (server: string, tool: string, params: unknown): Effect.Effect<unknown, string> => {
+    const upstream = upstreams.get(server)
+    if (upstream === undefined) return Effect.fail(`no MCP server ${JSON.stringify(server)} is up`)
+    const label = exposedName(server, tool)
+    return Effect.flatMap(gated(upstream.toolkit, policyName(server, tool), params, label), (result) =>
+      result === "stopped"
+        ? Effect.fail(stoppedResult.content.map((c) => c.type === "text" ? c.text : "").join(""))
+        : result.outcome._tag === "Succeeded"
+        ? Effect.succeed(result.result)
+        : Effect.fail(result.outcome._tag === "Failed" ? String(result.result) : ToolResult.explain(label, result.outcome)))
+  }
 
-  const parameters = new Map(mirrored.map((m) => [m.entry.policyName, m.tool.parametersSchema as Schema.Top]))
   return {
-    tools: mirrored.map((m) => m.entry.exposed),
+    tools,
+    subscribe: (register) =>
+      Effect.suspend(() => {
+        const snapshot: Added = { tools: [...tools], resources: [...resources], prompts: [...prompts] }
+        late.push(register)
+        return register(snapshot)
+      }),
+    instructions: () =>
+      Array.from(upstreams.values()).flatMap((m) => m.instructions === undefined ? [] : [`${m.server}: ${m.instructions}`]).join("\n\n"),
+    readResource: (server, uri) => gatedRead(server, Passthrough.resourceTool, { uri }),
+    getPrompt: (exposed, args) => {
+      const sep = exposed.indexOf("__")
+      const server = exposed.slice(0, sep)
+      return gatedRead(server, Passthrough.promptTool, { name: exposed.slice(sep + 2), arguments: args })
+    },
     call,
     parameters: (name) => parameters.get(name)
   } satisfies Gateway
@@ -467,15 +684,51 @@ const spanAttributes = (
 export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpServer.McpServer> =>
   Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* McpServer.McpServer
-    for (const tool of gateway.tools) {
-      yield* server.addTool({ tool, annotations: Context.empty(), handle: (args) => gateway.call(tool.name, args) })
-    }
+    const register = (added: Added) =>
+      Effect.gen(function*() {
+        for (const tool of added.tools) {
+          yield* server.addTool({ tool, annotations: Context.empty(), handle: (args) => gateway.call(tool.name, args) })
+        }
+        for (const { resource, server: upstream } of added.resources) {
+          if (server.resources.some((r) => r.resource.uri === resource.uri)) {
+            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource ${resource.uri} is offered by another server too; the first one is kept`)
+            continue
+          }
+          yield* server.addResource({
+            resource,
+            annotations: Context.empty(),
+            handle: gateway.readResource(upstream, resource.uri).pipe(
+              Effect.flatMap((result) =>
+                Schema.is(McpSchema.ReadResourceResult)(result) ? Effect.succeed(result) : Effect.fail("the server's answer is not a resource")
+              ),
+              Effect.mapError((message) => new McpSchema.InternalError({ message }))
+            )
+          })
+        }
+        for (const { prompt } of added.prompts) {
+          yield* server.addPrompt({
+            prompt,
+            annotations: Context.empty(),
+            completions: {},
+            handle: (params) =>
+              gateway.getPrompt(prompt.name, params).pipe(
+                Effect.flatMap((result) =>
+                  Schema.is(McpSchema.GetPromptResult)(result) ? Effect.succeed(result) : Effect.fail("the server's answer is not a prompt")
+                ),
+                Effect.mapError((message) => new McpSchema.InternalError({ message }))
+              )
+          })
+        }
+      })
+    // what the upstreams that are up offer, and what each that comes up
+    // later offers (the server tells the client with list_changed)
+    yield* gateway.subscribe(register)
   }))
 
 /**
  * The gateway served over stdio, as an MCP client such as Claude Desktop or
  * Claude Code starts it. The protocols offered are the ones effect's server
- * speaks (2025-06-18 and later).
+ * speaks (2024-11-05 to 2025-11-25); the upstreams' `instructions` are passed on, each under its server's name.
  *
  * @example
  * ```ts
@@ -508,9 +761,13 @@ export const layerStdio = (options: Options) => Layer.unwrap(Effect.map(make(opt
  * @since 0.1.0
  */
 export const serveStdio = (gateway: Gateway) =>
-  McpServer.layerStdio({
-    name: "toolgate",
-    version: "0.1.0",
-    protocols: [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26],
-    registrations: registrations(gateway)
-  })
+  Layer.unwrap(Effect.sync(() => {
+    const instructions = gateway.instructions()
+    return McpServer.layerStdio({
+      name: "toolgate",
+      version: "0.1.0",
+      protocols: [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26, McpProtocol.v2024_11_05],
+      ...(instructions === "" ? {} : { instructions }),
+      registrations: registrations(gateway)
+    })
+  }))

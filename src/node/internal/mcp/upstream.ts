@@ -9,10 +9,11 @@
  * times out does not restart the server (other calls may be using it); the
  * caller gets a timeout result.
  */
-import { Duration, Effect, Exit, RcRef, Scope } from "effect"
+import { Context, Duration, Effect, Exit, RcRef, Scope } from "effect"
 import { McpClient, type McpClientError, McpProtocol, type McpSchema } from "effect/ai"
 import type { HttpClient } from "effect/http"
-import { ChildProcess, type ChildProcessSpawner } from "effect/process"
+import { ChildProcess, ChildProcessSpawner } from "effect/process"
+import * as StrayLines from "./strayLines.ts"
 
 /** Where an upstream lives: a command speaking MCP on stdio, or a Streamable HTTP URL. */
 export type Endpoint =
@@ -27,8 +28,18 @@ export type Endpoint =
 
 export interface Upstream {
   readonly name: string
+  /** The server's `instructions` for the model, if it gave any. */
+  readonly instructions: string | undefined
   /** The tools the server listed when the gateway started. */
   readonly tools: ReadonlyArray<McpSchema.Tool>
+  /** Its resources and prompts at start (empty when it offers none). */
+  readonly resources: ReadonlyArray<McpSchema.Resource>
+  readonly prompts: ReadonlyArray<McpSchema.Prompt>
+  readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpClientError.McpClientError>
+  readonly getPrompt: (
+    prompt: McpSchema.Prompt,
+    args: Readonly<Record<string, string>>
+  ) => Effect.Effect<McpSchema.GetPromptResult, McpClientError.McpClientError>
   readonly call: (
     tool: McpSchema.Tool,
     args: Record<string, unknown>
@@ -87,7 +98,13 @@ export const connect = (options: {
   Scope.Scope | ChildProcessSpawner.ChildProcessSpawner | HttpClient.HttpClient
 > =>
   Effect.gen(function*() {
-    const spawner = yield* Effect.context<ChildProcessSpawner.ChildProcessSpawner | HttpClient.HttpClient>()
+    // the upstream's stdout reaches effect's client with its stray lines skipped
+    const filtering = yield* StrayLines.filtering(options.name)
+    const spawner = Context.add(
+      yield* Effect.context<ChildProcessSpawner.ChildProcessSpawner | HttpClient.HttpClient>(),
+      ChildProcessSpawner.ChildProcessSpawner,
+      filtering
+    )
     // the revision the server accepted; the next connection starts there
     let accepted = 0
     // Each attempt in a scope of its own, closed when the server refuses:
@@ -113,13 +130,30 @@ export const connect = (options: {
       acquire: Effect.suspend(() => open(accepted)),
       idleTimeToLive: Duration.infinity
     })
-    const tools = yield* Effect.scoped(Effect.flatMap(RcRef.get(connection), (client) => client.listTools()))
-    const call: Upstream["call"] = (tool, args) =>
-      Effect.scoped(Effect.gen(function*() {
-        const client = yield* RcRef.get(connection)
-        return yield* client.callTool({ tool, arguments: args }, { timeout: options.callTimeout })
-      })).pipe(
+    const { instructions, prompts, resources, tools } = yield* Effect.scoped(Effect.gen(function*() {
+      const client = yield* RcRef.get(connection)
+      return {
+        instructions: client.instructions,
+        tools: yield* client.listTools(),
+        // listing what a server does not offer yields nothing, not an error
+        resources: yield* client.listResources(),
+        prompts: yield* client.listPrompts()
+      }
+    }))
+    // Every use gets the live connection; a broken transport makes the next
+    // use start the server again.
+    const use = <A>(f: (client: McpClient.McpClient) => Effect.Effect<A, McpClientError.McpClientError>) =>
+      Effect.scoped(Effect.flatMap(RcRef.get(connection), f)).pipe(
         Effect.tapError((error) => brokenTransport(error) ? RcRef.invalidate(connection) : Effect.void)
       )
-    return { name: options.name, tools, call }
+    return {
+      name: options.name,
+      instructions,
+      tools,
+      resources,
+      prompts,
+      call: (tool, args) => use((client) => client.callTool({ tool, arguments: args }, { timeout: options.callTimeout })),
+      readResource: (uri) => use((client) => client.readResource({ uri }, { timeout: options.callTimeout })),
+      getPrompt: (prompt, args) => use((client) => client.getPrompt({ prompt, arguments: args }, { timeout: options.callTimeout }))
+    }
   })
