@@ -29,7 +29,13 @@ const upstream = (sdk: string, env: Record<string, string> = {}) => ({
 })
 
 /** Starts `toolgate mcp` with `servers` and `policy`, connected with the official SDK client. */
-const connect = async (name: string, servers: Record<string, unknown>, policy: unknown, extraEnv: Record<string, string> = {}) => {
+const connect = async (
+  name: string,
+  servers: Record<string, unknown>,
+  policy: unknown,
+  extraEnv: Record<string, string> = {},
+  extraArgs: ReadonlyArray<string> = []
+) => {
   const config = NodePath.join(dir, `${name}.mcp.json`)
   const policyFile = NodePath.join(dir, `${name}.policy.json`)
   Fs.writeFileSync(config, JSON.stringify({ mcpServers: servers }))
@@ -37,7 +43,7 @@ const connect = async (name: string, servers: Record<string, unknown>, policy: u
   let stderr = ""
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [bin, "mcp", "--config", config, "--policy", policyFile],
+    args: [bin, "mcp", "--config", config, "--policy", policyFile, ...extraArgs],
     env: { ...process.env as Record<string, string>, ...extraEnv },
     stderr: "pipe"
   })
@@ -125,6 +131,45 @@ describe("toolgate mcp with the servers people run today", () => {
     }, { permissions: { allow: ["mcp__vars__echo"] } }, { TOOLGATE_TEST_NODE: process.execPath })
     try {
       expect(gw.client.getInstructions()).toContain("Served by mcp-sdk-1-17.")
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("deny and stop refuses the session's pending calls and every later one", async () => {
+    const gw = await connect("stop", { up: upstream("mcp-sdk-1-17") }, { permissions: {} }, {}, ["--approver", "web"])
+    try {
+      const consoleUrl = await (async () => {
+        for (;;) {
+          const found = /approve calls at (\S+)/.exec(gw.stderr())?.[1]
+          if (found !== undefined) return new URL(found)
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      })()
+      const token = consoleUrl.searchParams.get("token")!
+      const pending = async () =>
+        ((await (await fetch(new URL("/api/state", consoleUrl), { headers: { "x-toolgate-token": token } })).json()) as {
+          pending: Array<{ id: string }>
+        }).pending
+      const first = gw.client.callTool({ name: "up__echo", arguments: { text: "one" } })
+      const second = gw.client.callTool({ name: "up__echo", arguments: { text: "two" } })
+      let cards = await pending()
+      // (the second waits for the first: mutating calls run one at a time)
+      while (cards.length < 1) cards = (await new Promise((r) => setTimeout(r, 50)), await pending())
+      await fetch(new URL(`/api/decide/${cards[0]!.id}`, consoleUrl), {
+        method: "POST",
+        headers: { "x-toolgate-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ action: "deny", reason: "enough", stop: true })
+      })
+      const answers = [textOf(await first), textOf(await second)]
+      // one is the reviewer's denial, the other was pending and is refused as stopped
+      expect(answers.some((a) => a.includes("enough"))).toBe(true)
+      expect(answers.some((a) => a.startsWith("Stopped"))).toBe(true)
+      // the withdrawn card leaves the console
+      expect(await pending()).toEqual([])
+      const later = await gw.client.callTool({ name: "up__echo", arguments: { text: "three" } })
+      expect(later.isError).toBe(true)
+      expect(textOf(later)).toMatch(/^Stopped/)
     } finally {
       await gw.close()
     }
