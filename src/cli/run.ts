@@ -449,7 +449,8 @@ const confine = (config: Config, root: string, policyFiles: ReadonlyArray<string
     } as const
     const confinement = yield* BuiltinTools.detect(tools)
     const line = confinement._tag === "Unsandboxed" && !confinement.optedOut && !human
-      ? `NOT sandboxed (${confinement.reason}): every command is denied, there is no one to ask; pass --no-sandbox to run them unconfined`
+      ? `NOT sandboxed (${confinement.reason}): every command is denied, as there is no one to ask. ` +
+        `With bubblewrap working, commands would run in a sandbox; --no-sandbox runs them unconfined`
       : BuiltinTools.describeConfinement(confinement)
     return { tools, line }
   })

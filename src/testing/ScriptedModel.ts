@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { Effect, FileSystem, Layer, Ref, Schema, SchemaIssue, Stream } from "effect"
-import { LanguageModel, type Response } from "effect/ai"
+import { LanguageModel, type Prompt, type Response } from "effect/ai"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -53,9 +53,37 @@ export const ScriptedCall = Schema.Struct({
 export type ScriptedCall = typeof ScriptedCall.Type
 
 /**
+ * An alternative for a turn, played instead of it when every call named in
+ * `whenFailed` (by its `id`) failed.
+ *
+ * @example
+ * ```ts
+ * import type { ScriptedModel } from "toolgate/testing"
+ * const v: ScriptedModel.Variant = { whenFailed: ["list"], text: "I could not list the directory." }
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const Variant = Schema.Struct({
+  whenFailed: Schema.NonEmptyArray(Schema.String),
+  text: Schema.optional(Schema.String),
+  toolCalls: Schema.optional(Schema.Array(ScriptedCall))
+})
+
+/**
+ * @since 0.3.0
+ */
+export type Variant = typeof Variant.Type
+
+/**
  * One model turn: optional text, optional tool calls, optional token usage
  * to report. A turn with tool calls finishes with reason `tool-calls`, one
  * without with `stop`.
+ *
+ * `variants` keep a script truthful whatever the gate decided: the first
+ * variant whose `whenFailed` calls (by `id`) all failed — denied, refused,
+ * errored — replaces the turn's text and tool calls. A demo's model then
+ * does not claim to have listed a directory the gate did not let it list.
  *
  * @example
  * ```ts
@@ -68,6 +96,7 @@ export type ScriptedCall = typeof ScriptedCall.Type
 export const Turn = Schema.Struct({
   text: Schema.optional(Schema.String),
   toolCalls: Schema.optional(Schema.Array(ScriptedCall)),
+  variants: Schema.optional(Schema.Array(Variant)),
   usage: Schema.optional(Schema.Struct({
     inputTokens: Schema.optional(Schema.Int),
     outputTokens: Schema.optional(Schema.Int)
@@ -295,6 +324,26 @@ export interface Scripted {
   readonly remaining: Effect.Effect<number>
 }
 
+/** The ids of the tool calls whose results in the prompt are failures. */
+const failedCalls = (prompt: Prompt.Prompt): ReadonlySet<string> => {
+  const failed = new Set<string>()
+  for (const message of prompt.content) {
+    if (message.role !== "tool") continue
+    for (const part of message.content) {
+      if (part.type === "tool-result" && part.isFailure) failed.add(part.id)
+    }
+  }
+  return failed
+}
+
+/** The turn as played: its first variant whose calls all failed, or the turn itself. */
+const playedTurn = (turn: Turn, prompt: Prompt.Prompt): Turn => {
+  if (turn.variants === undefined || turn.variants.length === 0) return turn
+  const failed = failedCalls(prompt)
+  const variant = turn.variants.find((v) => v.whenFailed.every((id) => failed.has(id)))
+  return variant === undefined ? turn : { ...turn, text: variant.text, toolCalls: variant.toolCalls }
+}
+
 const usageOf = (turn: Turn | undefined): typeof Response.Usage.Encoded => ({
   inputTokens: turn?.usage?.inputTokens !== undefined ? { total: turn.usage.inputTokens } : {},
   outputTokens: turn?.usage?.outputTokens !== undefined ? { total: turn.usage.outputTokens } : {}
@@ -349,7 +398,7 @@ export const make = (scenario: Scenario): Effect.Effect<Scripted> =>
           const turn = scenario.turns[i]
           return turn === undefined
             ? [{ turn: exhausted, index: i, scripted: false }, i]
-            : [{ turn, index: i, scripted: true }, i + 1]
+            : [{ turn: playedTurn(turn, options.prompt), index: i, scripted: true }, i + 1]
         })
       )
     const model = yield* LanguageModel.make({

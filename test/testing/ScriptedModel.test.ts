@@ -1,7 +1,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
-import { LanguageModel, Toolkit } from "effect/ai"
+import { LanguageModel, type Prompt, Toolkit } from "effect/ai"
 import * as ScriptedModel from "../../src/testing/ScriptedModel.ts"
 import { toolkit } from "../fixtures.ts"
 
@@ -31,6 +31,42 @@ describe("ScriptedModel", () => {
       expect([second.text, second.finishReason, second.usage.inputTokens.total]).toEqual(["Done.", "stop", 7])
       expect(yield* scripted.remaining).toBe(0)
       expect((yield* scripted.requests).length).toBe(2)
+    }))
+
+  it.effect("plays the first variant whose named calls all failed, so the narrative follows what happened", () =>
+    Effect.gen(function*() {
+      const turn: ScriptedModel.Turn = {
+        text: "All went well.",
+        variants: [
+          { whenFailed: ["a", "b"], text: "Both failed." },
+          { whenFailed: ["b"], text: "b failed." }
+        ]
+      }
+      const results = (failed: ReadonlyArray<string>): Prompt.RawInput => [
+        { role: "user", content: "go" },
+        {
+          role: "assistant",
+          content: ["a", "b"].map((id) => ({ type: "tool-call" as const, id, name: "Read", params: {}, providerExecuted: false }))
+        },
+        {
+          role: "tool",
+          content: ["a", "b"].map((id) => ({
+            type: "tool-result" as const,
+            id,
+            name: "Read",
+            isFailure: failed.includes(id),
+            result: failed.includes(id) ? "denied" : "ok",
+            providerExecuted: false
+          }))
+        }
+      ]
+      const play = (failed: ReadonlyArray<string>) =>
+        Effect.flatMap(ScriptedModel.make({ turns: [turn] }), (s) => s.model.generateText({ prompt: results(failed) }))
+      expect((yield* play([])).text).toBe("All went well.")
+      expect((yield* play(["b"])).text).toBe("b failed.")
+      expect((yield* play(["a", "b"])).text).toBe("Both failed.")
+      // a variant needs every call it names to have failed
+      expect((yield* play(["a"])).text).toBe("All went well.")
     }))
 
   it.effect("answers with a final text once the script runs out, instead of failing", () =>
