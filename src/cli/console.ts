@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, type Schema } from "effect"
+import { Data, Effect, Option, Redacted, type Schema } from "effect"
 import { Flag } from "effect/cli"
 import type * as WebConsole from "../node/WebConsole.ts"
 
@@ -23,7 +23,9 @@ import type * as WebConsole from "../node/WebConsole.ts"
  */
 export const portFlag = Flag.Int("port").pipe(
   Flag.optional,
-  Flag.withDescription("port of the web console (default: a free one); it always listens on 127.0.0.1 only")
+  Flag.withDescription(
+    "port of the web console (default: a free one); it always listens on 127.0.0.1 only. With $TOOLGATE_CONSOLE_TOKEN set too, its address stays the same across restarts"
+  )
 )
 
 /**
@@ -42,6 +44,21 @@ export const otlpFlag = Flag.String("otlp").pipe(
   Flag.optional,
   Flag.withDescription("export the gate's spans to this OTLP/HTTP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT, if set)")
 )
+
+/**
+ * The console would not be safe to start; reported like a port that cannot
+ * be listened on.
+ */
+class ConsoleSetupError extends Data.TaggedError("ServeError")<{ readonly message: string }> {}
+
+/** `$TOOLGATE_CONSOLE_TOKEN`: a fixed login token; one too short to be a secret is an error, never used. */
+const consoleToken = (): Effect.Effect<Option.Option<Redacted.Redacted<string>>, ConsoleSetupError> => {
+  const token = process.env["TOOLGATE_CONSOLE_TOKEN"]?.trim()
+  if (token === undefined || token === "") return Effect.succeed(Option.none())
+  return token.length < 16
+    ? Effect.fail(new ConsoleSetupError({ message: "$TOOLGATE_CONSOLE_TOKEN must be at least 16 characters" }))
+    : Effect.succeed(Option.some(Redacted.make(token)))
+}
 
 /**
  * Starts a web console on `port` (or a free one) for the rest of the scope.
@@ -63,7 +80,14 @@ export const startConsole = (
   parameters: (name: string) => Schema.Top | undefined,
   title: string
 ) =>
-  Effect.flatMap(
-    Effect.promise((): Promise<typeof WebConsole> => import("../node/WebConsole.ts")),
-    (module) => module.make({ port: Option.getOrUndefined(port), parameters, title: `${title} · approvals` })
-  )
+  Effect.gen(function*() {
+    // a stable address for long-lived gateways: a fixed --port and this token
+    const token = yield* consoleToken()
+    const module = yield* Effect.promise((): Promise<typeof WebConsole> => import("../node/WebConsole.ts"))
+    return yield* module.make({
+      port: Option.getOrUndefined(port),
+      parameters,
+      title: `${title} · approvals`,
+      token: Option.getOrUndefined(token)
+    })
+  })

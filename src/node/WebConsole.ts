@@ -57,6 +57,9 @@ export interface WebConsole {
  *   again in any case).
  * - `recent`: how many recent decisions are kept (default 50).
  * - `title`: the page title.
+ * - `token`: the login token (default: a new random one each start). With a
+ *   fixed `port` and `token` the console's address stays the same across
+ *   restarts, so a long-lived gateway's users keep their bookmark.
  *
  * @example
  * ```ts
@@ -74,6 +77,7 @@ export interface Options {
   readonly parameters?: ((tool: string) => Schema.Top | undefined) | undefined
   readonly recent?: number | undefined
   readonly title?: string | undefined
+  readonly token?: Redacted.Redacted<string> | undefined
 }
 
 const sameToken = (given: string | undefined, token: Redacted.Redacted<string>): boolean => {
@@ -201,7 +205,7 @@ const routes = (board: Board.Board, token: Redacted.Redacted<string>, address: A
 export const make = Effect.fn("toolgate.WebConsole.make")(function*(
   options: Options = {}
 ): Effect.fn.Return<WebConsole, HttpServerError.ServeError, Scope.Scope> {
-  const token = Redacted.make(Crypto.randomBytes(24).toString("base64url"))
+  const token = options.token ?? Redacted.make(Crypto.randomBytes(24).toString("base64url"))
   const board = yield* Board.make({ recent: options.recent ?? 50, parameters: options.parameters ?? (() => undefined) })
   // The port is known only once the server listens; the routes read it per request.
   const address = { port: options.port ?? 0 }
