@@ -19,6 +19,8 @@ import * as Modes from "./modes.ts"
 import * as Resources from "./resources.ts"
 import * as RuleIndex from "./ruleIndex.ts"
 import type * as RuleSyntax from "./ruleSyntax.ts"
+import * as Programs from "./programs/index.ts"
+import { words as Shell_words } from "./shell.ts"
 import type * as Shell from "./shell.ts"
 
 /** Turns a lexical path into the real one (symlinks resolved); identity when paths are judged lexically. */
@@ -52,6 +54,19 @@ interface Judgment {
   readonly certain: boolean
   readonly match?: ToolPolicy.Match
   readonly reason?: string
+  /** for a command allowed by a rule: how much of the program's argv the rule spells literally */
+  readonly cover?: Cover
+}
+
+/**
+ * What an allow rule spells of the argv of the program finally run: its
+ * first `literal` words exactly (Infinity when the rule is that whole
+ * command), and its word patterns from `offset` on (a URL glob names a host).
+ */
+interface Cover {
+  readonly literal: number
+  readonly words: ReadonlyArray<RuleSyntax.WordPattern>
+  readonly offset: number
 }
 
 const describe = (match: ToolPolicy.Match & { readonly _tag: "Rule" }) =>
@@ -138,12 +153,48 @@ const judge = (
   for (const name of allowNames) {
     const mcp = name === ctx.name ? ctx.mcp : undefined
     for (const entry of RuleIndex.candidates(ctx.rules.index.allow, name, mcp, narrow)) {
+      if (subject._tag === "Argv" && entry.specifier !== undefined) {
+        const cover = allowCover(entry, subject.views)
+        if (cover !== undefined) return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment }, cover }
+        continue
+      }
       if (matchRule(entry, kind, subject, ctx) === "yes") {
         return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment } }
       }
     }
   }
   return { level: "none", certain: true }
+}
+
+/** The view of a command whose program finally runs: the last one spelt as written. */
+export const runView = (views: ReadonlyArray<Shell.View>): Shell.View => {
+  for (let i = views.length - 1; i > 0; i--) if (views[i]!.denyOnly !== true) return views[i]!
+  return views[0]!
+}
+
+// An allow rule allows a command only through the program that finally runs:
+// a rule naming a wrapper (`timeout`, `env`, `xargs`, `npx`) covers its inner
+// command only when its literal words reach past the wrapper into the inner
+// program (`Bash(npx vitest:*)`), never a privileged view, never a base-name
+// view. Returns what the rule spells of the run view's argv, or undefined.
+const allowCover = (entry: RuleIndex.RuleEntry, views: ReadonlyArray<Shell.View>): Cover | undefined => {
+  const command = RuleIndex.commandOf(entry)
+  if (command === undefined) return undefined
+  const run = runView(views)
+  if (run.privileged) return undefined
+  const { pattern } = command
+  let literal = 0
+  while (literal < pattern.words.length && pattern.words[literal]!._tag === "Literal") literal++
+  const exact = !pattern.prefix && literal === pattern.words.length
+  for (const view of views) {
+    if (view.privileged || view.denyOnly === true) continue
+    const offset = view.argv.length - run.argv.length
+    if (view !== run && (offset <= 0 || !run.argv.every((w, i) => view.argv[offset + i] === w))) continue
+    if (view !== run && literal <= offset && !exact) continue
+    if (!Matchers.matchWords(pattern.words, pattern.prefix, view.argv)) continue
+    return { literal: exact ? Infinity : literal - offset, words: pattern.words, offset }
+  }
+  return undefined
 }
 
 const toVerdict = (j: Judgment, ctx: Context, mode: Mode, segment: string | undefined): ToolPolicy.Verdict => {
@@ -401,7 +452,7 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
         })
         : segment.transparent && open
         ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
-        : toVerdict(j, ctx, ctx.mode, segment.text)
+        : uncoveredVerdict(ctx, segment, j) ?? toVerdict(j, ctx, ctx.mode, segment.text)
       segments.push({ text: segment.text, verdict: settled })
       judgeAccesses(ctx, segment, segments)
       judged.set(key, segments.slice(start))
@@ -413,14 +464,149 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
   return { verdict, segments }
 }
 
+// -----------------------------------------------------------------------------
+// What an allow covers
+// -----------------------------------------------------------------------------
+
+// Builtins and programs that do nothing a rule needs to see beyond their
+// words (their file effects, if any, are redirections judged on their own).
+const inertBuiltins = new Set([
+  "cd", "pushd", "popd", "dirs", "echo", "printf", "test", "[", "[[", "true", "false", ":", "exit", "return", "shift",
+  "unset", "wait", "type", "read", "pwd", "break", "continue", "jobs", "umask", "times", "getopts", "mapfile", "readarray"
+])
+
+// Names of shells and interpreters: a word naming one, given to a program
+// the engine has no spec for, may be run by it.
+const interpreterName = /^(sh|bash|zsh|dash|ksh|mksh|ash|rbash|fish|csh|tcsh|busybox|python[0-9.]*|pypy3?|node|nodejs|deno|bun|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|lua[0-9.]*|luajit|tclsh|wish|Rscript|osascript|awk|gawk|mawk|nawk|env|xargs|sudo|doas|eval|exec|source)$/
+
+interface DenyFacts {
+  /** some deny rule guards Bash commands */
+  readonly bashDeny: boolean
+  /** the programs Bash deny and ask rules name (their first literal word, base name) */
+  readonly programs: ReadonlySet<string>
+}
+const denyFactsCache = new WeakMap<Rules, DenyFacts>()
+const denyFacts = (rules: Rules): DenyFacts => {
+  let facts = denyFactsCache.get(rules)
+  if (facts === undefined) {
+    const programs = new Set<string>()
+    let bashDeny = false
+    for (const r of [...rules.deny, ...rules.ask]) {
+      if (r.tool !== "Bash" && !(r.tool.includes("*") && "Bash".match(new RegExp(`^${r.tool.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`)))) continue
+      if (r.list === "deny") bashDeny = true
+      const first = r.specifier === undefined ? undefined : Shell_words(r.specifier.replace(/:\*$/, ""))?.[0]
+      if (first !== undefined) programs.add(first.slice(first.lastIndexOf("/") + 1))
+    }
+    facts = { bashDeny, programs }
+    denyFactsCache.set(rules, facts)
+  }
+  return facts
+}
+
+const hostOf = (url: string): string | undefined => /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1]?.toLowerCase()
+
+// Does the rule spell the word at `at` of the run view's argv? Literal words
+// do; for a network effect, a glob word whose literal start names the same
+// scheme and host (`https://api.github.com/*`) does too.
+const spelt = (cover: Cover | undefined, effect: Programs.Effect): boolean => {
+  if (cover === undefined) return false
+  if (cover.literal === Infinity) return true
+  const at = effect.at < 0 ? 0 : effect.at
+  if (at < cover.literal) return true
+  if (effect.kind !== "network" || effect.value === undefined) return false
+  const word = cover.words[cover.offset + at]
+  if (word?._tag !== "Glob") return false
+  const star = word.text.indexOf("*")
+  const head = word.text.slice(0, star)
+  const host = hostOf(effect.value)
+  return host !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/*?]+\//i.test(head) && hostOf(head) === host && effect.value.startsWith(head)
+}
+
+/**
+ * Asks for a command that a rule, the default or bypass would allow when
+ * what it does is not covered (see docs/policy.md, "What an allow rule
+ * covers"). undefined when every effect is covered.
+ */
+const uncoveredVerdict = (ctx: Context, segment: Shell.Command, j: Judgment): ToolPolicy.Verdict | undefined => {
+  if (j.level !== "allow" && j.level !== "none") return undefined
+  // "none" only allows under bypass or `default: allow`; otherwise it asks anyway.
+  if (j.level === "none" && ctx.mode !== "bypass" && ctx.rules.default !== "allow") return undefined
+  const reason = uncovered(ctx, segment, j)
+  return reason === undefined
+    ? undefined
+    : ToolPolicy.Verdict.Ask({ reason: `${JSON.stringify(segment.text)}: ${reason}`, match: { _tag: "Fact", fact: "uncovered effect", segment: segment.text } })
+}
+
+const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | undefined => {
+  const byRule = j.level === "allow" && j.cover !== undefined
+  const facts = denyFacts(ctx.rules)
+  const run = runView(segment.views)
+  const name = run.argv[0]
+  if (name === undefined) return undefined
+  if (segment.program === undefined) {
+    if (inertBuiltins.has(name)) return undefined
+    if (!byRule) return facts.bashDeny ? `${name} has no spec, and deny rules guard Bash: it is not pre-approved` : undefined
+    // A program the engine has no spec for: a word that names a denied
+    // program, a shell or interpreter, or a guarded path may be what it runs or opens.
+    for (const w of run.argv.slice(1)) {
+      if (w === undefined) continue
+      const base = w.slice(w.lastIndexOf("/") + 1)
+      if (facts.programs.has(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
+      if (interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
+      const named = inDirs(w, cwdOf(segment))
+      if (named === undefined) continue
+      const subject = manyPaths(named, ctx, false)
+      if (subject._tag !== "Paths") continue
+      const g = judge(ctx, ["Read", "Write", "Edit"], [], pathKind, subject, undefined)
+      if (g.level === "deny" || (g.level === "ask" && g.match?._tag === "Rule")) return `${name} has no spec and is given ${JSON.stringify(w)}, a path a rule guards`
+    }
+    return undefined
+  }
+  for (const e of segment.program.effects) {
+    switch (e.kind) {
+      case "inert":
+      case "sets-cwd":
+      case "reads-file":
+      case "runs-command":
+        continue
+      case "runs-code":
+      case "env":
+        if (byRule ? spelt(j.cover, e) : !facts.bashDeny) continue
+        return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which ${byRule ? `the rule does not spell out` : "deny rules guarding Bash cannot see into"}`
+      case "network":
+        if (byRule ? spelt(j.cover, e) : true) continue
+        return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which the rule does not name`
+      case "writes-file": {
+        if (!byRule) continue
+        if (e.value === undefined) return `${e.why}, and the shell computes which`
+        const named = inDirs(e.value, cwdOf(segment))
+        if (named === undefined) return `${e.why} (${e.value}) in a directory the shell computes`
+        const subject = manyPaths(named, ctx, false)
+        if (subject._tag !== "Paths") return `${e.why}: ${subject._tag === "Unknown" ? subject.why : "unreadable path"}`
+        if (subject.paths.every((p) => harmlessWrites.has(p))) continue
+        if (editable(ctx, subject.paths) && !(e.recursive === true && subject.paths.some((p) => p === ctx.root))) continue
+        if (e.recursive === true && subject.paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))) continue
+        const w = judge(ctx, Resources.guardsOf.write, Resources.guardsOf.write, pathKind, subject, undefined)
+        if (w.level === "allow") continue
+        return `${e.why} (${e.value}) outside the workspace or into a file that configures what runs, and no Write or Edit rule allows it`
+      }
+    }
+  }
+  return undefined
+}
+
 // The files a simple command reads or writes meet the deny and ask rules
 // guarding them (Read for reads, Write and Edit for writes). Their allow is
 // the command rule's: only accesses that are denied or asked are listed.
 const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>): void => {
   const seen = new Set<string>()
   const dirs = cwdOf(segment)
-  for (const view of segment.views) {
-    for (const access of Resources.accessesOf(view.argv)) {
+  const fromSpec: Array<Resources.FileAccess> = []
+  for (const e of segment.program?.effects ?? []) {
+    if (e.kind === "reads-file" || e.kind === "writes-file") fromSpec.push({ access: e.kind === "reads-file" ? "read" : "write", path: e.value, recursive: e.recursive === true })
+  }
+  for (const accesses of [...segment.views.map((v) => Resources.accessesOf(v.argv)), fromSpec]) {
+    for (const access of accesses) {
       const text = `${access.access === "read" ? "reads" : "writes"} ${access.path ?? "a computed path"}`
       if (seen.has(text)) continue
       seen.add(text)

@@ -27,6 +27,7 @@
 import * as NodePath from "node:path"
 import { isLocalName, type Raw, Reader, ruleWords, Unreadable, type Word } from "./shell/read.ts"
 import { baseName, isInertVariable, unwrap } from "./shell/wrappers.ts"
+import * as Programs from "./programs/index.ts"
 
 export type { Word }
 
@@ -58,6 +59,12 @@ export interface Command {
   /** Why this command may do more than its views show: never allowed when set. */
   readonly opaque?: string | undefined
   readonly cwd: Cwd
+  /**
+   * What the program finally run does, by its spec (programs/): the argv it
+   * was read from (the last view) and its effects. Undefined when the
+   * program has no spec, or the command is opaque or a parsed script.
+   */
+  readonly program?: { readonly argv: ReadonlyArray<Word>; readonly effects: ReadonlyArray<Programs.Effect> } | undefined
 }
 
 /** A redirection: a file the command line writes to or reads from, resolved against the working directory. */
@@ -182,28 +189,6 @@ const withBaseNames = (views: Array<View>): Array<View> => {
   return out
 }
 
-const findExec = new Set(["-exec", "-execdir", "-ok", "-okdir"])
-const findWrites = new Set(["-fprint", "-fprint0", "-fprintf", "-fls"])
-
-// `find … -exec cmd {} ;` runs cmd: each clause is a command of its own.
-// `-delete` removes files (no rule names it as a program), so it is opaque.
-const findClauses = (argv: ReadonlyArray<Word>, state: State, depth: number): string | undefined => {
-  // A computed argument could be `-exec …` or `-delete` once bash is done.
-  let opaque: string | undefined = argv.includes(undefined) ? "find has a computed argument" : undefined
-  for (let i = 1; i < argv.length; i++) {
-    const w = argv[i]
-    if (w === "-delete") opaque ??= "find -delete removes files"
-    if (w !== undefined && findWrites.has(w)) pushRedirect(state, `${w} ${argv[i + 1] ?? "…"}`, "write", argv[i + 1])
-    if (w === undefined || !findExec.has(w)) continue
-    let end = i + 1
-    while (end < argv.length && argv[end] !== ";" && argv[end] !== "+") end++
-    const inner = argv.slice(i + 1, end).map((x) => x === undefined || x.includes("{}") ? undefined : x)
-    if (inner.length > 0) command(inner, `${w} ${inner.map((x) => x ?? "…").join(" ")}`, undefined, state, depth)
-    i = end
-  }
-  return opaque
-}
-
 const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string | undefined, state: State, depth: number): void => {
   const cwd = state.cwd
   const views: Array<View> = [{ argv, privileged: false }]
@@ -239,9 +224,27 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
     opaque ??= builtinOpaque(v.argv)
     const name = v.argv[0]
     if (name === "cd" || name === "pushd" || name === "popd") nextCwd = changeDir(v.argv, nextCwd)
-    if (name !== undefined && baseName(name) === "find") opaque ??= findClauses(v.argv, state, depth)
   }
-  state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd })
+  // The program finally run, read by its spec: the commands it runs are
+  // segments of their own (listed after it), its other effects go to the judge.
+  let program: Command["program"]
+  if (!transparent && opaque === undefined) {
+    const reading = Programs.read(current)
+    if (reading !== undefined) {
+      opaque ??= reading.opaque
+      program = { argv: current, effects: reading.effects }
+    }
+  }
+  state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd, program })
+  if (program !== undefined && opaque === undefined) {
+    for (const e of program.effects) {
+      if (e.kind !== "runs-command") continue
+      if (e.argv !== undefined) command(e.argv, e.label ?? `${e.argv.map((x) => x ?? "…").join(" ")}`, undefined, state, depth + 1)
+      else if (e.value === undefined) opaqueSegment(state, label, e.why)
+      else if (e.script === true) read(e.value, depth + 1, state)
+      else command([e.value, undefined], `${e.value} …`, undefined, state, depth + 1)
+    }
+  }
   state.cwd = nextCwd
 }
 

@@ -1,0 +1,111 @@
+/**
+ * Package managers: npm, yarn, pnpm, bun. Running a script (`npm test`,
+ * `npm run build`, `yarn lint`) runs the project's code, carried by the word
+ * naming the script: a rule whose literal words include it covers it, a
+ * prefix rule over the manager does not. Installing reaches the network and
+ * runs dependencies' lifecycle scripts. Any `--key` is npm configuration:
+ * the keys that name programs or config files make the call opaque (npm
+ * accepts unique prefixes: `--script-sh` is `--script-shell`).
+ * `npx`/`npm exec`/`pnpm exec|dlx` are wrappers (their command is judged on
+ * its own, see shell/wrappers.ts).
+ */
+import type { Word } from "../shell/read.ts"
+import { effect, type Effect, type Parsed, type ProgramSpec } from "./spec.ts"
+
+// npm config keys that run programs, load code or move where config comes from.
+const dangerousConfig = [
+  "script-shell", "shell", "editor", "browser", "git", "node-options", "userconfig", "globalconfig", "onload-script",
+  "init-module", "prefix", "global", "g", "location", "registry", "node-gyp", "viewer", "sign-git-commit", "sign-git-tag",
+  "call", "c", "dir", "cwd", "C"
+]
+const scripts = new Set(["test", "t", "tst", "start", "stop", "restart"])
+const runScript = new Set(["run", "run-script", "rum", "urn"])
+const installs = new Set(["install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "add", "ci", "clean-install", "ic", "install-clean", "isntall-clean", "update", "up", "upgrade", "udpate", "install-test", "it", "install-ci-test", "cit", "rebuild", "rb", "link", "ln", "dedupe", "ddp", "audit", "outdated", "fund", "publish", "unpublish", "deprecate", "dist-tag", "owner", "access", "login", "logout", "adduser", "whoami", "ping", "search", "view", "info", "show", "v", "pack", "token", "team", "org", "star", "unstar", "stars", "hook", "profile"])
+const networkOnly = new Set(["audit", "outdated", "fund", "publish", "unpublish", "deprecate", "dist-tag", "owner", "access", "login", "logout", "adduser", "whoami", "ping", "search", "view", "info", "show", "v", "token", "team", "org", "star", "unstar", "stars", "hook", "profile"])
+const inertSubs = new Set(["ls", "list", "la", "ll", "root", "bin", "help", "version", "-v", "--version", "prefix", "explain", "why", "query", "doctor", "config", "get", "set", "pkg", "init", "create", "uninstall", "remove", "rm", "r", "un", "unlink", "prune", "shrinkwrap", "cache", "completion", "diff", "sbom", "edit", "explore", "docs", "bugs", "repo", "home", "exec", "x"])
+
+const scanOptions = (argv: ReadonlyArray<Word>, from: number, who: string): string | undefined => {
+  for (let k = from; k < argv.length; k++) {
+    const w = argv[k]
+    if (w === undefined) return `${who} has a computed word (it could be configuration)`
+    if (w === "--") return undefined
+    if (!w.startsWith("-")) continue
+    const name = w.replace(/^-+/, "").split("=")[0]!.replace(/^no-/, "")
+    if (name.length === 0) continue
+    if (dangerousConfig.some((d) => d === name || (name.length >= 2 && d.startsWith(name)))) return `${who} ${w.split("=")[0]} sets configuration that can run programs the engine cannot see`
+  }
+  return undefined
+}
+
+const npm = (p: Parsed): ReadonlyArray<Effect> | string => {
+  const argv = p.argv
+  const who = argv[0] ?? "npm"
+  const bad = scanOptions(argv, 1, who)
+  let i = 1
+  while (i < argv.length && argv[i] !== undefined && argv[i]!.startsWith("-")) i++
+  const sub = argv[i]
+  if (i >= argv.length) return bad ?? []
+  if (sub === undefined) return `${who} has a computed subcommand`
+  if (bad !== undefined) return bad
+  if (sub === "edit" || sub === "explore" || sub === "docs" || sub === "bugs" || sub === "repo" || sub === "home") return `${who} ${sub} runs an editor, a shell or a browser`
+  if (sub === "exec" || sub === "x") return [] // a wrapper: its command is judged on its own
+  if (sub === "config" || sub === "set") {
+    const action = argv[i + 1]
+    if (sub === "set" || action === "set" || action === "edit" || action === "delete" || action === "fix") return `${who} ${sub} ${action ?? ""} changes configuration that can run programs`
+    return []
+  }
+  if (sub === "init" || sub === "create") return argv.length > i + 1 ? `${who} ${sub} <initializer> runs a package` : []
+  if (scripts.has(sub)) return [effect("runs-code", i, sub, `${who} ${sub} runs a package.json script`)]
+  if (runScript.has(sub)) {
+    const name = argv.slice(i + 1).findIndex((w) => w === undefined || !w.startsWith("-"))
+    if (name < 0) return []
+    const at = i + 1 + name
+    return [effect("runs-code", at, argv[at], `${who} ${sub} runs a package.json script`)]
+  }
+  if (installs.has(sub)) {
+    const out: Array<Effect> = [effect("network", i, sub, `${who} ${sub} reaches the registry`)]
+    if (!networkOnly.has(sub)) {
+      const ignore = argv.includes("--ignore-scripts")
+      if (!ignore) out.push(effect("runs-code", i, sub, `${who} ${sub} runs lifecycle scripts`))
+      for (let k = i + 1; k < argv.length; k++) {
+        const w = argv[k]
+        if (w !== undefined && w.startsWith("-")) continue
+        out.push(effect("runs-code", k, w, `${who} ${sub} installs a package, whose scripts run`))
+      }
+    }
+    return out
+  }
+  if (inertSubs.has(sub)) return []
+  return `${who} ${sub} is not a subcommand the engine knows`
+}
+
+// yarn and pnpm: `yarn NAME` runs a script or a binary; known commands as npm's.
+const yarnish = (p: Parsed): ReadonlyArray<Effect> | string => {
+  const argv = p.argv
+  const who = argv[0] ?? "yarn"
+  const bad = scanOptions(argv, 1, who)
+  if (bad !== undefined) return bad
+  let i = 1
+  while (i < argv.length && argv[i] !== undefined && argv[i]!.startsWith("-")) i++
+  if (i >= argv.length) return [effect("network", 0, who, `${who} installs dependencies`), effect("runs-code", 0, who, `${who} runs lifecycle scripts`)]
+  const sub = argv[i]
+  if (sub === undefined) return `${who} has a computed subcommand`
+  if (sub === "exec" || sub === "dlx" || sub === "x") return [] // wrappers
+  if (sub === "run" || sub === "run-script") {
+    const at = i + 1
+    return at < argv.length ? [effect("runs-code", at, argv[at], `${who} run runs a package.json script`)] : []
+  }
+  if (["install", "i", "add", "update", "up", "upgrade", "remove", "rm", "ci", "rebuild", "link", "import", "dedupe", "fetch", "publish", "outdated", "audit", "info", "view", "why", "dlx", "create", "init", "set", "config", "patch", "patch-commit"].includes(sub)) {
+    if (["info", "view", "outdated", "audit", "why"].includes(sub)) return [effect("network", i, sub, `${who} ${sub} reaches the registry`)]
+    if (sub === "config" || sub === "set" || sub === "create" || sub === "init" || sub === "patch" || sub === "patch-commit") return `${who} ${sub} runs or configures programs the engine cannot see`
+    return [effect("network", i, sub, `${who} ${sub} reaches the registry`), effect("runs-code", i, sub, `${who} ${sub} runs lifecycle scripts`)]
+  }
+  if (["list", "ls", "--version", "-v", "version", "help", "bin", "root", "store", "licenses", "cache", "workspaces"].includes(sub)) return []
+  // anything else names a script or a binary of the project
+  return [effect("runs-code", i, sub, `${who} ${sub} runs a script or a package binary`)]
+}
+
+export const specs: ReadonlyArray<ProgramSpec> = [
+  { names: ["npm"], options: [], operands: "inert", raw: true, refine: npm },
+  { names: ["yarn", "pnpm", "bun"], options: [], operands: "inert", raw: true, refine: yarnish }
+]
