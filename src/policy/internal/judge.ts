@@ -605,7 +605,11 @@ const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>
   for (const e of segment.program?.effects ?? []) {
     if (e.kind === "reads-file" || e.kind === "writes-file") fromSpec.push({ access: e.kind === "reads-file" ? "read" : "write", path: e.value, recursive: e.recursive === true })
   }
-  for (const accesses of [...segment.views.map((v) => Resources.accessesOf(v.argv)), fromSpec]) {
+  // The program finally run is read by its spec when it has one (the spec
+  // knows which words are files); the other views by the resource tables.
+  const run = runView(segment.views)
+  const byTables = segment.views.filter((v) => segment.program === undefined || (v !== run && v.argv[0] !== run.argv[0]))
+  for (const accesses of [...byTables.map((v) => Resources.accessesOf(v.argv)), fromSpec]) {
     for (const access of accesses) {
       const text = `${access.access === "read" ? "reads" : "writes"} ${access.path ?? "a computed path"}`
       if (seen.has(text)) continue

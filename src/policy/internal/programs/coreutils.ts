@@ -144,14 +144,19 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       return out
     }
   }),
-  program("jq", "-c --compact-output|-n --null-input|-r --raw-output|-j --join-output|-a --ascii-output|-s --slurp|-S --sort-keys|-C --color-output|-M --monochrome-output|-e --exit-status|--tab|--indent=|--unbuffered|--stream|--stream-errors|--seq|-f --from-file=|-L=|--arg=|--argjson=|--slurpfile=|--rawfile=|--args|--jsonargs|--raw-input -R|--raw-output0|-h --help|-V --version|--build-configuration", { "--from-file": "reads-file", "-L": "runs-code" }, {
+  program("jq", "-c --compact-output|-n --null-input|-r --raw-output|-j --join-output|-a --ascii-output|-s --slurp|-S --sort-keys|-C --color-output|-M --monochrome-output|-e --exit-status|--tab|--indent=|--unbuffered|--stream|--stream-errors|--seq|-f --from-file=|-L=|--arg=|--argjson=|--slurpfile=|--rawfile=|--args|--jsonargs|--raw-input -R|--raw-output0|-h --help|-V --version|--build-configuration", { "--from-file": "reads-file", "-L": "reads-file" }, {
     operands: "inert",
     // jq's first operand is its filter; the rest are files. --arg NAME VALUE and friends take two words.
     refine: (p) => {
       const out: Array<Effect> = []
       const twoWords = p.found.filter((f) => ["--arg", "--argjson", "--slurpfile", "--rawfile"].includes(f.name))
       const taken = new Set(twoWords.map((f) => f.at + 1))
-      for (const f of twoWords) if (f.name === "--slurpfile" || f.name === "--rawfile") out.push(effect("reads-file", f.at + 1, p.argv[f.at + 1], `jq ${f.name} reads a file`))
+      for (const f of twoWords) {
+        if (f.name !== "--slurpfile" && f.name !== "--rawfile") continue
+        // NAME FILE; a `--rawfile=X` spelling is read both ways
+        out.push(effect("reads-file", f.at + 1, p.argv[f.at + 1], `jq ${f.name} reads a file`))
+        if (p.argv[f.at] !== f.value) out.push(effect("reads-file", f.at, f.value, `jq ${f.name} reads a file`))
+      }
       const rest = p.operands.filter((o) => !taken.has(o.at))
       const fromFile = p.found.some((f) => f.name === "-f" || f.name === "--from-file")
       const args = p.found.some((f) => f.name === "--args" || f.name === "--jsonargs")
