@@ -628,10 +628,15 @@ const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>
 }
 
 const judgeRedirect = (ctx: Context, redirect: Shell.Redirect): ToolPolicy.Verdict => {
+  // bash opens a socket for /dev/tcp/HOST/PORT and /dev/udp/HOST/PORT: a
+  // connection no rule can name, asked in every mode.
   const names = Resources.guardsOf[redirect.access]
   const subject: Subject = redirect.target === undefined
     ? { _tag: "Unknown", why: `the shell computes the target of ${JSON.stringify(redirect.text)}` }
     : pathsOf(redirect.target, ctx)
+  if (subject._tag === "Paths" && subject.paths.some((p) => /^\/dev\/(tcp|udp)(\/|$)/.test(p))) {
+    return ToolPolicy.Verdict.Ask({ reason: `${JSON.stringify(redirect.text)} opens a network connection`, match: { _tag: "Fact", fact: "network", segment: redirect.text } })
+  }
   const allowNames = redirect.access === "write" ? names : []
   const j = judge(ctx, names, allowNames, pathKind, subject, redirect.text)
   if (j.level === "deny" || j.level === "ask") return toVerdict(j, ctx, ctx.mode, redirect.text)

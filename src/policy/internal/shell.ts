@@ -26,7 +26,7 @@
  */
 import * as NodePath from "node:path"
 import { isLocalName, type Raw, Reader, ruleWords, Unreadable, type Word } from "./shell/read.ts"
-import { baseName, isInertVariable, unwrap } from "./shell/wrappers.ts"
+import { baseName, isInertVariable, unsafeShellOptions, unwrap } from "./shell/wrappers.ts"
 import * as Programs from "./programs/index.ts"
 
 export type { Word }
@@ -89,6 +89,8 @@ const maxDirs = 8
 interface State {
   readonly segments: Array<Segment>
   cwd: Cwd
+  /** the commands being read run under sudo/doas (a privileged `sh -c` script, `sudo find -exec`) */
+  privileged: boolean
 }
 
 // Builtins that declare variables, evaluate arithmetic, or change how later
@@ -118,7 +120,11 @@ const builtinOpaque = (argv: ReadonlyArray<Word>): string | undefined => {
   const state = stateBuiltins[name]
   if (state !== undefined) return `${name} ${state}`
   if (name === "trap" && argv.slice(1).some((w) => w !== "-l" && w !== "-p")) return "trap runs a command later"
-  if (name === "shopt" && argv.includes("-s")) return "shopt -s changes how bash reads later commands"
+  if (name === "shopt" && argv.some((w) => w === undefined || /^-[a-z]*s/.test(w))) return "shopt -s changes how bash reads later commands"
+  if (name === "set") {
+    const why = unsafeShellOptions(argv.slice(1), "set")
+    if (why !== undefined) return why
+  }
   if (subscriptBuiltins.has(name)) {
     if (argv.some((w, i) => i > 0 && w !== undefined && /\[.*\]/.test(w) && w !== "[" && w !== "]")) {
       return `${name} has an operand with an array subscript, which bash evaluates`
@@ -191,10 +197,10 @@ const withBaseNames = (views: Array<View>): Array<View> => {
 
 const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string | undefined, state: State, depth: number): void => {
   const cwd = state.cwd
-  const views: Array<View> = [{ argv, privileged: false }]
+  let privileged = state.privileged
+  const views: Array<View> = [{ argv, privileged }]
   let opaque = prefixOpaque
   let current = argv
-  let privileged = false
   let transparent = false
   for (;;) {
     const step = unwrap(current)
@@ -209,7 +215,7 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
     if (step._tag === "Script") {
       // The shell's own line is still a segment (deny rules on `bash` apply);
       // the script's commands are judged on their own.
-      read(step.script, depth + 1, state)
+      withPrivilege(state, privileged, () => read(step.script, depth + 1, state))
       transparent = true
       break
     }
@@ -237,15 +243,29 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
   }
   state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd, program })
   if (program !== undefined && opaque === undefined) {
-    for (const e of program.effects) {
-      if (e.kind !== "runs-command") continue
-      if (e.argv !== undefined) command(e.argv, e.label ?? `${e.argv.map((x) => x ?? "…").join(" ")}`, undefined, state, depth + 1)
-      else if (e.value === undefined) opaqueSegment(state, label, e.why)
-      else if (e.script === true) read(e.value, depth + 1, state)
-      else command([e.value, undefined], `${e.value} …`, undefined, state, depth + 1)
-    }
+    withPrivilege(state, privileged, () => {
+      for (const e of program.effects) {
+        if (e.kind !== "runs-command") continue
+        if (e.argv !== undefined) command(e.argv, e.label ?? `${e.argv.map((x) => x ?? "…").join(" ")}`, undefined, state, depth + 1)
+        else if (e.value === undefined) opaqueSegment(state, label, e.why)
+        else if (e.script === true) read(e.value, depth + 1, state)
+        else command([e.value, undefined], `${e.value} …`, undefined, state, depth + 1)
+      }
+    })
   }
   state.cwd = nextCwd
+}
+
+// Privilege carries into what a privileged command runs: the commands of a
+// `sudo sh -c` script or of `sudo find -exec` are judged as if under sudo.
+const withPrivilege = (state: State, privileged: boolean, f: () => void): void => {
+  const before = state.privileged
+  state.privileged = before || privileged
+  try {
+    f()
+  } finally {
+    state.privileged = before
+  }
 }
 
 const opaqueSegment = (state: State, text: string, reason: string): void => {
@@ -282,7 +302,7 @@ export const analyze = (src: string): Analysis => {
   if (src.includes("\u0000")) return { _tag: "Unparseable", reason: "the command contains a NUL byte" }
   if (src.length > maxLength) return { _tag: "Unparseable", reason: `the command is longer than ${maxLength} characters` }
   if (src.includes("\r")) return { _tag: "Unparseable", reason: "the command contains a carriage return" }
-  const state: State = { segments: [], cwd: ["."] }
+  const state: State = { segments: [], cwd: ["."], privileged: false }
   try {
     read(src, 0, state)
   } catch (error) {

@@ -414,6 +414,8 @@ export class Reader {
       into.push({ text, access: op === ">&" ? "write" : "read", target })
       return true
     }
+    // `<>` opens the file for reading and writing: both rules apply.
+    if (op === "<>") into.push({ text, access: "read", target })
     into.push({ text, access: op === "<" ? "read" : "write", target })
     return true
   }
