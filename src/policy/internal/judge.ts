@@ -9,6 +9,7 @@
  * only when every segment is; what the engine cannot read (unparseable,
  * opaque, ill-typed) is asked, never allowed, in every mode.
  */
+import { Context } from "effect"
 import * as NodePath from "node:path"
 import * as ToolPolicy from "../../ToolPolicy.ts"
 import * as PolicySubject from "../PolicySubject.ts"
@@ -243,7 +244,24 @@ const pathsOf = (raw: string, ctx: Context, search = false): Subject => {
   const lexical = normalize(raw, ctx.root, ctx.home)
   if (lexical === undefined) return { _tag: "Unknown", why: `cannot expand ${JSON.stringify(raw)}` }
   const real = ctx.realPath(lexical)
-  return { _tag: "Paths", paths: real === lexical ? [lexical] : [lexical, real], search }
+  const paths = real === lexical ? [lexical] : [lexical, real]
+  const physical = physicalPath(raw, ctx)
+  if (physical !== undefined && !paths.includes(physical)) paths.push(physical)
+  return { _tag: "Paths", paths, search }
+}
+
+// The kernel resolves `..` after a symlinked directory from the link's
+// target (`link/../x` is `dirname(target)/x`), not by dropping `link`: walk
+// the path, resolving symlinks before each `..`. undefined without `..`.
+const physicalPath = (raw: string, ctx: Context): string | undefined => {
+  if (!raw.split("/").includes("..")) return undefined
+  const expanded = raw === "~" ? ctx.home : raw.startsWith("~/") ? NodePath.posix.join(ctx.home, raw.slice(2)) : raw
+  let cur = expanded.startsWith("/") ? "/" : ctx.root
+  for (const part of expanded.split("/")) {
+    if (part === "" || part === ".") continue
+    cur = part === ".." ? NodePath.posix.dirname(ctx.realPath(cur)) : NodePath.posix.join(cur, part)
+  }
+  return ctx.realPath(cur)
 }
 
 // A subject naming several possible paths (a file argument after a `cd`
@@ -338,7 +356,23 @@ const explainPlain = (ctx: Context, request: Request, kind: PolicySubject.Policy
   const raw = kind.param === undefined ? { _tag: "None" } as const : param(request.params, kind.param)
   const subject: Subject = typeof raw === "string" ? { _tag: "Value", value: raw } : raw
   const names = guardsFor(request.name)
-  return one(ctx, typeof raw === "string" ? raw : request.name, judge(ctx, names, [request.name], kind, subject, undefined))
+  const j = judge(ctx, names, [request.name], kind, subject, undefined)
+  const annotated = request.tool !== undefined && Context.get(request.tool.annotations, PolicySubject.McpTool) !== undefined
+  const ambiguous = ambiguousMcp(request.name, ctx.mcp, annotated)
+  if (ambiguous !== undefined && (j.level === "allow" || j.level === "none")) {
+    const verdict = ToolPolicy.Verdict.Ask({ reason: ambiguous, match: { _tag: "Fact", fact: "ambiguous MCP name" } })
+    return { verdict, segments: [{ text: request.name, verdict }] }
+  }
+  return one(ctx, typeof raw === "string" ? raw : request.name, j)
+}
+
+// `mcp__a__b__c` names tool `b__c` of server `a` or tool `c` of server
+// `a__b`: no allow rule, mode or default can tell which server it trusts.
+const ambiguousMcp = (name: string, identity: RuleSyntax.McpIdentity | undefined, annotated: boolean): string | undefined => {
+  if (identity === undefined) return undefined
+  if (identity.server.includes("__")) return `the MCP server name ${JSON.stringify(identity.server)} contains "__", so ${name} cannot be told from another server's tool`
+  if (!annotated && name.startsWith("mcp__") && name.slice(5).split("__").length > 2) return `${name} splits into server and tool in more than one way`
+  return undefined
 }
 
 const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Path" }): Explanation => {
