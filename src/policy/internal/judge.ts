@@ -582,8 +582,8 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
     if (!byRule) return facts.bashDeny ? `${name} has no spec, and deny rules guard Bash: it is not pre-approved` : undefined
     // A program the engine has no spec for: a word that names a denied
     // program, a shell or interpreter, or a guarded path may be what it runs or opens.
-    for (const w of run.argv.slice(1)) {
-      if (w === undefined) continue
+    const words = run.argv.slice(1).flatMap((w) => w === undefined ? [] : w.includes("=") ? [w, w.slice(w.indexOf("=") + 1)] : [w])
+    for (const w of words) {
       const base = w.slice(w.lastIndexOf("/") + 1)
       if (facts.programs.has(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
       if (interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`

@@ -235,10 +235,13 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
   // segments of their own (listed after it), its other effects go to the judge.
   let program: Command["program"]
   if (!transparent && opaque === undefined) {
-    const reading = Programs.read(current)
+    // git's own peel (`git -C dir log` → `git log`) drops options its spec
+    // must see: read the first view of the same program.
+    const same = views.find((v) => v.argv[0] !== undefined && current[0] !== undefined && baseName(v.argv[0]) === baseName(current[0]))?.argv ?? current
+    const reading = Programs.read(same)
     if (reading !== undefined) {
       opaque ??= reading.opaque
-      program = { argv: current, effects: reading.effects }
+      program = { argv: same, effects: reading.effects }
     }
   }
   state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd, program })

@@ -45,7 +45,7 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     "--output": "writes-file", "--random-source": "reads-file", "--files0-from": "reads-file", "--compress-program": "runs-command", "--temporary-directory": "writes-file"
   }, { operands: "reads-file" }),
   program("uniq", `-c --count|-d --repeated|-D|--all-repeated[=METHOD]|-f --skip-fields=N|--group[=METHOD]|-i --ignore-case|-s --skip-chars=N|-u --unique|-z --zero-terminated|-w --check-chars=N|${help}`, {}, {
-    operands: "inert",
+    computedOk: true, operands: "inert",
     // uniq [INPUT [OUTPUT]]: the second operand is written.
     refine: (p) => p.operands.flatMap((o, i) => i === 0 ? [effect("reads-file", o.at, o.value, "uniq reads its input")] : [effect("writes-file", o.at, o.value, "uniq writes its second operand")])
   }),
@@ -71,7 +71,7 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   program("dirname", `-z --zero|${help}`, {}, { operands: "inert" }),
   program("seq", `-f --format=FORMAT|-s --separator=STRING|-w --equal-width|${help}`, {}, { operands: "inert", posix: false, numeric: true }),
   program("date", `-d --date=STRING|--debug|-f --file=DATEFILE|-I --iso-8601[=FMT|--resolution|-R --rfc-email|--rfc-3339=FMT|-r --reference=FILE|-s --set=STRING|-u --utc --universal|${help}`, { "--file": "reads-file", "--set": "env" }, { operands: "inert" }),
-  program("echo", "", {}, { operands: "inert", posix: true, refine: () => [] }),
+  program("echo", "", {}, { operands: "inert", posix: true }),
   program("true false pwd whoami id groups hostname uname arch nproc printenv tty logname users uptime", `-a --all|-L|-P|-s --kernel-name|-n --nodename|-r --kernel-release|-v --kernel-version|-m --machine|-p --processor|-i --hardware-platform|-o --operating-system|-u --user|-g --group|-G --groups|-z --zero|-0 --null|--ignore=N|-f --fqdn --long|-d --domain|-I --all-ip-addresses|-S --short|${help}`, {}, { operands: "inert" }),
   program("sleep", help, {}, { operands: "inert" }),
   program("which", "-a|-s", {}, { operands: "inert" }),
@@ -86,7 +86,7 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   program("rmdir", `--ignore-fail-on-non-empty|-p --parents|-v --verbose|${help}`, {}, { operands: "writes-file" }),
   program("touch", `-a|-c --no-create|-d --date=STRING|-f|-h --no-dereference|-m|-r --reference=FILE|-t=|--time=WORD|${help}`, { "--reference": "reads-file" }, { operands: "writes-file" }),
   program("rm", `-f --force|-i|-I|--interactive[=WHEN]|--one-file-system|--no-preserve-root|--preserve-root[=all]|-r -R --recursive|-d --dir|-v --verbose|${help}`, {}, {
-    operands: "inert",
+    computedOk: true, operands: "inert",
     refine: (p) => {
       const recursive = p.found.some((f) => f.name === "-r" || f.name === "-R" || f.name === "--recursive")
       return p.operands.map((o) => effect("writes-file", o.at, o.value, "rm removes its operand", { recursive }))
@@ -96,12 +96,12 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   program("truncate", `-c --no-create|-o --io-blocks|-r --reference=RFILE|-s --size=SIZE|${help}`, { "--reference": "reads-file" }, { operands: "writes-file" }),
   program("mktemp", `-d --directory|-u --dry-run|-q --quiet|--suffix=SUFF|-p=|--tmpdir[=DIR]|-t|${help}`, {}, { operands: "inert" }),
   program("tee", `-a --append|-i --ignore-interrupts|-p|--output-error[=MODE]|${help}`, {}, { operands: "writes-file" }),
-  program("cp", `-a --archive|--attributes-only|--backup[=CONTROL]|-b|--copy-contents|-d|-f --force|-i --interactive|-H|-l --link|-L --dereference|-n --no-clobber|-P --no-dereference|-p|--preserve[=ATTR_LIST]|--no-preserve=ATTR_LIST|--parents|-R -r --recursive|--reflink[=WHEN]|--remove-destination|--sparse=WHEN|--strip-trailing-slashes|-s --symbolic-link|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-u|--update[=UPDATE]|-v --verbose|--keep-directory-symlink|-x --one-file-system|-Z|--context[=CTX]|--debug|${help}`, {}, { operands: "inert", refine: copier(false) }),
-  program("mv", `--backup[=CONTROL]|-b|--debug|-f --force|-i --interactive|-n --no-clobber|--no-copy|--strip-trailing-slashes|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-u|--update[=UPDATE]|-v --verbose|-Z --context|${help}`, {}, { operands: "inert", refine: copier(true) }),
-  program("ln", `--backup[=CONTROL]|-b|-d -F --directory|-f --force|-i --interactive|-L --logical|-n --no-dereference|-P --physical|-r --relative|-s --symbolic|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-v --verbose|${help}`, {}, { operands: "inert", refine: copier(false) }),
+  program("cp", `-a --archive|--attributes-only|--backup[=CONTROL]|-b|--copy-contents|-d|-f --force|-i --interactive|-H|-l --link|-L --dereference|-n --no-clobber|-P --no-dereference|-p|--preserve[=ATTR_LIST]|--no-preserve=ATTR_LIST|--parents|-R -r --recursive|--reflink[=WHEN]|--remove-destination|--sparse=WHEN|--strip-trailing-slashes|-s --symbolic-link|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-u|--update[=UPDATE]|-v --verbose|--keep-directory-symlink|-x --one-file-system|-Z|--context[=CTX]|--debug|${help}`, {}, { computedOk: true, operands: "inert", refine: copier(false) }),
+  program("mv", `--backup[=CONTROL]|-b|--debug|-f --force|-i --interactive|-n --no-clobber|--no-copy|--strip-trailing-slashes|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-u|--update[=UPDATE]|-v --verbose|-Z --context|${help}`, {}, { computedOk: true, operands: "inert", refine: copier(true) }),
+  program("ln", `--backup[=CONTROL]|-b|-d -F --directory|-f --force|-i --interactive|-L --logical|-n --no-dereference|-P --physical|-r --relative|-s --symbolic|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-v --verbose|${help}`, {}, { computedOk: true, operands: "inert", refine: copier(false) }),
   program("install", `--backup[=CONTROL]|-b|-c|-C --compare|-d --directory|-D|-g --group=GROUP|-m --mode=MODE|-o --owner=OWNER|-p --preserve-timestamps|-s --strip|--strip-program=PROGRAM|-S --suffix=SUFFIX|-t --target-directory=DIRECTORY|-T --no-target-directory|-v --verbose|--preserve-context|-Z|--context[=CTX]|${help}`, { "--strip-program": "runs-command" }, { operands: "inert", refine: copier(false) }),
   program("chmod chown chgrp", `-c --changes|-f --silent --quiet|-v --verbose|--dereference|-h --no-dereference|--from=CURRENT_OWNER|--no-preserve-root|--preserve-root|--reference=RFILE|-R --recursive|-H|-L|-P|${help}`, { "--reference": "reads-file" }, {
-    operands: "inert",
+    computedOk: true, operands: "inert",
     // the first operand is the mode or owner (unless --reference), the rest are changed
     refine: (p) => {
       const ref = p.found.some((f) => f.name === "--reference")
@@ -145,7 +145,7 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     }
   }),
   program("jq", "-c --compact-output|-n --null-input|-r --raw-output|-j --join-output|-a --ascii-output|-s --slurp|-S --sort-keys|-C --color-output|-M --monochrome-output|-e --exit-status|--tab|--indent=|--unbuffered|--stream|--stream-errors|--seq|-f --from-file=|-L=|--arg=|--argjson=|--slurpfile=|--rawfile=|--args|--jsonargs|--raw-input -R|--raw-output0|-h --help|-V --version|--build-configuration", { "--from-file": "reads-file", "-L": "reads-file" }, {
-    operands: "inert",
+    computedOk: true, operands: "inert",
     // jq's first operand is its filter; the rest are files. --arg NAME VALUE and friends take two words.
     refine: (p) => {
       const out: Array<Effect> = []

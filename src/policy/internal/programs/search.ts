@@ -81,9 +81,9 @@ const rgRefine = (p: Parsed): ReadonlyArray<Effect> => {
 
 export const specs: ReadonlyArray<ProgramSpec> = [
   { names: ["find"], options: [], operands: "inert", raw: true, refine: findRefine },
-  program("grep egrep fgrep rgrep", grepTable, { "--file": "reads-file", "--exclude-from": "reads-file" }, { operands: "inert", numeric: true, refine: grepRefine }),
+  program("grep egrep fgrep rgrep", grepTable, { "--file": "reads-file", "--exclude-from": "reads-file" }, { operands: "inert", numeric: true, computedOk: true, refine: grepRefine }),
   program("rg", rgTable, {
     "--file": "reads-file", "--ignore-file": "reads-file", "--pre": "runs-command", "--hostname-bin": "runs-command"
-  }, { operands: "inert", refine: rgRefine }),
-  program("zgrep zegrep zfgrep", grepTable, { "--file": "reads-file" }, { operands: "inert", refine: grepRefine })
+  }, { operands: "inert", computedOk: true, refine: rgRefine }),
+  program("zgrep zegrep zfgrep", grepTable, { "--file": "reads-file" }, { operands: "inert", computedOk: true, refine: grepRefine })
 ]

@@ -95,6 +95,8 @@ export interface ProgramSpec {
   readonly plus?: boolean
   /** long options are spelled with one dash too (`-name`): no clustering */
   readonly singleDashLong?: boolean
+  /** a computed word is only ever an operand or an inert option (its refine adds no hidden effect) */
+  readonly computedOk?: boolean
   /** the program reads its own argv (subcommands, expressions): `refine` gets it unparsed */
   readonly raw?: boolean
   /** effects the generic reading cannot see (a sed script's `w` command), or why the invocation is opaque */
@@ -179,7 +181,7 @@ const hasStrongOption = (spec: ProgramSpec): boolean =>
 export const parse = (spec: ProgramSpec, argv: ReadonlyArray<Word>, from = 1): Parsed | string => {
   const found: Array<Found> = []
   const operands: Array<Operand> = []
-  const strong = hasStrongOption(spec)
+  const strong = hasStrongOption(spec) || (spec.refine !== undefined && spec.computedOk !== true)
   let ended = false
   const program = argv[0] ?? "the program"
   for (let i = from; i < argv.length; i++) {
