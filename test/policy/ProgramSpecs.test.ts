@@ -270,3 +270,19 @@ describe("[issue 16] spec table", () => {
     expect(Programs.specOf("/usr/bin/python3.12")?.names).toContain("python3")
   })
 })
+
+describe("[issue 16] pathological shapes", () => {
+  // Every line up to 100 KB is answered whatever its shape (time is measured
+  // in bench/rules.bench.ts); a shape that hides a denied command is never allowed.
+  const Shape = Schema.Literals(["timeout 1 ", "env ", "nice -n 1 ", "xargs ", "sudo ", "nohup ", "command ", "stdbuf -oL ", "setsid "])
+  const Count = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 9_000 }))
+  const Tail = Schema.Literals(["shred x", "ls", "python3 evil.py", "sort -o /home/me/x y"])
+  it.effect.prop("a chain of wrappers is answered and never loosens", { shape: Shape, count: Count, tail: Tail }, ({ shape, count, tail }) =>
+    Effect.sync(() => {
+      const command = `${shape.repeat(Math.min(count, Math.floor(99_000 / shape.length)))}${tail}`
+      const v = verdictOf(command, "bypass")._tag
+      const rank = { Allow: 0, Ask: 1, Deny: 2 } as const
+      expect(rank[v], command.slice(0, 80)).toBeGreaterThanOrEqual(rank[verdictOf(tail, "bypass")._tag])
+      if (tail === "shred x" && shape !== "sudo " && count <= 16) expect(v).toBe("Deny")
+    }), { arbitrary: { runs: 30 } })
+})

@@ -596,7 +596,11 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
     }
     return undefined
   }
+  const seen = new Set<string>()
   for (const e of segment.program.effects) {
+    const key = `${e.kind}\u0000${e.value ?? "\u0001"}\u0000${e.at}\u0000${e.recursive === true}`
+    if (seen.has(key)) continue
+    seen.add(key)
     switch (e.kind) {
       case "inert":
       case "sets-cwd":

@@ -85,6 +85,8 @@ export type Analysis =
 const maxDepth = 4
 const maxLength = 100_000
 const maxDirs = 8
+const maxWrappers = 16
+const chainWrappers = new Set(["timeout", "env", "nice", "xargs", "sudo", "doas", "nohup", "command", "builtin", "exec", "stdbuf", "setsid", "time", "ionice", "chrt", "taskset"])
 
 interface State {
   readonly segments: Array<Segment>
@@ -202,7 +204,18 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
   let opaque = prefixOpaque
   let current = argv
   let transparent = false
-  for (;;) {
+  for (let peeled = 0; ; peeled++) {
+    // Each peel copies the rest of argv: a chain of thousands of wrappers
+    // would cost quadratic time. No real command nests this deep.
+    if (peeled >= maxWrappers) {
+      opaque ??= `more than ${maxWrappers} wrappers in a row`
+      // Deny rules still meet the command at the end of the chain: its first
+      // word that is no wrapper, option or number starts one more view
+      // (privileged, so no allow rule matches it).
+      const k = current.findIndex((w, i) => i > 0 && w !== undefined && !/^[-+\d]/.test(w) && !chainWrappers.has(baseName(w)))
+      if (k > 0) views.push({ argv: current.slice(k), privileged: true })
+      break
+    }
     const step = unwrap(current)
     if (step._tag === "None") {
       for (const w of step.writes) pushRedirect(state, `${label}`, "write", w)
