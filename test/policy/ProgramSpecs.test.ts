@@ -286,3 +286,34 @@ describe("[issue 16] pathological shapes", () => {
       if (tail === "shred x" && shape !== "sudo " && count <= 16) expect(v).toBe("Deny")
     }), { arbitrary: { runs: 30 } })
 })
+
+describe("[issue 16] tool inputs", () => {
+  const call = (name: string, params: unknown, mode: PolicyRules.Mode = "default") =>
+    PolicyRules.explainSync(rules, { name, params }, { ...env, mode }).verdict._tag
+  const cases: ReadonlyArray<readonly [string, string, unknown]> = [
+    ["unknown key: cwd on Bash", "Bash", { command: "ls", cwd: "/home/me" }],
+    ["unknown key: env on Bash", "Bash", { command: "ls", env: { LD_PRELOAD: "/tmp/x.so" } }],
+    ["unknown key: directory on Bash", "Bash", { command: "ls", directory: "/" }],
+    ["unknown key: on Read", "Read", { file_path: "src/a.ts", follow: true }],
+    ["unknown key: on Write", "Write", { file_path: "src/a.ts", content: "x", mode: "0777" }],
+    ["ill-typed: a Glob pattern that is no string", "Glob", { pattern: ["/home/me/.aws/*"] }],
+    ["ill-typed: a Grep pattern that is no string", "Grep", { pattern: 42, path: "src" }],
+    ["braces climbing out: Glob", "Glob", { pattern: "{../../home/me/.aws,src}/*" }],
+    ["braces climbing out: Glob absolute alternative", "Glob", { pattern: "{/home/me/.aws,src}/*" }],
+    ["climbing out: Glob ..", "Glob", { pattern: "../../home/me/.aws/*" }]
+  ]
+  for (const [cls, name, params] of cases) {
+    it(`${cls}`, () => {
+      for (const mode of ["default", "bypass", "acceptEdits"] as const) expect(call(name, params, mode), `${mode}`).not.toBe("Allow")
+    })
+  }
+  it("the defined keys stay allowed", () => {
+    expect(call("Bash", { command: "ls", description: "list", timeout: 5000 })).toBe("Allow")
+    expect(call("Grep", { pattern: "x", path: "src", glob: "*.ts", output_mode: "content", "-n": true })).toBe("Allow")
+    expect(call("Glob", { pattern: "src/**/*.{ts,tsx}" })).toBe("Allow")
+  })
+  it("an ambiguous MCP name is asked in every mode", () => {
+    for (const mode of ["default", "bypass"] as const) expect(call("mcp__github__evil__x", {}, mode)).toBe("Ask")
+    expect(call("mcp__github__list_issues", {})).toBe("Allow")
+  })
+})

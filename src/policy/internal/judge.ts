@@ -329,6 +329,12 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     mcp: PolicySubject.mcpIdentity(request.name, request.tool)
   }
   const kind = PolicySubject.resolve(request.name, request.tool)
+  const stray = request.tool === undefined ? strayKeys(request.name, request.params) : undefined
+  if (stray !== undefined) {
+    const j = judge(ctx, guardsFor(request.name), [], kind, { _tag: "Unknown", why: stray }, undefined)
+    const verdict = j.level === "deny" && j.certain ? toVerdict(j, ctx, mode, undefined) : ToolPolicy.Verdict.Ask({ reason: stray, match: { _tag: "Fact", fact: "unreadable" } })
+    return { verdict, segments: [{ text: request.name, verdict }] }
+  }
   const explanation = kind._tag === "Command"
     ? explainCommand(ctx, request, kind)
     : kind._tag === "Path"
@@ -340,6 +346,29 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     match: { _tag: "Mode", mode: "plan" }
   })
   return { verdict, segments: explanation.segments }
+}
+
+// The parameters of the standard tools, as Claude Code defines them. Judged
+// without a tool schema (`toolgate check`, the hook), a key outside these
+// (`cwd`, `env`, `directory` on Bash) may change what the call does in a way
+// no rule sees: asked. (The executor rejects them against the tool's schema.)
+const standardKeys: Readonly<Record<string, ReadonlySet<string>>> = {
+  Bash: new Set(["command", "description", "timeout", "run_in_background"]),
+  Read: new Set(["file_path", "offset", "limit", "pages"]),
+  Write: new Set(["file_path", "content"]),
+  Edit: new Set(["file_path", "old_string", "new_string", "replace_all"]),
+  MultiEdit: new Set(["file_path", "edits"]),
+  NotebookEdit: new Set(["notebook_path", "new_source", "cell_id", "cell_type", "edit_mode"]),
+  Glob: new Set(["pattern", "path"]),
+  Grep: new Set(["pattern", "path", "glob", "type", "output_mode", "-i", "-n", "-A", "-B", "-C", "-o", "multiline", "head_limit", "offset"]),
+  LS: new Set(["path", "ignore"])
+}
+
+const strayKeys = (name: string, params: unknown): string | undefined => {
+  const keys = standardKeys[name]
+  if (keys === undefined || typeof params !== "object" || params === null || Array.isArray(params)) return undefined
+  const stray = Object.keys(params).filter((k) => !keys.has(k))
+  return stray.length === 0 ? undefined : `${name} does not define ${stray.map((k) => JSON.stringify(k)).join(", ")}, which may change what the call does`
 }
 
 const guardsFor = (name: string): ReadonlyArray<string> => {
@@ -386,7 +415,13 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
   if (typeof raw === "string") {
     subject = pathsOf(raw, ctx, search !== undefined)
     const pattern = search?.pattern === undefined ? undefined : param(request.params, search.pattern)
-    if (subject._tag === "Paths" && typeof pattern === "string") {
+    if (typeof pattern !== "string" && pattern !== undefined && !(pattern._tag === "Unknown" && pattern.why.endsWith("is missing"))) subject = pattern
+    else if (subject._tag === "Paths" && typeof pattern === "string" && /[{}]/.test(pattern) && /\.\.|[{,]\s*[/~]/.test(pattern)) {
+      // Braces that climb out (`{../../etc,src}/*`, `{/etc,x}/*`) reach
+      // wherever their alternatives do: judged as a search from `/`.
+      const from = pathsOf("/", ctx, true)
+      if (from._tag === "Paths") subject = { ...subject, paths: [...new Set([...subject.paths, ...from.paths])] }
+    } else if (subject._tag === "Paths" && typeof pattern === "string") {
       // A Glob pattern that leaves its directory (`/etc/*`, `~/x/*`,
       // `../../x/**`) also searches from its own literal base.
       const base = literalBase(pattern)
@@ -397,6 +432,13 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
       }
     }
   } else subject = raw
+  // A search's pattern and glob must be strings: an ill-typed one is a bad call, never ignored.
+  if ((request.name === "Grep" || request.name === "Glob") && subject._tag === "Paths") {
+    for (const key of request.name === "Grep" ? ["pattern", "glob", "type"] : ["pattern"]) {
+      const v = typeof request.params === "object" && request.params !== null ? (request.params as Record<string, unknown>)[key] : undefined
+      if ((key === "pattern" || v !== undefined) && typeof v !== "string") subject = { _tag: "Unknown", why: `the parameter ${JSON.stringify(key)} is ${v === undefined ? "missing" : "not a string"}` }
+    }
+  }
   const text = typeof raw === "string" ? raw : request.name
   const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
   if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
