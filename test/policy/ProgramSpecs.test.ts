@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import { Tool } from "effect/ai"
 import * as Programs from "../../src/policy/internal/programs/index.ts"
 import * as PolicyRules from "../../src/policy/PolicyRules.ts"
+import * as PolicySubject from "../../src/policy/PolicySubject.ts"
 
 // Issue 16: an allow rule covers only what the program is known to do. Each
 // adversarial case names its class; each is judged in the modes listed
@@ -315,5 +317,27 @@ describe("[issue 16] tool inputs", () => {
   it("an ambiguous MCP name is asked in every mode", () => {
     for (const mode of ["default", "bypass"] as const) expect(call("mcp__github__evil__x", {}, mode)).toBe("Ask")
     expect(call("mcp__github__list_issues", {})).toBe("Allow")
+  })
+})
+
+describe("[issue 16] a search tool that filters denied files", () => {
+  const strict = Effect.runSync(PolicyRules.make({ allow: ["Grep", "Glob"], deny: ["Read(~/.aws/credentials)", "Read(.env)"] }))
+  const grep = PolicySubject.filtersDenied(Tool.make("Grep", { parameters: Schema.Struct({ pattern: Schema.String, path: Schema.optional(Schema.String) }) }))
+  const glob = PolicySubject.filtersDenied(Tool.make("Glob", { parameters: Schema.Struct({ pattern: Schema.String, path: Schema.optional(Schema.String) }) }))
+  const judge = (tool: Tool.Any | undefined, name: string, params: unknown) =>
+    PolicyRules.explainSync(strict, { name, params, ...(tool === undefined ? {} : { tool }) }, env).verdict._tag
+  it("over-block: searching around a denied file is allowed when the tool skips it", () => {
+    expect(judge(grep, "Grep", { pattern: "x", path: "~" })).toBe("Allow")
+    expect(judge(grep, "Grep", { pattern: "x", path: "~/.aws" })).toBe("Allow")
+    expect(judge(grep, "Grep", { pattern: "x" })).toBe("Allow")
+    expect(judge(glob, "Glob", { pattern: "**/*.ts" })).toBe("Allow")
+  })
+  it("the denied file itself is still denied to the filtering tool", () => {
+    expect(judge(grep, "Grep", { pattern: "x", path: "~/.aws/credentials" })).toBe("Deny")
+    expect(judge(grep, "Grep", { pattern: "x", path: "config/.env" })).toBe("Deny")
+  })
+  it("a tool that does not filter still meets the rule wherever its search reaches", () => {
+    expect(judge(undefined, "Grep", { pattern: "x", path: "~" })).toBe("Deny")
+    expect(judge(undefined, "Grep", { pattern: "x", path: "~/.aws" })).toBe("Deny")
   })
 })

@@ -32,7 +32,7 @@ export type RealPath = (lexical: string) => string
 // whole-tool rules can match it, and it is never allowed.
 type Subject =
   | { readonly _tag: "Argv"; readonly views: ReadonlyArray<Shell.View> }
-  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean }
+  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean; readonly filters?: boolean }
   | { readonly _tag: "Value"; readonly value: string }
   | { readonly _tag: "None" }
   | { readonly _tag: "Unknown"; readonly why: string }
@@ -100,6 +100,9 @@ const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject
       const pattern = RuleIndex.pathOf(entry, ctx.root, ctx.home, ctx.envKey)
       // Deny and ask: any reading of the path (as written, or through its
       // symlinks) matching is enough. Allow: every reading must match.
+      // A search tool that skips guarded files meets only a rule on the
+      // directory it searches (or above it); others meet any rule it reaches.
+      if (subject.search && entry.guard && subject.filters === true) return subject.paths.some(pattern.test) ? "yes" : "no"
       if (subject.search && entry.guard) return subject.paths.some((p) => Matchers.reachesFrom(pattern, p, true)) ? "yes" : "no"
       return entry.guard
         ? subject.paths.some(pattern.test) ? "yes" : "no"
@@ -440,6 +443,9 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
     }
   }
   const text = typeof raw === "string" ? raw : request.name
+  if (subject._tag === "Paths" && search !== undefined && request.tool !== undefined && Context.get(request.tool.annotations, PolicySubject.FiltersDenied)) {
+    subject = { ...subject, filters: true }
+  }
   const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
   if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
     const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
