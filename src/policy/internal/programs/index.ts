@@ -28,6 +28,7 @@ export const all: ReadonlyArray<ProgramSpec> = [
   ...Awk.specs,
   ...Git.specs,
   ...Packages.specs,
+  ...Packages.toolchains,
   ...Interpreters.specs,
   ...Archives.specs,
   ...Network.specs,

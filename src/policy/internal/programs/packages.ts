@@ -109,3 +109,37 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   { names: ["npm"], options: [], operands: "inert", raw: true, refine: npm },
   { names: ["yarn", "pnpm", "bun"], options: [], operands: "inert", raw: true, refine: yarnish }
 ]
+
+// Toolchains whose subcommands build, test or run the project (build
+// scripts, tests, `go generate` directives are code) or fetch packages.
+const toolchain = (who: string, code: ReadonlySet<string>, network: ReadonlySet<string>, inert: ReadonlySet<string>) => (p: Parsed): ReadonlyArray<Effect> | string => {
+  const argv = p.argv
+  let i = 1
+  while (i < argv.length && argv[i] !== undefined && argv[i]!.startsWith("-")) {
+    if (!["-q", "--quiet", "-v", "--verbose", "--version", "-V", "-h", "--help"].includes(argv[i]!)) return `${who} ${argv[i]} is a global option the engine does not model`
+    i++
+  }
+  const sub = argv[i]
+  if (i >= argv.length) return []
+  if (sub === undefined) return `${who} has a computed subcommand`
+  const out: Array<Effect> = []
+  if (network.has(sub)) out.push(effect("network", i, sub, `${who} ${sub} fetches packages`))
+  if (code.has(sub)) out.push(effect("runs-code", i, sub, `${who} ${sub} runs the project's code or a package's build scripts`))
+  if (code.has(sub) || network.has(sub)) {
+    // a package named on the command line is code from elsewhere
+    if (network.has(sub)) for (let k = i + 1; k < argv.length; k++) if (argv[k] === undefined || !argv[k]!.startsWith("-")) out.push(effect("runs-code", k, argv[k], `${who} ${sub} installs a package, whose code runs`))
+    return out
+  }
+  if (inert.has(sub)) return []
+  return `${who} ${sub} is not a subcommand the engine knows`
+}
+
+const pip = toolchain("pip", new Set(["install", "download", "wheel"]), new Set(["install", "download", "wheel", "search", "index"]), new Set(["list", "show", "freeze", "check", "--version", "help", "hash", "debug", "inspect"]))
+const cargo = toolchain("cargo", new Set(["build", "b", "check", "c", "test", "t", "run", "r", "bench", "install", "clippy", "doc", "d", "fix", "publish", "package"]), new Set(["fetch", "install", "update", "publish", "search", "add"]), new Set(["tree", "metadata", "version", "help", "fmt", "locate-project", "pkgid", "verify-project", "clean", "new", "init", "remove", "rm"]))
+const go = toolchain("go", new Set(["build", "test", "run", "generate", "install", "vet", "tool"]), new Set(["get", "install", "mod"]), new Set(["version", "env", "list", "fmt", "doc", "help"]))
+
+export const toolchains: ReadonlyArray<ProgramSpec> = [
+  { names: ["pip", "pip3"], options: [], operands: "inert", raw: true, refine: pip },
+  { names: ["cargo"], options: [], operands: "inert", raw: true, refine: cargo },
+  { names: ["go"], options: [], operands: "inert", raw: true, refine: go }
+]
