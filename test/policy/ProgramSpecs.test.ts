@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { Tool } from "effect/ai"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
 import * as Programs from "../../src/policy/internal/programs/index.ts"
 import * as PolicyRules from "../../src/policy/PolicyRules.ts"
 import * as PolicySubject from "../../src/policy/PolicySubject.ts"
@@ -93,7 +96,7 @@ const adversarial: ReadonlyArray<Case> = [
   ].map((c) => ["runs-command: an option or script command runs another program", c, all] as Case),
   // code the rule does not spell out: interpreters, build tools, scripts, editors, database shells
   ...[
-    "python3 evil.py", "python3 -m evil", "python3 -c 'import os'", "python3 - < evil.py", "python3", "python3 -E evil.py", "node evil.js",
+    "python3 evil.py", "python3 -m evil", "python3 -m pytest -p evil", "python3 -m pytest -q -pevil", "python3 -c 'import os'", "python3 - < evil.py", "python3", "python3 -E evil.py", "node evil.js",
     "node -r ./evil.js x.js", "node --require=./evil.js x.js", "node --import ./evil.mjs x.js", "node -e 1", "perl x.pl", "perl -e 1",
     "perl -Mevil -e 1", "ruby x.rb", "ruby -e 1", "php x.php", "php -r 1", "lua x.lua", "make evil", "make -f /tmp/x.mk", "make CC=evil",
     "make -C /tmp test", "cmake -P x.cmake", "cmake --build build", "npm run evil", "npm install evil-package", "npm exec evil",
@@ -340,4 +343,28 @@ describe("[issue 16] a search tool that filters denied files", () => {
     expect(judge(undefined, "Grep", { pattern: "x", path: "~" })).toBe("Deny")
     expect(judge(undefined, "Grep", { pattern: "x", path: "~/.aws" })).toBe("Deny")
   })
+})
+
+describe("[issue 16] .. after a symlinked directory resolves physically", () => {
+  it.effect("a write through link/.. lands beside the link's target, where a deny rule guards", () =>
+    Effect.gen(function*() {
+      const base = Fs.realpathSync(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-phys-")))
+      try {
+        const root = NodePath.join(base, "repo")
+        const outside = NodePath.join(base, "outside", "sub")
+        Fs.mkdirSync(root, { recursive: true })
+        Fs.mkdirSync(outside, { recursive: true })
+        Fs.symlinkSync(outside, NodePath.join(root, "link"))
+        const set = yield* PolicyRules.make({ allow: ["Write(./**)", "Bash(cat:*)"], deny: [`Write(/${base}/outside/**)`, `Read(/${base}/outside/**)`] })
+        const realPath = (p: string) => Effect.try(() => Fs.realpathSync(p))
+        const write = yield* PolicyRules.explain(set, { name: "Write", params: { file_path: "link/../x" } }, { root, home: "/home/me", realPath })
+        expect(write.verdict._tag).toBe("Deny")
+        const read = yield* PolicyRules.explain(set, { name: "Bash", params: { command: "cat link/../secret" } }, { root, home: "/home/me", realPath })
+        expect(read.verdict._tag).toBe("Deny")
+        const plain = yield* PolicyRules.explain(set, { name: "Write", params: { file_path: "dir/../x" } }, { root, home: "/home/me", realPath })
+        expect(plain.verdict._tag).toBe("Allow")
+      } finally {
+        Fs.rmSync(base, { recursive: true, force: true })
+      }
+    }))
 })

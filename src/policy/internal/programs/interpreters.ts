@@ -19,7 +19,18 @@ const codeWord = (who: string, modules: ReadonlyArray<string>, inline: ReadonlyA
     if (inline.includes(f.name)) return `${who} ${f.name} runs inline code the engine cannot read`
     if (modules.includes(f.name)) out.push(effect("runs-code", f.at, f.value, `${who} ${f.name} loads code`))
   }
-  if (out.length > 0 && p.found.some((f) => f.name === "-m")) return out
+  const module = p.found.find((f) => f.name === "-m")
+  if (module !== undefined) {
+    // pytest loads plugins named on its command line (`-p name`, `-pname`): code the rule does not spell.
+    if (module.value === "pytest") {
+      p.argv.forEach((w, k) => {
+        if (k <= module.at || w === undefined) return
+        if (w === "-p") out.push(effect("runs-code", k + 1, p.argv[k + 1], "pytest -p loads a plugin"))
+        else if (/^-p./.test(w)) out.push(effect("runs-code", k, w.slice(2), "pytest -p loads a plugin"))
+      })
+    }
+    return out
+  }
   const script = p.operands[0]
   if (script === undefined || script.value === "-") {
     if (p.found.some((f) => ["-V", "--version", "-h", "--help", "-v", "--check", "-c"].includes(f.name) && !inline.includes(f.name))) return out
