@@ -151,6 +151,9 @@ const adversarial: ReadonlyArray<Case> = [
     "cd /home/me || true; rm -rf x", "cd $X; rm -rf x", "cd /home/me; touch .bashrc", "pushd /home/me; rm x",
     "git -C /home/me log --output=x", "make -C /tmp", "tar -C /home/me -xf a.tar"
   ].map((c) => ["cwd: later relative paths outside the workspace or unknown", c, ruled] as Case),
+  ...[
+    "for i in 1 2 3; do cd sub; done; rm x", "while true; do cd ..; done; touch y", "for i in a; do ls; cd a; done; cat x"
+  ].map((c) => ["cwd: a cd in a loop body makes later relative paths unknown", c, all] as Case),
   // <> opens for reading too
   ...["cat <> ~/.aws/credentials", "ls <> /home/me/.aws/x", "cat 3<> .env"].map((c) => ["redirect: <> is a read and a write", c, all] as Case),
   // reads through spec'd options meet Read deny rules

@@ -298,6 +298,9 @@ const judgeRaw = (raw: Raw, state: State, depth: number): void => {
   } else {
     const prefix = raw.assigns.find((a) => !isInertVariable(a.name))
     command(raw.words, raw.text, prefix === undefined ? undefined : `sets ${prefix.name} for the command, which can change what runs`, state, depth)
+    // A relative `cd` in a loop body may run any number of times: where the
+    // later commands run is unknown.
+    if (raw.inLoop === true && state.cwd !== cwd && state.cwd !== undefined) state.cwd = undefined
   }
   for (const r of raw.redirects) pushRedirect(state, r.text, r.access, r.target, cwd)
 }
