@@ -35,7 +35,7 @@ const ordinary: PolicyRules.Input = {
     "Bash(patch:*)", "Bash(dd:*)", "Bash(split:*)", "Bash(install:*)", "Bash(chmod:*)", "Bash(ln:*)", "Bash(md5sum:*)",
     "Bash(sha256sum:*)", "Bash(base64:*)", "Bash(nl:*)", "Bash(tac:*)", "Bash(comm:*)", "Bash(paste:*)", "Bash(od:*)", "Bash(cmake:*)",
     "Bash(ruby:*)", "Bash(php:*)", "Bash(lua:*)", "Bash(nano:*)", "Bash(shuf:*)", "Bash(seq:*)", "Bash(true)", "Bash(printf:*)",
-    "Bash(mytool:*)", "Write(./src/**)", "Edit(./src/**)", "mcp__github"
+    "Bash(mytool:*)", "Bash(docker:*)", "Bash(kubectl:*)", "Bash(gh:*)", "Bash(terraform:*)", "Bash(aws:*)", "Bash(gh pr list:*)", "Bash(kubectl get:*)", "Write(./src/**)", "Edit(./src/**)", "mcp__github"
   ],
   deny: ["Bash(rm -rf /:*)", "Bash(shred:*)", "Read(~/.aws/**)", "Read(.env)", "Write(/etc/**)", "Edit(~/.ssh/**)"]
 }
@@ -106,6 +106,11 @@ const adversarial: ReadonlyArray<Case> = [
     "awk 'BEGIN{system(\"id\")}'", "awk '{print | \"sh\"}' x", "awk '{print > \"/home/me/.bashrc\"}' x", "awk -f prog.awk x",
     "awk 'BEGIN{\"id\" | getline x}'", "gawk -l evil x", "sed -f script.sed x", "openssl engine evil", "openssl req -engine x"
   ].map((c) => ["runs-code: the rule does not spell out the code", c, ruled] as Case),
+  // container and cloud clients: a prefix rule covers only what it spells
+  ...[
+    "docker run -v /:/host alpine sh", "docker exec -it c sh", "docker compose up", "kubectl exec -it x -- sh", "kubectl apply -f x.yaml",
+    "gh pr checkout 12", "gh extension install evil/x", "gh api -X DELETE /repos/a/b", "terraform apply", "aws s3 rm s3://x --recursive"
+  ].map((c) => ["runs-code: a client acts on what its arguments name", c, ruled] as Case),
   // configuration that names programs
   ...[
     "git -c core.pager='sh -c id' log", "git -c core.sshCommand=evil fetch", "git -c alias.x='!id' x", "git -c core.fsmonitor=evil status",
@@ -210,7 +215,7 @@ const precision: ReadonlyArray<string> = [
   "file README.md", "cat a.txt | tee out.txt", "stat src/a.ts", "basename src/a.ts .ts", "dirname src/a.ts", "realpath src",
   "date +%Y-%m-%d", "md5sum package.json", "sha256sum dist.tgz", "base64 -d data.b64", "nl src/a.ts", "comm -12 a.txt b.txt",
   "printf '%s\\n' a b", "seq 1 10", "echo ok && npm test", "npm test 2>&1 | tail -20", "git diff | head -100", "ls src | wc -l",
-  "find . -name '*.ts' | wc -l", "cat src/a.ts | grep foo | sort | uniq"
+  "find . -name '*.ts' | wc -l", "cat src/a.ts | grep foo | sort | uniq", "docker ps -a", "docker images", "gh pr list --limit 5", "kubectl get pods -A"
 ]
 
 describe("[issue 16] precision: everyday commands stay allowed", () => {

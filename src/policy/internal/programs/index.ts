@@ -29,6 +29,7 @@ export const all: ReadonlyArray<ProgramSpec> = [
   ...Git.specs,
   ...Packages.specs,
   ...Packages.toolchains,
+  ...Packages.clients,
   ...Interpreters.specs,
   ...Archives.specs,
   ...Network.specs,

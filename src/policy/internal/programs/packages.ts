@@ -143,3 +143,40 @@ export const toolchains: ReadonlyArray<ProgramSpec> = [
   { names: ["cargo"], options: [], operands: "inert", raw: true, refine: cargo },
   { names: ["go"], options: [], operands: "inert", raw: true, refine: go }
 ]
+
+// Container, cluster and cloud clients: every subcommand talks to a daemon
+// or a service (network); those that run or change things (`docker run
+// -v /:/host …`, `kubectl exec`, `gh extension`, `terraform apply`) take
+// their arguments as code: a prefix rule covers only the words it spells.
+const readOnly = new Set(["ps", "images", "image", "logs", "inspect", "version", "info", "get", "describe", "list", "ls", "status", "view", "top", "diff", "history", "stats", "events", "search", "show", "whoami", "plan", "validate", "fmt", "output", "api-resources", "explain", "config", "auth", "pr", "issue", "repo", "release", "run", "workflow", "cluster-info", "context", "port", "volume", "network", "system"])
+const client = (who: string) => (p: Parsed): ReadonlyArray<Effect> | string => {
+  const argv = p.argv
+  const out: Array<Effect> = []
+  let i = 1
+  while (i < argv.length && argv[i] !== undefined && argv[i]!.startsWith("-")) i++
+  if (i >= argv.length) return []
+  const sub = argv[i]
+  if (sub === undefined) return `${who} has a computed subcommand`
+  if (argv.slice(1, i).some((w) => w !== undefined && !/^-(-?(v|version|help|h|q|quiet))$/.test(w))) return `${who} has global options the engine does not model (a config, a host or a context)`
+  // docker and podman talk to a local daemon; the others to a remote service
+  if (who !== "docker" && who !== "podman") out.push(effect("network", i, sub, `${who} ${sub} talks to its service`))
+  // gh's read-only groups still run code when their second word acts (`gh pr checkout`, `gh run rerun`)
+  const second = argv[i + 1]
+  const acts = who === "gh" && second !== undefined && !/^(list|view|status|diff|checks|ls|download)$/.test(second) && i + 1 < argv.length
+  const pure = readOnly.has(sub) && !(who === "docker" && sub === "run") && !(who === "kubectl" && sub === "run") && !acts
+  for (let k = i + 1; k < argv.length; k++) {
+    const w = argv[k]
+    if (pure) {
+      if (w === undefined) return `${who} ${sub} has a computed argument`
+      continue
+    }
+    if (w === undefined || !w.startsWith("-")) out.push(effect("runs-code", k, w, `${who} ${sub} runs or changes things named by its arguments`))
+    else out.push(effect("runs-code", k, w, `${who} ${sub} ${w} may change what runs`))
+  }
+  if (!pure && argv.length === i + 1) out.push(effect("runs-code", i, sub, `${who} ${sub} runs or changes things`))
+  return out
+}
+
+export const clients: ReadonlyArray<ProgramSpec> = ["docker", "podman", "kubectl", "helm", "gh", "glab", "aws", "gcloud", "az", "terraform", "tofu", "ansible", "ansible-playbook", "vercel", "netlify", "flyctl", "heroku"].map((name) => ({
+  names: [name], options: [], operands: "inert" as const, raw: true, refine: client(name)
+}))
