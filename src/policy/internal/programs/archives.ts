@@ -15,9 +15,7 @@ const tarRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
   const create = has("-c", "--create", "-r", "--append", "-u", "--update", "-A", "--catenate", "--delete")
   const extract = has("-x", "--extract")
   for (const f of p.found) {
-    if (f.name === "--checkpoint-action" && (f.value === undefined || /exec|sleep=|ttyout|dot/.test(f.value))) {
-      if (f.value === undefined || /exec/.test(f.value)) return "tar --checkpoint-action=exec runs a command"
-    }
+    if (f.name === "--checkpoint-action" && (f.value === undefined || /exec/.test(f.value))) return "tar --checkpoint-action=exec runs a command"
     if (["--to-command", "-I", "--use-compress-program", "--rsh-command", "--rmt-command", "-F", "--info-script"].includes(f.name)) {
       if (f.value === undefined) return `tar ${f.name} runs a computed command`
       out.push(effect("runs-command", f.at, f.value, `tar ${f.written} runs a command`, { script: true }))
@@ -36,9 +34,6 @@ const tarRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
   if (extract) {
     const absolute = has("-P", "--absolute-names")
     out.push(effect("writes-file", -1, absolute ? undefined : ".", absolute ? "tar -P extracts to any path" : "tar -x extracts into the working directory", { recursive: true }))
-    if (has("--overwrite", "--recursive-unlink", "--unlink-first", "-U")) {
-      // still writes below the directory
-    }
   }
   if (has("--remove-files")) for (const o of p.operands) out.push(effect("writes-file", o.at, o.value, "tar --remove-files removes its operand", { recursive: true }))
   return out
@@ -88,7 +83,7 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     operands: "inert",
     refine: (p) => {
       const out: Array<Effect> = []
-      const [archive, ..._members] = p.operands
+      const archive = p.operands[0]
       if (archive !== undefined) out.push(effect("reads-file", archive.at, archive.value, "unzip reads its archive"))
       const toStdout = p.found.some((f) => ["-p", "-c", "-l", "-t", "-v", "-z", "-Z"].includes(f.name))
       if (toStdout) return out

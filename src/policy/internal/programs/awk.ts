@@ -18,7 +18,6 @@ export const awkProgramRisk = (text: string): string | undefined => {
   if (/(^|[^|])\|(?!\|)/.test(text.replace(/\|\|/g, ""))) return "awk | runs a command"
   // In awk `print x > y` always redirects: any `>` after print/printf in a statement writes a file.
   if (/\bprintf?\b[^;{}\n]*>/.test(text)) return "awk print > writes a file"
-  if (/\b(fflush|close)\s*\(/.test(text) && /"/.test(text)) return undefined
   return undefined
 }
 

@@ -142,9 +142,6 @@ const read = (argv: ReadonlyArray<Word>): Parsed | string => {
     if (inner.length === 0 || inner[0] === undefined) return "git bisect run runs a computed command"
     out.push(effect("runs-command", i + 2, inner[0], "git bisect run runs a command", { argv: inner }))
   }
-  if (sub === "stash" || sub === "worktree" || sub === "notes" || sub === "remote") {
-    // their own subcommands are inert, or write inside the repository
-  }
   const noIndex = sub === "diff" && argv.includes("--no-index")
   let ended = false
   for (let k = i + 1; k < argv.length; k++) {

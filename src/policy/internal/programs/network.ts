@@ -135,9 +135,8 @@ const sshO = (p: Parsed, who: string): string | undefined => {
       if (sshRunning.test(key)) return `${who} -o ${key} runs a local program`
     }
     if (f.name === "-F") return `${who} -F reads a config that can name programs`
-    if (f.name === "-J" || f.name === "-S" || f.name === "-I" || f.name === "-D" && who !== "ssh") {
-      if (who !== "ssh" && f.name === "-S") return `${who} -S runs another program as ssh`
-    }
+    if (who !== "ssh" && f.name === "-S") return `${who} -S runs another program as ssh`
+    if (f.name === "-I") return `${who} -I loads a PKCS#11 library`
   }
   return undefined
 }
