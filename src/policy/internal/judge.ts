@@ -154,20 +154,26 @@ const judge = (
   if (subject._tag === "Unknown") {
     return { level: "ask", certain: false, match: { _tag: "Fact", fact: "unreadable", segment }, reason: subject.why }
   }
+  // Of the allow rules that match a command, the one spelling most of it
+  // decides (`Bash(gh pr list:*)` covers what `Bash(gh:*)` does not).
+  let best: Judgment | undefined
   for (const name of allowNames) {
     const mcp = name === ctx.name ? ctx.mcp : undefined
     for (const entry of RuleIndex.candidates(ctx.rules.index.allow, name, mcp, narrow)) {
       if (subject._tag === "Argv" && entry.specifier !== undefined) {
         const cover = allowCover(entry, subject.views)
-        if (cover !== undefined) return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment }, cover }
+        if (cover !== undefined && (best?.cover === undefined || cover.literal > best.cover.literal)) {
+          best = { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment }, cover }
+        }
         continue
       }
+      if (best !== undefined) continue
       if (matchRule(entry, kind, subject, ctx) === "yes") {
         return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment } }
       }
     }
   }
-  return { level: "none", certain: true }
+  return best ?? { level: "none", certain: true }
 }
 
 /** The view of a command whose program finally runs: the last one spelt as written. */
