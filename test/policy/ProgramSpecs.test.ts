@@ -376,3 +376,14 @@ describe("[issue 16] .. after a symlinked directory resolves physically", () => 
       }
     }))
 })
+
+describe("[issue 16] the allow rule spelling most of a command decides its cover", () => {
+  it("a broad rule listed first does not hide a precise one", () => {
+    const set = Effect.runSync(PolicyRules.make({ allow: ["Bash(gh:*)", "Bash(npm:*)", "Bash(gh pr list:*)", "Bash(npm run test:*)"] }))
+    const tag = (command: string) => PolicyRules.explainSync(set, { name: "Bash", params: { command } }, env).verdict._tag
+    expect(tag("gh pr list --limit 5")).toBe("Allow")
+    expect(tag("npm run test -- --watch=false")).toBe("Allow")
+    expect(tag("gh pr checkout 3")).toBe("Ask")
+    expect(tag("npm run evil")).toBe("Ask")
+  })
+})
