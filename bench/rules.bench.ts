@@ -120,7 +120,16 @@ const hugeRows: Array<ReadonlyArray<string>> = []
 const hugeCommands: ReadonlyArray<readonly [string, string]> = [
   ["2,500 `git status` joined by ;", Array.from({ length: 8_300 }, () => "git status").join("; ").slice(0, 99_990)],
   ["one 100 KB argument", `echo ${"x".repeat(102_400)}`],
-  ["100 KB of && chains", Array.from({ length: 20_000 }, () => "ls").join(" && ").slice(0, 102_400)]
+  ["100 KB of && chains", Array.from({ length: 20_000 }, () => "ls").join(" && ").slice(0, 102_400)],
+  // Pathological shapes (issue 16): chains of wrappers, repeated options, long scripts.
+  ["9,000 `timeout 1` wrappers", `${"timeout 1 ".repeat(9_000)}ls`],
+  ["15,000 `xargs` wrappers", `${"xargs ".repeat(15_000)}ls`],
+  ["19,000 `sudo` wrappers", `${"sudo ".repeat(19_000)}ls`],
+  ["7,000 nested `find -exec`", `${"find . -exec ".repeat(7_000)}ls${" ;".repeat(7_000)}`],
+  ["19,000 `sort -o x` options", `sort ${"-o x ".repeat(19_000)}`],
+  ["a 14,000-command sed script", `sed '${"s/a/b/;".repeat(14_000)}' x`],
+  ["19,000 `git -C x` options", `git ${"-C x ".repeat(19_000)}log`],
+  ["12,000 `cd a &&`", `${"cd a && ".repeat(12_000)}ls`]
 ]
 for (const [label, command] of hugeCommands) {
   let tag = ""

@@ -244,6 +244,44 @@ export const mcp = (server: string, tool: string) => <T extends Tool.Any>(t: T):
   t.annotate(McpTool, { server, tool }) as T
 
 /**
+ * Marks a search tool (Grep, Glob, LS) that skips the files `Read` deny and
+ * ask rules guard and says so in its result (toolgate's built-in Grep and
+ * Glob do). A search around a denied file is then judged by the directory
+ * searched alone: `Read(~/.aws/credentials)` denies searching `~/.aws`
+ * itself or a file in it by name, not searching `~`. Unmarked search tools
+ * (Claude Code's, whose results would include the file) meet the rule
+ * wherever the search reaches it.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "effect"
+ * import { PolicySubject } from "toolgate/policy"
+ * declare const tool: import("effect/ai").Tool.Any
+ * Context.get(tool.annotations, PolicySubject.FiltersDenied) // false unless marked
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const FiltersDenied = Context.Reference<boolean>("toolgate/PolicySubject/FiltersDenied", {
+  defaultValue: () => false
+})
+
+/**
+ * Marks a tool as one that filters what `Read` rules guard out of its results (see {@link FiltersDenied}).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Tool } from "effect/ai"
+ * import { PolicySubject } from "toolgate/policy"
+ * const Grep = PolicySubject.filtersDenied(Tool.make("Grep", { parameters: Schema.Struct({ pattern: Schema.String }) }))
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const filtersDenied = <T extends Tool.Any>(t: T): T => t.annotate(FiltersDenied, true) as T
+
+/**
  * The MCP identity of a call: the tool's annotation when it has one, else
  * what the name spells — `mcp__SERVER__TOOL`, where the server is everything
  * up to the first `__` (server names never contain `__`; tool names may).

@@ -5,6 +5,7 @@ import * as Fs from "node:fs"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { render } from "../../src/cli/check.ts"
+import * as Programs from "../../src/policy/internal/programs/index.ts"
 import * as Shell from "../../src/policy/internal/shell.ts"
 import * as PolicyFile from "../../src/policy/PolicyFile.ts"
 import * as PolicyRules from "../../src/policy/PolicyRules.ts"
@@ -66,6 +67,12 @@ describe("docs/policy.md", () => {
         for (const line of example.expected) expect(printed).toContain(line)
       }).pipe(Effect.provide(NodeServices.layer)))
   }
+
+  it("lists exactly the programs the spec table covers", () => {
+    const listed = /<!-- programs -->\n([\s\S]*?)<!-- \/programs -->/.exec(doc)?.[1] ?? ""
+    const names = [...listed.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
+    expect(names).toEqual(Programs.names())
+  })
 
   for (const [i, block] of blocks("json").entries()) {
     it.effect(`JSON block ${i + 1} is a valid policy file`, () =>

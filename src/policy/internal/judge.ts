@@ -9,6 +9,7 @@
  * only when every segment is; what the engine cannot read (unparseable,
  * opaque, ill-typed) is asked, never allowed, in every mode.
  */
+import { Context } from "effect"
 import * as NodePath from "node:path"
 import * as ToolPolicy from "../../ToolPolicy.ts"
 import * as PolicySubject from "../PolicySubject.ts"
@@ -19,6 +20,8 @@ import * as Modes from "./modes.ts"
 import * as Resources from "./resources.ts"
 import * as RuleIndex from "./ruleIndex.ts"
 import type * as RuleSyntax from "./ruleSyntax.ts"
+import * as Programs from "./programs/index.ts"
+import { words as Shell_words } from "./shell.ts"
 import type * as Shell from "./shell.ts"
 
 /** Turns a lexical path into the real one (symlinks resolved); identity when paths are judged lexically. */
@@ -29,7 +32,7 @@ export type RealPath = (lexical: string) => string
 // whole-tool rules can match it, and it is never allowed.
 type Subject =
   | { readonly _tag: "Argv"; readonly views: ReadonlyArray<Shell.View> }
-  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean }
+  | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean; readonly filters?: boolean }
   | { readonly _tag: "Value"; readonly value: string }
   | { readonly _tag: "None" }
   | { readonly _tag: "Unknown"; readonly why: string }
@@ -52,6 +55,19 @@ interface Judgment {
   readonly certain: boolean
   readonly match?: ToolPolicy.Match
   readonly reason?: string
+  /** for a command allowed by a rule: how much of the program's argv the rule spells literally */
+  readonly cover?: Cover
+}
+
+/**
+ * What an allow rule spells of the argv of the program finally run: its
+ * first `literal` words exactly (Infinity when the rule is that whole
+ * command), and its word patterns from `offset` on (a URL glob names a host).
+ */
+interface Cover {
+  readonly literal: number
+  readonly words: ReadonlyArray<RuleSyntax.WordPattern>
+  readonly offset: number
 }
 
 const describe = (match: ToolPolicy.Match & { readonly _tag: "Rule" }) =>
@@ -84,6 +100,9 @@ const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject
       const pattern = RuleIndex.pathOf(entry, ctx.root, ctx.home, ctx.envKey)
       // Deny and ask: any reading of the path (as written, or through its
       // symlinks) matching is enough. Allow: every reading must match.
+      // A search tool that skips guarded files meets only a rule on the
+      // directory it searches (or above it); others meet any rule it reaches.
+      if (subject.search && entry.guard && subject.filters === true) return subject.paths.some(pattern.test) ? "yes" : "no"
       if (subject.search && entry.guard) return subject.paths.some((p) => Matchers.reachesFrom(pattern, p, true)) ? "yes" : "no"
       return entry.guard
         ? subject.paths.some(pattern.test) ? "yes" : "no"
@@ -135,15 +154,57 @@ const judge = (
   if (subject._tag === "Unknown") {
     return { level: "ask", certain: false, match: { _tag: "Fact", fact: "unreadable", segment }, reason: subject.why }
   }
+  // Of the allow rules that match a command, the one spelling most of it
+  // decides (`Bash(gh pr list:*)` covers what `Bash(gh:*)` does not).
+  let best: Judgment | undefined
   for (const name of allowNames) {
     const mcp = name === ctx.name ? ctx.mcp : undefined
     for (const entry of RuleIndex.candidates(ctx.rules.index.allow, name, mcp, narrow)) {
+      if (subject._tag === "Argv" && entry.specifier !== undefined) {
+        const cover = allowCover(entry, subject.views)
+        if (cover !== undefined && (best?.cover === undefined || cover.literal > best.cover.literal)) {
+          best = { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment }, cover }
+        }
+        continue
+      }
+      if (best !== undefined) continue
       if (matchRule(entry, kind, subject, ctx) === "yes") {
         return { level: "allow", certain: true, match: { _tag: "Rule", list: "allow", rule: entry.text, segment } }
       }
     }
   }
-  return { level: "none", certain: true }
+  return best ?? { level: "none", certain: true }
+}
+
+/** The view of a command whose program finally runs: the last one spelt as written. */
+export const runView = (views: ReadonlyArray<Shell.View>): Shell.View => {
+  for (let i = views.length - 1; i > 0; i--) if (views[i]!.denyOnly !== true) return views[i]!
+  return views[0]!
+}
+
+// An allow rule allows a command only through the program that finally runs:
+// a rule naming a wrapper (`timeout`, `env`, `xargs`, `npx`) covers its inner
+// command only when its literal words reach past the wrapper into the inner
+// program (`Bash(npx vitest:*)`), never a privileged view, never a base-name
+// view. Returns what the rule spells of the run view's argv, or undefined.
+const allowCover = (entry: RuleIndex.RuleEntry, views: ReadonlyArray<Shell.View>): Cover | undefined => {
+  const command = RuleIndex.commandOf(entry)
+  if (command === undefined) return undefined
+  const run = runView(views)
+  if (run.privileged) return undefined
+  const { pattern } = command
+  let literal = 0
+  while (literal < pattern.words.length && pattern.words[literal]!._tag === "Literal") literal++
+  const exact = !pattern.prefix && literal === pattern.words.length
+  for (const view of views) {
+    if (view.privileged || view.denyOnly === true) continue
+    const offset = view.argv.length - run.argv.length
+    if (view !== run && (offset <= 0 || !run.argv.every((w, i) => view.argv[offset + i] === w))) continue
+    if (view !== run && literal <= offset && !exact) continue
+    if (!Matchers.matchWords(pattern.words, pattern.prefix, view.argv)) continue
+    return { literal: exact ? Infinity : literal - offset, words: pattern.words, offset }
+  }
+  return undefined
 }
 
 const toVerdict = (j: Judgment, ctx: Context, mode: Mode, segment: string | undefined): ToolPolicy.Verdict => {
@@ -192,7 +253,24 @@ const pathsOf = (raw: string, ctx: Context, search = false): Subject => {
   const lexical = normalize(raw, ctx.root, ctx.home)
   if (lexical === undefined) return { _tag: "Unknown", why: `cannot expand ${JSON.stringify(raw)}` }
   const real = ctx.realPath(lexical)
-  return { _tag: "Paths", paths: real === lexical ? [lexical] : [lexical, real], search }
+  const paths = real === lexical ? [lexical] : [lexical, real]
+  const physical = physicalPath(raw, ctx)
+  if (physical !== undefined && !paths.includes(physical)) paths.push(physical)
+  return { _tag: "Paths", paths, search }
+}
+
+// The kernel resolves `..` after a symlinked directory from the link's
+// target (`link/../x` is `dirname(target)/x`), not by dropping `link`: walk
+// the path, resolving symlinks before each `..`. undefined without `..`.
+const physicalPath = (raw: string, ctx: Context): string | undefined => {
+  if (!raw.split("/").includes("..")) return undefined
+  const expanded = raw === "~" ? ctx.home : raw.startsWith("~/") ? NodePath.posix.join(ctx.home, raw.slice(2)) : raw
+  let cur = expanded.startsWith("/") ? "/" : ctx.root
+  for (const part of expanded.split("/")) {
+    if (part === "" || part === ".") continue
+    cur = part === ".." ? NodePath.posix.dirname(ctx.realPath(cur)) : NodePath.posix.join(cur, part)
+  }
+  return ctx.realPath(cur)
 }
 
 // A subject naming several possible paths (a file argument after a `cd`
@@ -260,6 +338,12 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     mcp: PolicySubject.mcpIdentity(request.name, request.tool)
   }
   const kind = PolicySubject.resolve(request.name, request.tool)
+  const stray = request.tool === undefined ? strayKeys(request.name, request.params) : undefined
+  if (stray !== undefined) {
+    const j = judge(ctx, guardsFor(request.name), [], kind, { _tag: "Unknown", why: stray }, undefined)
+    const verdict = j.level === "deny" && j.certain ? toVerdict(j, ctx, mode, undefined) : ToolPolicy.Verdict.Ask({ reason: stray, match: { _tag: "Fact", fact: "unreadable" } })
+    return { verdict, segments: [{ text: request.name, verdict }] }
+  }
   const explanation = kind._tag === "Command"
     ? explainCommand(ctx, request, kind)
     : kind._tag === "Path"
@@ -271,6 +355,29 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     match: { _tag: "Mode", mode: "plan" }
   })
   return { verdict, segments: explanation.segments }
+}
+
+// The parameters of the standard tools, as Claude Code defines them. Judged
+// without a tool schema (`toolgate check`, the hook), a key outside these
+// (`cwd`, `env`, `directory` on Bash) may change what the call does in a way
+// no rule sees: asked. (The executor rejects them against the tool's schema.)
+const standardKeys: Readonly<Record<string, ReadonlySet<string>>> = {
+  Bash: new Set(["command", "description", "timeout", "run_in_background"]),
+  Read: new Set(["file_path", "offset", "limit", "pages"]),
+  Write: new Set(["file_path", "content"]),
+  Edit: new Set(["file_path", "old_string", "new_string", "replace_all"]),
+  MultiEdit: new Set(["file_path", "edits"]),
+  NotebookEdit: new Set(["notebook_path", "new_source", "cell_id", "cell_type", "edit_mode"]),
+  Glob: new Set(["pattern", "path"]),
+  Grep: new Set(["pattern", "path", "glob", "type", "output_mode", "-i", "-n", "-A", "-B", "-C", "-o", "multiline", "head_limit", "offset"]),
+  LS: new Set(["path", "ignore"])
+}
+
+const strayKeys = (name: string, params: unknown): string | undefined => {
+  const keys = standardKeys[name]
+  if (keys === undefined || typeof params !== "object" || params === null || Array.isArray(params)) return undefined
+  const stray = Object.keys(params).filter((k) => !keys.has(k))
+  return stray.length === 0 ? undefined : `${name} does not define ${stray.map((k) => JSON.stringify(k)).join(", ")}, which may change what the call does`
 }
 
 const guardsFor = (name: string): ReadonlyArray<string> => {
@@ -287,7 +394,23 @@ const explainPlain = (ctx: Context, request: Request, kind: PolicySubject.Policy
   const raw = kind.param === undefined ? { _tag: "None" } as const : param(request.params, kind.param)
   const subject: Subject = typeof raw === "string" ? { _tag: "Value", value: raw } : raw
   const names = guardsFor(request.name)
-  return one(ctx, typeof raw === "string" ? raw : request.name, judge(ctx, names, [request.name], kind, subject, undefined))
+  const j = judge(ctx, names, [request.name], kind, subject, undefined)
+  const annotated = request.tool !== undefined && Context.get(request.tool.annotations, PolicySubject.McpTool) !== undefined
+  const ambiguous = ambiguousMcp(request.name, ctx.mcp, annotated)
+  if (ambiguous !== undefined && (j.level === "allow" || j.level === "none")) {
+    const verdict = ToolPolicy.Verdict.Ask({ reason: ambiguous, match: { _tag: "Fact", fact: "ambiguous MCP name" } })
+    return { verdict, segments: [{ text: request.name, verdict }] }
+  }
+  return one(ctx, typeof raw === "string" ? raw : request.name, j)
+}
+
+// `mcp__a__b__c` names tool `b__c` of server `a` or tool `c` of server
+// `a__b`: no allow rule, mode or default can tell which server it trusts.
+const ambiguousMcp = (name: string, identity: RuleSyntax.McpIdentity | undefined, annotated: boolean): string | undefined => {
+  if (identity === undefined) return undefined
+  if (identity.server.includes("__")) return `the MCP server name ${JSON.stringify(identity.server)} contains "__", so ${name} cannot be told from another server's tool`
+  if (!annotated && name.startsWith("mcp__") && name.slice(5).split("__").length > 2) return `${name} splits into server and tool in more than one way`
+  return undefined
 }
 
 const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Path" }): Explanation => {
@@ -301,7 +424,13 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
   if (typeof raw === "string") {
     subject = pathsOf(raw, ctx, search !== undefined)
     const pattern = search?.pattern === undefined ? undefined : param(request.params, search.pattern)
-    if (subject._tag === "Paths" && typeof pattern === "string") {
+    if (typeof pattern !== "string" && pattern !== undefined && !(pattern._tag === "Unknown" && pattern.why.endsWith("is missing"))) subject = pattern
+    else if (subject._tag === "Paths" && typeof pattern === "string" && /[{}]/.test(pattern) && /\.\.|[{,]\s*[/~]/.test(pattern)) {
+      // Braces that climb out (`{../../etc,src}/*`, `{/etc,x}/*`) reach
+      // wherever their alternatives do: judged as a search from `/`.
+      const from = pathsOf("/", ctx, true)
+      if (from._tag === "Paths") subject = { ...subject, paths: [...new Set([...subject.paths, ...from.paths])] }
+    } else if (subject._tag === "Paths" && typeof pattern === "string") {
       // A Glob pattern that leaves its directory (`/etc/*`, `~/x/*`,
       // `../../x/**`) also searches from its own literal base.
       const base = literalBase(pattern)
@@ -312,7 +441,17 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
       }
     }
   } else subject = raw
+  // A search's pattern and glob must be strings: an ill-typed one is a bad call, never ignored.
+  if ((request.name === "Grep" || request.name === "Glob") && subject._tag === "Paths") {
+    for (const key of request.name === "Grep" ? ["pattern", "glob", "type"] : ["pattern"]) {
+      const v = typeof request.params === "object" && request.params !== null ? (request.params as Record<string, unknown>)[key] : undefined
+      if ((key === "pattern" || v !== undefined) && typeof v !== "string") subject = { _tag: "Unknown", why: `the parameter ${JSON.stringify(key)} is ${v === undefined ? "missing" : "not a string"}` }
+    }
+  }
   const text = typeof raw === "string" ? raw : request.name
+  if (subject._tag === "Paths" && search !== undefined && request.tool !== undefined && Context.get(request.tool.annotations, PolicySubject.FiltersDenied)) {
+    subject = { ...subject, filters: true }
+  }
   const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
   if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
     const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
@@ -401,7 +540,7 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
         })
         : segment.transparent && open
         ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
-        : toVerdict(j, ctx, ctx.mode, segment.text)
+        : uncoveredVerdict(ctx, segment, j) ?? toVerdict(j, ctx, ctx.mode, segment.text)
       segments.push({ text: segment.text, verdict: settled })
       judgeAccesses(ctx, segment, segments)
       judged.set(key, segments.slice(start))
@@ -413,14 +552,157 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
   return { verdict, segments }
 }
 
+// -----------------------------------------------------------------------------
+// What an allow covers
+// -----------------------------------------------------------------------------
+
+// Builtins and programs that do nothing a rule needs to see beyond their
+// words (their file effects, if any, are redirections judged on their own).
+const inertBuiltins = new Set([
+  "cd", "pushd", "popd", "dirs", "echo", "printf", "test", "[", "[[", "true", "false", ":", "exit", "return", "shift",
+  "unset", "wait", "type", "read", "pwd", "break", "continue", "jobs", "umask", "times", "getopts", "mapfile", "readarray"
+])
+
+// Names of shells and interpreters: a word naming one, given to a program
+// the engine has no spec for, may be run by it.
+const interpreterName = /^(sh|bash|zsh|dash|ksh|mksh|ash|rbash|fish|csh|tcsh|busybox|python[0-9.]*|pypy3?|node|nodejs|deno|bun|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|lua[0-9.]*|luajit|tclsh|wish|Rscript|osascript|awk|gawk|mawk|nawk|env|xargs|sudo|doas|eval|exec|source)$/
+
+interface DenyFacts {
+  /** some deny rule guards Bash commands */
+  readonly bashDeny: boolean
+  /** the programs Bash deny and ask rules name (their first literal word, base name) */
+  readonly programs: ReadonlySet<string>
+}
+const denyFactsCache = new WeakMap<Rules, DenyFacts>()
+const denyFacts = (rules: Rules): DenyFacts => {
+  let facts = denyFactsCache.get(rules)
+  if (facts === undefined) {
+    const programs = new Set<string>()
+    let bashDeny = false
+    for (const r of [...rules.deny, ...rules.ask]) {
+      if (r.tool !== "Bash" && !(r.tool.includes("*") && "Bash".match(new RegExp(`^${r.tool.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`)))) continue
+      if (r.list === "deny") bashDeny = true
+      const first = r.specifier === undefined ? undefined : Shell_words(r.specifier.replace(/:\*$/, ""))?.[0]
+      if (first !== undefined) programs.add(first.slice(first.lastIndexOf("/") + 1))
+    }
+    facts = { bashDeny, programs }
+    denyFactsCache.set(rules, facts)
+  }
+  return facts
+}
+
+const hostOf = (url: string): string | undefined => /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1]?.toLowerCase()
+
+// Does the rule spell the word at `at` of the run view's argv? Literal words
+// do; for a network effect, a glob word whose literal start names the same
+// scheme and host (`https://api.github.com/*`) does too.
+const spelt = (cover: Cover | undefined, effect: Programs.Effect): boolean => {
+  if (cover === undefined) return false
+  if (cover.literal === Infinity) return true
+  const at = effect.at < 0 ? 0 : effect.at
+  if (at < cover.literal) return true
+  if (effect.kind !== "network" || effect.value === undefined) return false
+  const word = cover.words[cover.offset + at]
+  if (word?._tag !== "Glob") return false
+  const star = word.text.indexOf("*")
+  const head = word.text.slice(0, star)
+  const host = hostOf(effect.value)
+  return host !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/*?]+\//i.test(head) && hostOf(head) === host && effect.value.startsWith(head)
+}
+
+/**
+ * Asks for a command that a rule, the default or bypass would allow when
+ * what it does is not covered (see docs/policy.md, "What an allow rule
+ * covers"). undefined when every effect is covered.
+ */
+const uncoveredVerdict = (ctx: Context, segment: Shell.Command, j: Judgment): ToolPolicy.Verdict | undefined => {
+  if (j.level !== "allow" && j.level !== "none") return undefined
+  // "none" only allows under bypass or `default: allow`; otherwise it asks anyway.
+  if (j.level === "none" && ctx.mode !== "bypass" && ctx.rules.default !== "allow") return undefined
+  const reason = uncovered(ctx, segment, j)
+  return reason === undefined
+    ? undefined
+    : ToolPolicy.Verdict.Ask({ reason: `${JSON.stringify(segment.text)}: ${reason}`, match: { _tag: "Fact", fact: "uncovered effect", segment: segment.text } })
+}
+
+const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | undefined => {
+  const byRule = j.level === "allow" && j.cover !== undefined
+  const facts = denyFacts(ctx.rules)
+  const run = runView(segment.views)
+  const name = run.argv[0]
+  if (name === undefined) return undefined
+  if (segment.program === undefined) {
+    if (inertBuiltins.has(name)) return undefined
+    if (!byRule) return facts.bashDeny ? `${name} has no spec, and deny rules guard Bash: it is not pre-approved` : undefined
+    // A program the engine has no spec for: a word that names a denied
+    // program, a shell or interpreter, or a guarded path may be what it runs or opens.
+    const words = run.argv.slice(1).flatMap((w) => w === undefined ? [] : w.includes("=") ? [w, w.slice(w.indexOf("=") + 1)] : [w])
+    for (const w of words) {
+      const base = w.slice(w.lastIndexOf("/") + 1)
+      if (facts.programs.has(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
+      if (interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
+      const named = inDirs(w, cwdOf(segment))
+      if (named === undefined) continue
+      const subject = manyPaths(named, ctx, false)
+      if (subject._tag !== "Paths") continue
+      const g = judge(ctx, ["Read", "Write", "Edit"], [], pathKind, subject, undefined)
+      if (g.level === "deny" || (g.level === "ask" && g.match?._tag === "Rule")) return `${name} has no spec and is given ${JSON.stringify(w)}, a path a rule guards`
+    }
+    return undefined
+  }
+  const seen = new Set<string>()
+  for (const e of segment.program.effects) {
+    const key = `${e.kind}\u0000${e.value ?? "\u0001"}\u0000${e.at}\u0000${e.recursive === true}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    switch (e.kind) {
+      case "inert":
+      case "sets-cwd":
+      case "reads-file":
+      case "runs-command":
+        continue
+      case "runs-code":
+      case "env":
+        if (byRule ? spelt(j.cover, e) : !facts.bashDeny) continue
+        return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which ${byRule ? `the rule does not spell out` : "deny rules guarding Bash cannot see into"}`
+      case "network":
+        if (byRule ? spelt(j.cover, e) : true) continue
+        return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which the rule does not name`
+      case "writes-file": {
+        if (!byRule) continue
+        if (e.value === undefined) return `${e.why}, and the shell computes which`
+        const named = inDirs(e.value, cwdOf(segment))
+        if (named === undefined) return `${e.why} (${e.value}) in a directory the shell computes`
+        const subject = manyPaths(named, ctx, false)
+        if (subject._tag !== "Paths") return `${e.why}: ${subject._tag === "Unknown" ? subject.why : "unreadable path"}`
+        if (subject.paths.every((p) => harmlessWrites.has(p))) continue
+        if (editable(ctx, subject.paths) && !(e.recursive === true && subject.paths.some((p) => p === ctx.root))) continue
+        if (e.recursive === true && subject.paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))) continue
+        const w = judge(ctx, Resources.guardsOf.write, Resources.guardsOf.write, pathKind, subject, undefined)
+        if (w.level === "allow") continue
+        return `${e.why} (${e.value}) outside the workspace or into a file that configures what runs, and no Write or Edit rule allows it`
+      }
+    }
+  }
+  return undefined
+}
+
 // The files a simple command reads or writes meet the deny and ask rules
 // guarding them (Read for reads, Write and Edit for writes). Their allow is
 // the command rule's: only accesses that are denied or asked are listed.
 const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>): void => {
   const seen = new Set<string>()
   const dirs = cwdOf(segment)
-  for (const view of segment.views) {
-    for (const access of Resources.accessesOf(view.argv)) {
+  const fromSpec: Array<Resources.FileAccess> = []
+  for (const e of segment.program?.effects ?? []) {
+    if (e.kind === "reads-file" || e.kind === "writes-file") fromSpec.push({ access: e.kind === "reads-file" ? "read" : "write", path: e.value, recursive: e.recursive === true })
+  }
+  // The program finally run is read by its spec when it has one (the spec
+  // knows which words are files); the other views by the resource tables.
+  const run = runView(segment.views)
+  const byTables = segment.views.filter((v) => segment.program === undefined || (v !== run && v.argv[0] !== run.argv[0]))
+  for (const accesses of [...byTables.map((v) => Resources.accessesOf(v.argv)), fromSpec]) {
+    for (const access of accesses) {
       const text = `${access.access === "read" ? "reads" : "writes"} ${access.path ?? "a computed path"}`
       if (seen.has(text)) continue
       seen.add(text)
@@ -438,10 +720,15 @@ const judgeAccesses = (ctx: Context, segment: Shell.Command, out: Array<Segment>
 }
 
 const judgeRedirect = (ctx: Context, redirect: Shell.Redirect): ToolPolicy.Verdict => {
+  // bash opens a socket for /dev/tcp/HOST/PORT and /dev/udp/HOST/PORT: a
+  // connection no rule can name, asked in every mode.
   const names = Resources.guardsOf[redirect.access]
   const subject: Subject = redirect.target === undefined
     ? { _tag: "Unknown", why: `the shell computes the target of ${JSON.stringify(redirect.text)}` }
     : pathsOf(redirect.target, ctx)
+  if (subject._tag === "Paths" && subject.paths.some((p) => /^\/dev\/(tcp|udp)(\/|$)/.test(p))) {
+    return ToolPolicy.Verdict.Ask({ reason: `${JSON.stringify(redirect.text)} opens a network connection`, match: { _tag: "Fact", fact: "network", segment: redirect.text } })
+  }
   const allowNames = redirect.access === "write" ? names : []
   const j = judge(ctx, names, allowNames, pathKind, subject, redirect.text)
   if (j.level === "deny" || j.level === "ask") return toVerdict(j, ctx, ctx.mode, redirect.text)

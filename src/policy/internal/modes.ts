@@ -25,18 +25,45 @@ export const strictestDefault = (values: ReadonlyArray<Default>): Default | unde
 // Directories and files that configure the repository or an agent: writing
 // them changes what runs next (git hooks, agent settings, MCP servers,
 // direnv), so no mode pre-approves writes into them.
-const protectedDirs = new Set([".git", ".claude", ".toolgate", ".codex", ".gemini", ".cursor", ".vscode", ".idea", ".husky", ".config"])
-const protectedFiles = new Set([".toolgate.json", ".mcp.json", ".envrc", ".gitmodules", ".bashrc", ".zshrc", ".profile", ".bash_profile", "CLAUDE.md", "AGENTS.md"])
+// Compared in lower case: a case-insensitive file system opens `.NPMRC` as `.npmrc`.
+const protectedDirs = new Set([
+  // repository and agent settings
+  ".git", ".githooks", ".husky", ".claude", ".toolgate", ".codex", ".gemini", ".cursor", ".windsurf", ".continue", ".roo",
+  ".kiro", ".amazonq", ".junie", ".aider", ".clinerules", ".augment", ".opencode",
+  // editor task and launch files, dev containers, direnv, per-user config
+  ".vscode", ".idea", ".zed", ".devcontainer", ".direnv", ".config", ".pip", ".ssh", ".gnupg", ".docker", ".cargo", ".bundle"
+])
+const protectedFiles = new Set([
+  // the policy and MCP servers
+  ".toolgate.json", ".mcp.json", ".claude.json",
+  // instructions and settings of coding agents
+  "claude.md", "claude.local.md", "agents.md", "agent.md", "gemini.md", ".cursorrules", ".windsurfrules", ".clinerules",
+  ".aider.conf.yml", ".goosehints", "copilot-instructions.md",
+  // shell start-up files and direnv
+  ".envrc", ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv", ".zprofile", ".zlogin",
+  ".zlogout", ".kshrc", ".mkshrc", ".cshrc", ".tcshrc", ".inputrc",
+  // git configuration
+  ".gitconfig", ".gitmodules", ".gitattributes",
+  // package-manager and tool configuration that can name programs or hooks
+  ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmrc", "bunfig.toml", ".bunfig.toml", ".pypirc", "pip.conf", "pip.ini", "poetry.toml",
+  "uv.toml", "sitecustomize.py", "usercustomize.py", ".pre-commit-config.yaml", "lefthook.yml", ".lefthook.yml",
+  // editors that read per-directory scripts
+  ".exrc", ".vimrc", ".nvimrc", ".nvim.lua", ".lvimrc", ".gvimrc"
+])
 
 /**
  * Is `path` (absolute, normalized) a file `acceptEdits` must not pre-approve?
  * `policyFiles` are the policy files in force (absolute).
  */
 export const isProtected = (path: string, policyFiles: ReadonlyArray<string>): boolean => {
-  const parts = path.split("/")
+  const parts = path.toLowerCase().split("/")
   for (let i = 0; i < parts.length - 1; i++) if (protectedDirs.has(parts[i]!)) return true
   const name = parts[parts.length - 1]!
   if (protectedDirs.has(name) || protectedFiles.has(name)) return true
+  // Python runs the code in a site directory's `.pth` files at start-up.
+  if (name.endsWith(".pth")) return true
+  // GitHub's instruction files for Copilot and its agents.
+  if (parts.includes(".github") && (parts.includes("instructions") || parts.includes("prompts") || parts.includes("chatmodes") || parts.includes("agents"))) return true
   return policyFiles.some((f) => NodePath.posix.resolve(f) === path)
 }
 

@@ -142,7 +142,7 @@ export interface CommandPattern {
 }
 export type WordPattern =
   | { readonly _tag: "Literal"; readonly value: string }
-  | { readonly _tag: "Glob"; readonly pattern: RegExp }
+  | { readonly _tag: "Glob"; readonly pattern: RegExp; readonly text: string }
   | { readonly _tag: "Any" }
 
 // Rule sets are validated when built and compiled on first use, and layered
@@ -170,7 +170,7 @@ const readCommandPattern = (specifier: string): CommandPattern | undefined => {
   const words = Shell.words(src)
   if (words === undefined || words.length === 0) return undefined
   const patterns: Array<WordPattern> = words.map((w) =>
-    w === "*" ? { _tag: "Any" } : w.includes("*") ? { _tag: "Glob", pattern: wildcardRegExp(w) } : { _tag: "Literal", value: w }
+    w === "*" ? { _tag: "Any" } : w.includes("*") ? { _tag: "Glob", pattern: wildcardRegExp(w), text: w } : { _tag: "Literal", value: w }
   )
   const last = patterns[patterns.length - 1]!
   if (last._tag === "Any") {

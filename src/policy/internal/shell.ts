@@ -26,7 +26,8 @@
  */
 import * as NodePath from "node:path"
 import { isLocalName, type Raw, Reader, ruleWords, Unreadable, type Word } from "./shell/read.ts"
-import { baseName, isInertVariable, unwrap } from "./shell/wrappers.ts"
+import { baseName, isInertVariable, unsafeShellOptions, unwrap } from "./shell/wrappers.ts"
+import * as Programs from "./programs/index.ts"
 
 export type { Word }
 
@@ -58,6 +59,12 @@ export interface Command {
   /** Why this command may do more than its views show: never allowed when set. */
   readonly opaque?: string | undefined
   readonly cwd: Cwd
+  /**
+   * What the program finally run does, by its spec (programs/): the argv it
+   * was read from (the last view) and its effects. Undefined when the
+   * program has no spec, or the command is opaque or a parsed script.
+   */
+  readonly program?: { readonly argv: ReadonlyArray<Word>; readonly effects: ReadonlyArray<Programs.Effect> } | undefined
 }
 
 /** A redirection: a file the command line writes to or reads from, resolved against the working directory. */
@@ -78,10 +85,14 @@ export type Analysis =
 const maxDepth = 4
 const maxLength = 100_000
 const maxDirs = 8
+const maxWrappers = 16
+const chainWrappers = new Set(["timeout", "env", "nice", "xargs", "sudo", "doas", "nohup", "command", "builtin", "exec", "stdbuf", "setsid", "time", "ionice", "chrt", "taskset"])
 
 interface State {
   readonly segments: Array<Segment>
   cwd: Cwd
+  /** the commands being read run under sudo/doas (a privileged `sh -c` script, `sudo find -exec`) */
+  privileged: boolean
 }
 
 // Builtins that declare variables, evaluate arithmetic, or change how later
@@ -111,7 +122,11 @@ const builtinOpaque = (argv: ReadonlyArray<Word>): string | undefined => {
   const state = stateBuiltins[name]
   if (state !== undefined) return `${name} ${state}`
   if (name === "trap" && argv.slice(1).some((w) => w !== "-l" && w !== "-p")) return "trap runs a command later"
-  if (name === "shopt" && argv.includes("-s")) return "shopt -s changes how bash reads later commands"
+  if (name === "shopt" && argv.some((w) => w === undefined || /^-[a-z]*s/.test(w))) return "shopt -s changes how bash reads later commands"
+  if (name === "set") {
+    const why = unsafeShellOptions(argv.slice(1), "set")
+    if (why !== undefined) return why
+  }
   if (subscriptBuiltins.has(name)) {
     if (argv.some((w, i) => i > 0 && w !== undefined && /\[.*\]/.test(w) && w !== "[" && w !== "]")) {
       return `${name} has an operand with an array subscript, which bash evaluates`
@@ -182,36 +197,25 @@ const withBaseNames = (views: Array<View>): Array<View> => {
   return out
 }
 
-const findExec = new Set(["-exec", "-execdir", "-ok", "-okdir"])
-const findWrites = new Set(["-fprint", "-fprint0", "-fprintf", "-fls"])
-
-// `find … -exec cmd {} ;` runs cmd: each clause is a command of its own.
-// `-delete` removes files (no rule names it as a program), so it is opaque.
-const findClauses = (argv: ReadonlyArray<Word>, state: State, depth: number): string | undefined => {
-  // A computed argument could be `-exec …` or `-delete` once bash is done.
-  let opaque: string | undefined = argv.includes(undefined) ? "find has a computed argument" : undefined
-  for (let i = 1; i < argv.length; i++) {
-    const w = argv[i]
-    if (w === "-delete") opaque ??= "find -delete removes files"
-    if (w !== undefined && findWrites.has(w)) pushRedirect(state, `${w} ${argv[i + 1] ?? "…"}`, "write", argv[i + 1])
-    if (w === undefined || !findExec.has(w)) continue
-    let end = i + 1
-    while (end < argv.length && argv[end] !== ";" && argv[end] !== "+") end++
-    const inner = argv.slice(i + 1, end).map((x) => x === undefined || x.includes("{}") ? undefined : x)
-    if (inner.length > 0) command(inner, `${w} ${inner.map((x) => x ?? "…").join(" ")}`, undefined, state, depth)
-    i = end
-  }
-  return opaque
-}
-
 const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string | undefined, state: State, depth: number): void => {
   const cwd = state.cwd
-  const views: Array<View> = [{ argv, privileged: false }]
+  let privileged = state.privileged
+  const views: Array<View> = [{ argv, privileged }]
   let opaque = prefixOpaque
   let current = argv
-  let privileged = false
   let transparent = false
-  for (;;) {
+  for (let peeled = 0; ; peeled++) {
+    // Each peel copies the rest of argv: a chain of thousands of wrappers
+    // would cost quadratic time. No real command nests this deep.
+    if (peeled >= maxWrappers) {
+      opaque ??= `more than ${maxWrappers} wrappers in a row`
+      // Deny rules still meet the command at the end of the chain: its first
+      // word that is no wrapper, option or number starts one more view
+      // (privileged, so no allow rule matches it).
+      const k = current.findIndex((w, i) => i > 0 && w !== undefined && !/^[-+\d]/.test(w) && !chainWrappers.has(baseName(w)))
+      if (k > 0) views.push({ argv: current.slice(k), privileged: true })
+      break
+    }
     const step = unwrap(current)
     if (step._tag === "None") {
       for (const w of step.writes) pushRedirect(state, `${label}`, "write", w)
@@ -224,7 +228,7 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
     if (step._tag === "Script") {
       // The shell's own line is still a segment (deny rules on `bash` apply);
       // the script's commands are judged on their own.
-      read(step.script, depth + 1, state)
+      withPrivilege(state, privileged, () => read(step.script, depth + 1, state))
       transparent = true
       break
     }
@@ -239,10 +243,45 @@ const command = (argv: ReadonlyArray<Word>, label: string, prefixOpaque: string 
     opaque ??= builtinOpaque(v.argv)
     const name = v.argv[0]
     if (name === "cd" || name === "pushd" || name === "popd") nextCwd = changeDir(v.argv, nextCwd)
-    if (name !== undefined && baseName(name) === "find") opaque ??= findClauses(v.argv, state, depth)
   }
-  state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd })
+  // The program finally run, read by its spec: the commands it runs are
+  // segments of their own (listed after it), its other effects go to the judge.
+  let program: Command["program"]
+  if (!transparent && opaque === undefined) {
+    // git's own peel (`git -C dir log` → `git log`) drops options its spec
+    // must see: read the first view of the same program.
+    const same = views.find((v) => v.argv[0] !== undefined && current[0] !== undefined && baseName(v.argv[0]) === baseName(current[0]))?.argv ?? current
+    const reading = Programs.read(same)
+    if (reading !== undefined) {
+      opaque ??= reading.opaque
+      program = { argv: same, effects: reading.effects }
+    }
+  }
+  state.segments.push({ _tag: "Command", text: label, views: withBaseNames(views), transparent, opaque, cwd, program })
+  if (program !== undefined && opaque === undefined) {
+    withPrivilege(state, privileged, () => {
+      for (const e of program.effects) {
+        if (e.kind !== "runs-command") continue
+        if (e.argv !== undefined) command(e.argv, e.label ?? `${e.argv.map((x) => x ?? "…").join(" ")}`, undefined, state, depth + 1)
+        else if (e.value === undefined) opaqueSegment(state, label, e.why)
+        else if (e.script === true) read(e.value, depth + 1, state)
+        else command([e.value, undefined], `${e.value} …`, undefined, state, depth + 1)
+      }
+    })
+  }
   state.cwd = nextCwd
+}
+
+// Privilege carries into what a privileged command runs: the commands of a
+// `sudo sh -c` script or of `sudo find -exec` are judged as if under sudo.
+const withPrivilege = (state: State, privileged: boolean, f: () => void): void => {
+  const before = state.privileged
+  state.privileged = before || privileged
+  try {
+    f()
+  } finally {
+    state.privileged = before
+  }
 }
 
 const opaqueSegment = (state: State, text: string, reason: string): void => {
@@ -259,6 +298,9 @@ const judgeRaw = (raw: Raw, state: State, depth: number): void => {
   } else {
     const prefix = raw.assigns.find((a) => !isInertVariable(a.name))
     command(raw.words, raw.text, prefix === undefined ? undefined : `sets ${prefix.name} for the command, which can change what runs`, state, depth)
+    // A relative `cd` in a loop body may run any number of times: where the
+    // later commands run is unknown.
+    if (raw.inLoop === true && state.cwd !== cwd && state.cwd !== undefined) state.cwd = undefined
   }
   for (const r of raw.redirects) pushRedirect(state, r.text, r.access, r.target, cwd)
 }
@@ -279,7 +321,7 @@ export const analyze = (src: string): Analysis => {
   if (src.includes("\u0000")) return { _tag: "Unparseable", reason: "the command contains a NUL byte" }
   if (src.length > maxLength) return { _tag: "Unparseable", reason: `the command is longer than ${maxLength} characters` }
   if (src.includes("\r")) return { _tag: "Unparseable", reason: "the command contains a carriage return" }
-  const state: State = { segments: [], cwd: ["."] }
+  const state: State = { segments: [], cwd: ["."], privileged: false }
   try {
     read(src, 0, state)
   } catch (error) {

@@ -30,6 +30,8 @@ export interface RawCommand {
   readonly assigns: ReadonlyArray<{ readonly name: string; readonly value: Word }>
   readonly words: ReadonlyArray<Word>
   readonly redirects: ReadonlyArray<RawRedirect>
+  /** inside a loop body (`do … done`): it may run any number of times */
+  readonly inLoop?: boolean
 }
 
 /** Something the reader understood well enough to know it cannot judge (a function definition, a loop variable). */
@@ -96,6 +98,7 @@ export class Reader {
   private subst = 0
   private afterPipe = false
   private subshells = 0
+  private loops = 0
   private readonly src: string
   private readonly out: Array<Raw>
   private readonly nesting: number
@@ -242,11 +245,13 @@ export class Reader {
       case "while":
       case "until":
       case "{":
+        if (word === "do") this.loops++
         this.i += word.length
         return
       case "fi":
       case "done":
       case "}":
+        if (word === "done" && this.loops > 0) this.loops--
         this.i += word.length
         this.trailingRedirects(start)
         return
@@ -371,7 +376,7 @@ export class Reader {
     const text = textStart < 0 ? s.slice(start, this.i).trim() : s.slice(textStart, textEnd).trim()
     // Bounds the work on a huge line: no agent writes thousands of commands on one line.
     if (this.out.length >= maxCommands) fail(`the line runs more than ${maxCommands} commands`)
-    this.out.push({ _tag: "Simple", text, assigns, words, redirects })
+    this.out.push({ _tag: "Simple", text, assigns, words, redirects, ...(this.loops > 0 ? { inLoop: true } : {}) })
   }
 
   // Reads a redirection at the current position, if there is one.
@@ -414,6 +419,8 @@ export class Reader {
       into.push({ text, access: op === ">&" ? "write" : "read", target })
       return true
     }
+    // `<>` opens the file for reading and writing: both rules apply.
+    if (op === "<>") into.push({ text, access: "read", target })
     into.push({ text, access: op === "<" ? "read" : "write", target })
     return true
   }

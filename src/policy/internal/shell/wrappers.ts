@@ -180,6 +180,40 @@ const tables = {
   }
 } satisfies Record<string, Table>
 
+// `set` and shell options that leave the way bash reads a line as the
+// reader reads it: errexit, nounset, pipefail, tracing, noclobber, noglob
+// (which only makes globs literal), job control. Any other (`-k` keyword,
+// `-o posix`, `-B`, `-a`, `-p`) makes what follows opaque.
+const safeLetters = "euxvCEThbfnmH"
+const safeNames = new Set(["errexit", "nounset", "pipefail", "xtrace", "verbose", "noclobber", "errtrace", "functrace", "notify", "hashall", "ignoreeof", "monitor", "noexec", "nolog", "noglob", "histexpand", "history", "emacs", "vi"])
+
+/** Why shell options (`set …`, `bash -o …`) change how later lines are read, or undefined. */
+export const unsafeShellOptions = (words: ReadonlyArray<Word>, who: string): string | undefined => {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]
+    if (w === undefined) return `${who} has a computed option`
+    if (w === "--" || w === "-") return undefined
+    if (!/^[-+]/.test(w)) return undefined
+    if (w.startsWith("--")) {
+      if (w === "--posix") return `${who} --posix changes how bash reads later commands`
+      continue
+    }
+    if (w === "-o" || w === "+o") {
+      const name = words[i + 1]
+      if (name === undefined && i + 1 < words.length) return `${who} ${w} has a computed option name`
+      if (name !== undefined && !safeNames.has(name)) return `${who} ${w} ${name} changes how bash reads later commands`
+      i++
+      continue
+    }
+    if (w === "-O" || w === "+O") return `${who} ${w} sets a shopt option, which can change how bash reads later commands`
+    for (const c of w.slice(1)) {
+      if (c === "o" || c === "O") return `${who} ${w} sets options the engine does not follow`
+      if (!safeLetters.includes(c) && !(who !== "set" && "cilsr".includes(c))) return `${who} -${c} changes how bash reads later commands`
+    }
+  }
+  return undefined
+}
+
 /** Interpreters run by name: the shells whose `-c` script the engine reads. */
 export const shells = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "rbash"])
 
@@ -247,6 +281,9 @@ const git = (argv: ReadonlyArray<Word>): Unwrapped => {
 const shell = (argv: ReadonlyArray<Word>, base: string): Unwrapped => {
   const p = options(argv, 1, tables.shell, base)
   if ("opaque" in p) return opaque(p.opaque)
+  // `-k`, `-o keyword`, `-O extglob`…: the script would not be read as the reader reads it.
+  const changed = unsafeShellOptions(argv.slice(1, p.index), base)
+  if (changed !== undefined) return opaque(changed)
   // `+o opt` style options are not in the table: they are rare enough to ask.
   const script = argv[p.index]
   if (!p.seen.has("c")) {
