@@ -430,15 +430,26 @@ const run = (file: string, args: ReadonlyArray<string>): Effect.Effect<{ ok: boo
 /**
  * Gives the sandbox's host user the workspace: read, write and search on
  * every entry, and the same as a default ACL on every directory so that
- * files created later (by the host's tools too) stay reachable. Then checks
- * as that user that the root is writable, which fails when a directory above
- * it is closed to others (a workspace under `/root`).
+ * files created later (by the host's tools too) stay reachable, and search
+ * permission on the directories above it that others cannot pass. Then
+ * checks as that user that the root is writable.
  */
 const grantWorkspace = (setfacl: string, setpriv: string, root: string, user: { uid: number; gid: number }) =>
   Effect.gen(function*() {
     const entry = `u:${user.uid}:rwX`
     const acl = yield* run(setfacl, ["-R", "-P", "-m", `${entry},d:${entry}`, root])
     if (!acl.ok) return `setfacl could not give uid ${user.uid} the workspace: ${acl.detail}`
+    // Directories above the root closed to others (a workspace under /root or
+    // in a 0700 temporary directory): search only, no listing. Harmless
+    // outside the sandbox, where nothing runs as that uid; inside, the homes
+    // are hidden anyway.
+    for (let dir = NodePath.dirname(root); ; dir = NodePath.dirname(dir)) {
+      if ((NodeFs.statSync(dir).mode & 0o001) === 0) {
+        const search = yield* run(setfacl, ["-m", `u:${user.uid}:--x`, dir])
+        if (!search.ok) return `setfacl could not let uid ${user.uid} pass through ${dir}: ${search.detail}`
+      }
+      if (dir === NodePath.dirname(dir)) break
+    }
     const check = yield* run(setpriv, [
       `--reuid=${user.uid}`,
       `--regid=${user.gid}`,
