@@ -72,6 +72,18 @@ const killQuietly = (pid: number) => {
   }
 }
 
+/** Host pids whose parent is `parent` (a scan of /proc: no process is signalled by name). */
+const childrenOf = (parent: number): Array<number> =>
+  NodeFs.readdirSync("/proc").flatMap((name) => {
+    if (!/^\d+$/.test(name)) return []
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${name}/stat`, "utf8")
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent ? [Number(name)] : []
+    } catch {
+      return []
+    }
+  })
+
 /**
  * The sandbox's init from bubblewrap's `--info-fd` JSON, trusted only when
  * it is a child of the bubblewrap process we started (`parent`): nothing
@@ -133,16 +145,23 @@ export const run = (
           Effect.flatMap((text) => Ref.set(init, initPid(text, handle.pid))),
           Effect.forkScoped
         )
-        // Runs before the spawner's own clean-up (finalizers run in reverse):
+        // Runs before the spawner's own clean-up (finalizers run in reverse).
         // SIGKILL the namespace's init, which takes every process in it down,
-        // then give bubblewrap a moment to reap it and exit, so no zombie is
-        // left for the host's init to reap (the spawner would wait for it).
+        // and let bubblewrap reap it and exit: killing the whole group at once
+        // would leave the init a zombie for the host's init to reap, and the
+        // spawner waits for the group to be empty. Before bubblewrap has
+        // reported its init (still setting up), its children are killed, or
+        // bubblewrap itself when it has none yet.
         yield* Effect.addFinalizer(() =>
           Effect.gen(function*() {
-            if (!(yield* handle.isRunning)) return
-            const pid = yield* Ref.get(init)
-            if (pid !== undefined) yield* Effect.sync(() => killQuietly(pid))
-            yield* handle.exitCode.pipe(Effect.timeoutOption(sandboxReapGrace), Effect.ignore)
+            for (let round = 0; round < 20 && (yield* handle.isRunning); round++) {
+              const pid = yield* Ref.get(init)
+              yield* Effect.sync(() => {
+                const targets = pid !== undefined ? [pid] : childrenOf(handle.pid)
+                for (const target of targets.length > 0 ? targets : [handle.pid]) killQuietly(target)
+              })
+              yield* handle.exitCode.pipe(Effect.timeoutOption(Duration.millis(25)), Effect.ignore)
+            }
           }).pipe(Effect.ignore)
         )
       }
