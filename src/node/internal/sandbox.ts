@@ -336,6 +336,8 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
  */
 const launcher = `set -u
 exec 4< <(printf "$6")
+# reap printf now: a child left unreaped would become bubblewrap's, then the host init's
+wait $! || exit 125
 for fd in /proc/self/fd/*; do
   fd=\${fd##*/}
   case $fd in 0|1|2|3|4) ;; *) eval "exec $fd>&-" ;; esac
