@@ -362,9 +362,11 @@ export const guardLayer = <E, R>(
  *   `LANG`, `LC_*`, `TERM`, `TZ` (nothing else of the host's environment
  *   reaches a command: no API keys, tokens or database URLs).
  * - `bash.readOnly`: paths (workspace-relative or absolute) the sandbox
- *   keeps read-only, in addition to `.git/hooks`, `.git/config`, `.claude`
- *   and `.toolgate` (what would run code or change rules outside the sandbox
- *   later); only paths that exist when the layer is built.
+ *   keeps read-only, in addition to the whole `.git` (and its `gitdir:`,
+ *   `commondir` and `core.hooksPath` targets), `.claude`, `.toolgate`,
+ *   `.husky` and `.mcp.json` (what would run code or change rules outside
+ *   the sandbox later); only paths that exist when the layer is built. Their
+ *   parent directories cannot be renamed or removed. See docs/sandbox.md.
  * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
  * - `bash.limits`: per-process resource limits of a sandboxed command
  *   (`processes`, `memoryBytes`, `fileSizeBytes`, `openFiles`, `cpuSeconds`)
