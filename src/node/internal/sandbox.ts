@@ -163,8 +163,10 @@ const isWithin = (root: string, path: string): boolean => {
   return rel !== "" && !rel.startsWith("..") && !NodePath.isAbsolute(rel)
 }
 
-const findProgram = (name: string): string | undefined => {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(NodePath.delimiter).concat(["/usr/sbin", "/usr/bin", "/bin"])) {
+/** `name` on PATH; `system` also looks in the system directories (setpriv and setfacl may live in sbin). */
+const findProgram = (name: string, system = false): string | undefined => {
+  const path = (process.env.PATH ?? "/usr/bin:/bin").split(NodePath.delimiter)
+  for (const dir of system ? [...path, "/usr/sbin", "/sbin", "/usr/bin", "/bin"] : path) {
     if (dir === "") continue
     const candidate = NodePath.join(dir, name)
     try {
@@ -484,12 +486,12 @@ export const detect = (settings: Settings, program?: string): Effect.Effect<Dete
     }
     const bash = findProgram("bash")
     if (bash === undefined) return unavailable("bash is not installed")
-    const setpriv = findProgram("setpriv")
+    const setpriv = findProgram("setpriv", true)
     if (settings.runAs !== undefined) {
       if (setpriv === undefined) {
         return unavailable("toolgate runs as root and setpriv (Debian: util-linux) is missing to run commands as another user")
       }
-      const setfacl = findProgram("setfacl")
+      const setfacl = findProgram("setfacl", true)
       if (setfacl === undefined) {
         return unavailable(
           "toolgate runs as root and setfacl (Debian/Ubuntu: apt-get install acl) is missing to give the sandbox's user the workspace"
