@@ -136,3 +136,21 @@ export const hostSecretDirectories: ReadonlyArray<string> = [
 export const isHostSecretName = (name: string): boolean =>
   /^(g?shadow|opasswd|sudoers)([-~.+].*)?$/.test(name) || /\.keytab$/.test(name) ||
   /^(master\.passwd|spwd\.db|passwd\.(bak|old)|\.pwd\.lock)$/.test(name)
+
+/**
+ * Why a file tool must not touch `relative` (to the workspace root), or
+ * `undefined`: reading a credential, or writing a credential or a protected
+ * path. The file tools check the requested path before opening and the
+ * opened file's real path before using it, so a link inside the workspace
+ * is no way around the list.
+ */
+export const refusal = (relative: string, access: "read" | "write"): string | undefined => {
+  if (isCredentialPath(relative)) {
+    return `${relative} holds credentials (toolgate's credential list); the file tools never ${access} it`
+  }
+  if (access === "write" && isProtectedPath(relative)) {
+    return `${relative} is protected (git internals, agent settings or toolgate's own files act outside the sandbox later); ` +
+      `the file tools never change it`
+  }
+  return undefined
+}
