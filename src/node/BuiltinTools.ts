@@ -491,6 +491,16 @@ export const layer = (options: Options) =>
         })
       )
     )
+    // A mistyped limit must not turn into no limit.
+    for (const [name, value] of Object.entries(options.bash?.limits ?? {})) {
+      if (!(name in Sandbox.defaultLimits) || !Number.isSafeInteger(value) || (value as number) <= 0) {
+        return yield* new SandboxUnavailable({
+          reason: `bash.limits.${name}`,
+          message: `bash.limits.${name} must be one of ${Object.keys(Sandbox.defaultLimits).join(", ")} ` +
+            `and a positive integer; got ${JSON.stringify(value)}`
+        })
+      }
+    }
     const { confinement, sandbox } = yield* detectSandbox(options, workspace.real)
     if (options.bash?.sandbox === "required" && sandbox === undefined) {
       const reason = confinement._tag === "Unsandboxed" ? confinement.reason : ""
