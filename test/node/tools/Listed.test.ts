@@ -45,6 +45,30 @@ describe("the credential and protected-path lists in the file tools", () => {
       expect(NodeFs.readFileSync(NodePath.join(ws.root, ".claude/settings.json"), "utf8")).toBe("{}\n")
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("Grep and Glob skip credentials (by name, and links to them) and say which they left out", () =>
+    Effect.gen(function*() {
+      const ws = yield* workspace
+      ws.write(".env", "TOKEN=needle-secret\n")
+      ws.write("deploy/.npmrc", "needle-secret\n")
+      ws.write("src/a.ts", "// needle\n")
+      NodeFs.symlinkSync("../.env", NodePath.join(ws.root, "src", "settings.txt"))
+      const [grep, glob, single] = yield* run([
+        { name: "Grep", params: { pattern: "needle", glob: "{*,.*}" } },
+        { name: "Glob", params: { pattern: "**/{*,.*}" } },
+        { name: "Grep", params: { pattern: "needle", path: ".env" } }
+      ]).pipe(Effect.provide(tools(ws.root)))
+      const g = grep!.result as { matches: Array<{ file: string }>; withheld?: string }
+      expect(g.matches.map((m) => m.file)).toEqual(["src/a.ts"])
+      expect(g.withheld).toMatch(/credentials: .*\.env/)
+      expect(g.withheld).toContain("deploy/.npmrc")
+      expect(g.withheld).toContain("src/settings.txt")
+      const l = glob!.result as { files: Array<string>; withheld?: string }
+      expect(l.files).toEqual(["src/a.ts"])
+      expect(l.withheld).toContain(".env")
+      expect(tag(single!)).toBe("NotReadable")
+      expect(JSON.stringify([grep, glob, single])).not.toContain("needle-secret")
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it("the lists: credentials by name at any depth, committed examples not; protected paths and what is inside them", () => {
     expect([".env", ".env.local", "a/b/.env.production", ".npmrc", "x/.ssh/id_ed25519", ".bash_history", ".pgpass"]
       .every(Credentials.isCredentialPath)).toBe(true)

@@ -25,3 +25,8 @@ export const checkWrite = (workspace: Workspace, path: string): Effect.Effect<vo
     const message = reason(workspace, path, "write")
     return message === undefined ? Effect.void : Effect.fail(new NotWritable({ path, message }))
   })
+
+/** One line for a search result: which paths were left out and why. */
+export const describeWithheld = (paths: ReadonlyArray<string>): string =>
+  `${paths.length} path(s) left out because they hold credentials: ${paths.slice(0, 20).join(", ")}` +
+  (paths.length > 20 ? `, and ${paths.length - 20} more` : "")
