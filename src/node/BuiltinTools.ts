@@ -22,6 +22,7 @@ import { ChildProcessSpawner } from "effect/process"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as ToolPolicy from "../ToolPolicy.ts"
+import * as Credentials from "./internal/credentials.ts"
 import * as Sandbox from "./internal/sandbox.ts"
 import * as BashTool from "./internal/tools/Bash.ts"
 import * as EditTool from "./internal/tools/Edit.ts"
@@ -361,10 +362,24 @@ export const guardLayer = <E, R>(
  *   `LANG`, `LC_*`, `TERM`, `TZ` (nothing else of the host's environment
  *   reaches a command: no API keys, tokens or database URLs).
  * - `bash.readOnly`: paths (workspace-relative or absolute) the sandbox
- *   keeps read-only, in addition to `.git/hooks`, `.git/config`, `.claude`
- *   and `.toolgate` (what would run code or change rules outside the sandbox
- *   later); only paths that exist when the layer is built.
+ *   keeps read-only, in addition to the whole `.git` (and its `gitdir:`,
+ *   `commondir` and `core.hooksPath` targets), `.claude`, `.toolgate`,
+ *   `.husky` and `.mcp.json` (what would run code or change rules outside
+ *   the sandbox later); only paths that exist when the layer is built. Their
+ *   parent directories cannot be renamed or removed. See docs/sandbox.md.
  * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
+ * - `bash.limits`: per-process resource limits of a sandboxed command
+ *   (`processes`, `memoryBytes`, `fileSizeBytes`, `openFiles`, `cpuSeconds`)
+ *   and the size of its private `/tmp` (`tmpBytes`); each defaults to
+ *   `Sandbox.defaultLimits` (256 processes, 2 GiB, 1 GiB, 1024, 600 s,
+ *   512 MiB).
+ * - `bash.allowUnixSockets`: let commands create Unix sockets (default
+ *   false: the seccomp filter refuses them, so no host service listening on
+ *   a visible socket path or an abstract name can be reached).
+ * - `bash.runAs`: when toolgate runs as root, the host user commands run as
+ *   (`"auto"`, the default: uid and gid 61000, given the workspace with an
+ *   ACL; or `{ uid, gid }`); `"self"` keeps root, which only the read-only
+ *   kernel mounts and the seccomp filter then separate from host root.
  * - `grep.timeout`: the deadline of one `Grep` call (10 seconds; a search that needs longer should narrow `path` or `glob`).
  *
  * @example
@@ -388,14 +403,21 @@ export interface Options {
     readonly env?: ReadonlyArray<string> | undefined
     readonly readOnly?: ReadonlyArray<string> | undefined
     readonly bwrap?: string | undefined
+    readonly limits?: Partial<Sandbox.Limits> | undefined
+    readonly allowUnixSockets?: boolean | undefined
+    readonly runAs?: "auto" | "self" | { readonly uid: number; readonly gid: number } | undefined
   } | undefined
   readonly grep?: {
     readonly timeout?: Duration.Input | undefined
   } | undefined
 }
 
-/** Kept read-only in the sandbox: hooks and settings that would act outside it later. */
-const protectedPaths = [".git/hooks", ".git/config", ".claude", ".toolgate"]
+/** The host user the sandbox runs as, from `bash.runAs`: none unless toolgate is root. */
+const sandboxUser = (options: Options) => {
+  const runAs = options.bash?.runAs ?? "auto"
+  if (runAs === "self" || process.getuid?.() !== 0) return undefined
+  return runAs === "auto" ? Sandbox.defaultSandboxUser : runAs
+}
 
 /**
  * How `Bash` would be confined with `options`, trying the sandbox once.
@@ -422,8 +444,20 @@ const detectSandbox = (options: Options, realRoot: string) =>
         sandbox: undefined
       }
     }
-    const readOnly = [...protectedPaths, ...options.bash?.readOnly ?? []].map((rel) => NodePath.resolve(realRoot, rel))
-    const detected = yield* Sandbox.detect({ root: realRoot, network, readOnly }, options.bash?.bwrap)
+    const readOnly = [
+      ...Sandbox.gitProtected(realRoot),
+      ...Credentials.protectedInWorkspace.filter((rel) => rel !== ".git"),
+      ...options.bash?.readOnly ?? []
+    ].map((rel) => NodePath.resolve(realRoot, rel))
+    const detected = yield* Sandbox.detect({
+      root: realRoot,
+      network,
+      readOnly,
+      absent: [".git", ".claude"].map((rel) => NodePath.join(realRoot, rel)),
+      allowUnixSockets: options.bash?.allowUnixSockets ?? false,
+      limits: { ...Sandbox.defaultLimits, ...options.bash?.limits },
+      runAs: sandboxUser(options)
+    }, options.bash?.bwrap)
     return detected._tag === "Available"
       ? { confinement: BashConfinement.Sandboxed({ sandbox: "bubblewrap", network }), sandbox: detected.sandbox }
       : { confinement: BashConfinement.Unsandboxed({ reason: detected.reason, optedOut: false }), sandbox: undefined }
@@ -457,6 +491,16 @@ export const layer = (options: Options) =>
         })
       )
     )
+    // A mistyped limit must not turn into no limit.
+    for (const [name, value] of Object.entries(options.bash?.limits ?? {})) {
+      if (!(name in Sandbox.defaultLimits) || !Number.isSafeInteger(value) || (value as number) <= 0) {
+        return yield* new SandboxUnavailable({
+          reason: `bash.limits.${name}`,
+          message: `bash.limits.${name} must be one of ${Object.keys(Sandbox.defaultLimits).join(", ")} ` +
+            `and a positive integer; got ${JSON.stringify(value)}`
+        })
+      }
+    }
     const { confinement, sandbox } = yield* detectSandbox(options, workspace.real)
     if (options.bash?.sandbox === "required" && sandbox === undefined) {
       const reason = confinement._tag === "Unsandboxed" ? confinement.reason : ""

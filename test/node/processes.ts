@@ -87,6 +87,10 @@ export const sandboxAvailable: boolean = (() => {
     "-c",
     "exit 0"
   ], { timeout: 10_000 })
+  if (probe.status !== 0 && process.env.CI === "true") {
+    // CI installs bubblewrap: there a missing sandbox is a failure, not a skip.
+    throw new Error("CI=true but bubblewrap (Debian package `bubblewrap`) cannot create a sandbox here")
+  }
   if (probe.status !== 0) {
     console.warn("skipping the sandbox tests: bubblewrap (Debian package `bubblewrap`) is missing or cannot create a sandbox here")
   }

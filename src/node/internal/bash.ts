@@ -12,7 +12,8 @@
  * block on a full pipe nor fill memory. In the sandbox the group is
  * bubblewrap's: killing it takes the command's PID namespace down with it.
  */
-import { Data, Duration, Effect, Fiber, Stream } from "effect"
+import { Data, Duration, Effect, Fiber, Ref, Stream } from "effect"
+import * as NodeFs from "node:fs"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import type { PlatformError } from "effect/PlatformError"
 import type { Sandbox } from "./sandbox.ts"
@@ -60,6 +61,46 @@ const collector = (limit: number): Collector => {
 // give the readers this long to drain what is buffered, then stop reading.
 const drainGrace = Duration.millis(200)
 
+// After a SIGKILL, how long the sandbox may take to be reaped.
+const sandboxReapGrace = Duration.millis(500)
+
+const killQuietly = (pid: number) => {
+  try {
+    process.kill(pid, "SIGKILL")
+  } catch {
+    // already gone
+  }
+}
+
+/** Host pids whose parent is `parent` (a scan of /proc: no process is signalled by name). */
+const childrenOf = (parent: number): Array<number> =>
+  NodeFs.readdirSync("/proc").flatMap((name) => {
+    if (!/^\d+$/.test(name)) return []
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${name}/stat`, "utf8")
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent ? [Number(name)] : []
+    } catch {
+      return []
+    }
+  })
+
+/**
+ * The sandbox's init from bubblewrap's `--info-fd` JSON, trusted only when
+ * it is a child of the bubblewrap process we started (`parent`): nothing
+ * inside the sandbox can make toolgate signal another process.
+ */
+export const initPid = (info: string, parent: number): number | undefined => {
+  const pid = Number(/"child-pid"\s*:\s*(\d+)/.exec(info)?.[1])
+  if (!Number.isSafeInteger(pid) || pid <= 1) return undefined
+  try {
+    const stat = NodeFs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+    return ppid === parent ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export const run = (
   command: string,
   options: {
@@ -76,6 +117,7 @@ export const run = (
     const stderr = collector(options.maxOutputBytes)
     const output = (): Output => ({ stdout: stdout.text(), stderr: stderr.text() })
 
+    const sandboxed = options.sandbox !== undefined
     const execute = Effect.gen(function*() {
       const [file, ...args] = [...(options.sandbox?.prefix ?? []), "bash", "-c", command]
       const handle = yield* ChildProcess.make(file!, args, {
@@ -83,14 +125,46 @@ export const run = (
         env: options.env,
         extendEnv: false,
         stdin: "ignore",
-        // Its own process group (the default on POSIX, spelled out because
-        // the tree kill depends on it): the spawner signals the group.
+        // Its own process group and session (the default on POSIX, spelled
+        // out because the tree kill depends on it): the spawner signals the
+        // group. In the sandbox the group holds bubblewrap and the PID
+        // namespace's init, whatever the command does inside.
         detached: true,
-        // SIGTERM lets the shell's children clean up; a group that ignores it
-        // is killed outright shortly after.
-        killSignal: "SIGTERM",
-        forceKillAfter: Duration.seconds(2)
+        // A sandboxed command is hostile: no grace. Unconfined (the user
+        // opted out), SIGTERM lets the shell's children clean up first.
+        killSignal: sandboxed ? "SIGKILL" : "SIGTERM",
+        forceKillAfter: sandboxed ? sandboxReapGrace : Duration.seconds(2),
+        // bubblewrap's --info-fd: the host pid of the sandbox's init.
+        ...(sandboxed ? { additionalFds: { fd3: { type: "output" as const } } } : {})
       })
+      if (sandboxed) {
+        const init = yield* Ref.make<number | undefined>(undefined)
+        yield* handle.getOutputFd(3).pipe(
+          Stream.decodeText(),
+          Stream.runFold(() => "", (text, chunk) => text.length > 4096 ? text : text + chunk),
+          Effect.flatMap((text) => Ref.set(init, initPid(text, handle.pid))),
+          Effect.forkScoped
+        )
+        // Runs before the spawner's own clean-up (finalizers run in reverse).
+        // SIGKILL the namespace's init, which takes every process in it down,
+        // and let bubblewrap reap it and exit: killing the whole group at once
+        // would leave the init a zombie for the host's init to reap, and the
+        // spawner waits for the group to be empty. Before bubblewrap has
+        // reported its init (still setting up), its children are killed, or
+        // bubblewrap itself when it has none yet.
+        yield* Effect.addFinalizer(() =>
+          Effect.gen(function*() {
+            for (let round = 0; round < 20 && (yield* handle.isRunning); round++) {
+              const pid = yield* Ref.get(init)
+              yield* Effect.sync(() => {
+                const targets = pid !== undefined ? [pid] : childrenOf(handle.pid)
+                for (const target of targets.length > 0 ? targets : [handle.pid]) killQuietly(target)
+              })
+              yield* handle.exitCode.pipe(Effect.timeoutOption(Duration.millis(25)), Effect.ignore)
+            }
+          }).pipe(Effect.ignore)
+        )
+      }
       const readers = yield* Effect.all([
         Stream.runForEach(handle.stdout, (chunk) => Effect.sync(() => stdout.push(chunk))),
         Stream.runForEach(handle.stderr, (chunk) => Effect.sync(() => stderr.push(chunk)))

@@ -36,6 +36,9 @@ export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
  */
 export const asksEveryCommand: unique symbol = Symbol.for("toolgate/BuiltinTools/asksEveryCommand")
 
+/** The shortest timeout a call may ask for (the host's own `bash.timeout` may be shorter). */
+export const minimumTimeout = Duration.seconds(1)
+
 export interface Settings {
   readonly root: string
   readonly timeout: Duration.Duration
@@ -60,7 +63,11 @@ export const handler = (settings: Settings) =>
         })
       }
     }
-    const limit = timeout === undefined ? settings.timeout : Duration.min(Duration.millis(timeout), settings.timeout)
+    // The model's timeout is clamped to [minimumTimeout, the host's]: a tiny
+    // one would only race the sandbox's set-up.
+    const limit = timeout === undefined
+      ? settings.timeout
+      : Duration.min(Duration.max(Duration.millis(timeout), minimumTimeout), settings.timeout)
     yield* Effect.annotateCurrentSpan({
       "toolgate.bash.timeoutMs": Duration.toMillis(limit),
       "toolgate.bash.sandbox": settings.sandbox?.kind ?? "none"

@@ -8,6 +8,7 @@ import { Tool } from "effect/ai"
 import * as PolicySubject from "../../../policy/PolicySubject.ts"
 import type { Workspace } from "../workspace.ts"
 import * as WorkspaceFiles from "../workspace.ts"
+import * as Listed from "./listed.ts"
 import {
   EditFailed,
   FileNotFound,
@@ -41,8 +42,10 @@ const countOccurrences = (text: string, needle: string): number => {
 export const handler = (workspace: Workspace) =>
   Effect.fn("toolgate.Edit")(function*({ file_path, new_string, old_string, replace_all }: Tool.Parameters<typeof Edit>) {
     const refused = writeRefusal(file_path, workspace.real)
+    yield* Listed.checkWrite(workspace, file_path)
     return yield* Effect.scoped(Effect.gen(function*() {
       const file = yield* Effect.mapError(workspace.openWrite(file_path, { create: false }), refused)
+      yield* Listed.checkWrite(workspace, file.real)
       const content = yield* Effect.mapError(Text.content(file), refused)
       if (content._tag === "TooLarge") {
         return yield* new NotReadable({

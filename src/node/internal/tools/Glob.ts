@@ -9,6 +9,7 @@ import picomatch from "picomatch"
 import * as PolicySubject from "../../../policy/PolicySubject.ts"
 import type { Workspace } from "../workspace.ts"
 import { FileNotFound, InvalidPattern, IoFailure, NotReadable, OutsideWorkspace, readRefusal } from "./errors.ts"
+import * as Listed from "./listed.ts"
 import * as Walk from "./walk.ts"
 
 export const Glob = PolicySubject.path("path")(Tool.make("Glob", {
@@ -18,7 +19,9 @@ export const Glob = PolicySubject.path("path")(Tool.make("Glob", {
     pattern: Schema.String.annotate({ description: "Glob pattern, relative to path" }),
     path: Schema.optional(Schema.String.annotate({ description: "Directory to search in (default: the workspace root)" }))
   }),
-  success: Schema.Struct({ files: Schema.Array(Schema.String), truncated: Schema.Boolean }),
+  success: Schema.Struct({ files: Schema.Array(Schema.String), truncated: Schema.Boolean, withheld: Schema.optional(Schema.String.annotate({
+    description: "Paths left out because they hold credentials (toolgate's credential list), whatever the rules allow"
+  })) }),
   failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, InvalidPattern, IoFailure])
 }).annotate(Tool.Readonly, true))
 
@@ -44,5 +47,9 @@ export const handler = (workspace: Workspace) =>
     const listing = yield* Walk.list(workspace, shown, { include: matches, limit: maxFiles, dot: namesDotFiles(pattern) })
       .pipe(Effect.mapError(readRefusal(shown, workspace.real)))
     if (listing.single) return yield* new NotReadable({ path: shown, message: `${shown} is a file, not a directory` })
-    return { files: listing.files.map(workspace.relative).sort(), truncated: listing.truncated }
+    return {
+      files: listing.files.map(workspace.relative).sort(),
+      truncated: listing.truncated,
+      ...(listing.withheld.length === 0 ? {} : { withheld: Listed.describeWithheld(listing.withheld) })
+    }
   })

@@ -23,6 +23,7 @@ import {
   SearchTimedOut
 } from "./errors.ts"
 import { escapes, namesDotFiles } from "./Glob.ts"
+import * as Listed from "./listed.ts"
 import * as Text from "./text.ts"
 import * as Walk from "./walk.ts"
 
@@ -37,7 +38,9 @@ export const Grep = PolicySubject.path("path")(Tool.make("Grep", {
     path: Schema.optional(Schema.String.annotate({ description: "File or directory to search (default: the workspace root)" })),
     glob: Schema.optional(Schema.String.annotate({ description: "Only search files matching this glob, e.g. \"*.ts\"" }))
   }),
-  success: Schema.Struct({ matches: Schema.Array(GrepMatch), truncated: Schema.Boolean }),
+  success: Schema.Struct({ matches: Schema.Array(GrepMatch), truncated: Schema.Boolean, withheld: Schema.optional(Schema.String.annotate({
+    description: "Paths left out because they hold credentials (toolgate's credential list), whatever the rules allow"
+  })) }),
   failure: Schema.Union([OutsideWorkspace, FileNotFound, NotReadable, InvalidPattern, SearchTimedOut, IoFailure])
 }).annotate(Tool.Readonly, true))
 
@@ -114,6 +117,7 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
         limit: Number.MAX_SAFE_INTEGER,
         dot
       }).pipe(Effect.mapError(readRefusal(shown, workspace.real)))
+      if (listing.single) yield* Listed.checkRead(workspace, listing.files[0]!)
       const match = yield* matcher(pattern, maxMatches + 1)
       let total = 0
       const perFile = yield* Effect.forEach(listing.files, (file) =>
@@ -130,7 +134,7 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
           total += found.length
           return found.map(([line, text]) => ({ file: workspace.relative(file), line, text: Text.cut(text, maxLineChars) }))
         }), { concurrency: readConcurrency })
-      return { found: perFile.flat(), walkCut: listing.truncated }
+      return { found: perFile.flat(), walkCut: listing.truncated, withheld: listing.withheld }
     }))
 
     const all = yield* Effect.timeoutOption(search, timeout)
@@ -142,6 +146,10 @@ export const handler = (workspace: Workspace, timeout: Duration.Duration) =>
           `a pattern with nested quantifiers such as (a+)+ can take exponential time: simplify it, or narrow path or glob`
       })
     }
-    const { found, walkCut } = all.value
-    return { matches: found.slice(0, maxMatches), truncated: walkCut || found.length > maxMatches }
+    const { found, walkCut, withheld } = all.value
+    return {
+      matches: found.slice(0, maxMatches),
+      truncated: walkCut || found.length > maxMatches,
+      ...(withheld.length === 0 ? {} : { withheld: Listed.describeWithheld(withheld) })
+    }
   })

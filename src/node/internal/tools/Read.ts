@@ -10,6 +10,7 @@ import { Tool } from "effect/ai"
 import * as PolicySubject from "../../../policy/PolicySubject.ts"
 import type { Workspace } from "../workspace.ts"
 import { FileNotFound, IoFailure, NotReadable, OutsideWorkspace, readRefusal } from "./errors.ts"
+import * as Listed from "./listed.ts"
 import * as Text from "./text.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -36,9 +37,12 @@ export const maxOutputChars = 100_000
 export const handler = (workspace: Workspace) =>
   Effect.fn("toolgate.Read")(function*({ file_path, limit, offset }: Tool.Parameters<typeof Read>) {
     const refused = readRefusal(file_path, workspace.real)
-    const content = yield* Effect.scoped(Effect.flatMap(workspace.openRead(file_path), Text.content)).pipe(
-      Effect.mapError(refused)
-    )
+    yield* Listed.checkRead(workspace, file_path)
+    const content = yield* Effect.scoped(Effect.gen(function*() {
+      const file = yield* Effect.mapError(workspace.openRead(file_path), refused)
+      yield* Listed.checkRead(workspace, file.real)
+      return yield* Effect.mapError(Text.content(file), refused)
+    }))
     if (content._tag === "TooLarge") {
       return yield* new NotReadable({
         path: file_path,

@@ -10,6 +10,7 @@ import { Tool } from "effect/ai"
 import * as PolicySubject from "../../../policy/PolicySubject.ts"
 import type { Workspace } from "../workspace.ts"
 import * as WorkspaceFiles from "../workspace.ts"
+import * as Listed from "./listed.ts"
 import { FileNotFound, IoFailure, NotReadable, NotWritable, OutsideWorkspace, writeRefusal } from "./errors.ts"
 
 export const Write = PolicySubject.path("file_path")(Tool.make("Write", {
@@ -24,9 +25,12 @@ export const Write = PolicySubject.path("file_path")(Tool.make("Write", {
 
 export const handler = (workspace: Workspace) =>
   Effect.fn("toolgate.Write")(function*({ content, file_path }: Tool.Parameters<typeof Write>) {
+    yield* Listed.checkWrite(workspace, file_path)
+    const refused = writeRefusal(file_path, workspace.real)
     return yield* Effect.scoped(Effect.gen(function*() {
-      const file = yield* workspace.openWrite(file_path, { create: true })
-      yield* WorkspaceFiles.rewrite(file, content)
+      const file = yield* Effect.mapError(workspace.openWrite(file_path, { create: true }), refused)
+      yield* Listed.checkWrite(workspace, file.real)
+      yield* Effect.mapError(WorkspaceFiles.rewrite(file, content), refused)
       return { path: workspace.relative(file.real), bytes: Buffer.byteLength(content), created: file.created }
-    })).pipe(Effect.mapError(writeRefusal(file_path, workspace.real)))
+    }))
   })

@@ -9,6 +9,7 @@
 import { Effect } from "effect"
 import ignore, { type Ignore } from "ignore"
 import * as NodePath from "node:path"
+import * as Credentials from "../credentials.ts"
 import type { Refusal, Workspace } from "../workspace.ts"
 import * as Text from "./text.ts"
 
@@ -24,6 +25,8 @@ export interface Listing {
   readonly truncated: boolean
   /** The directory named was a single file: `files` is that file. */
   readonly single: boolean
+  /** Root-relative paths left out because the credential list covers them. */
+  readonly withheld: ReadonlyArray<string>
 }
 
 interface IgnoreLevel {
@@ -69,7 +72,7 @@ export const list = (
     )
     if (start === undefined) {
       const file = yield* Effect.scoped(workspace.openRead(requested))
-      return { files: [file.real], truncated: false, single: true }
+      return { files: [file.real], truncated: false, single: true, withheld: [] }
     }
     const startRel = workspace.relative(start) === "." ? "" : workspace.relative(start)
 
@@ -82,6 +85,7 @@ export const list = (
     }
 
     const files: Array<string> = []
+    const withheld: Array<string> = []
     let visited = 0
     let truncated = false
     const walk = (dirReal: string, rel: string, inherited: ReadonlyArray<IgnoreLevel>): Effect.Effect<void> =>
@@ -103,6 +107,11 @@ export const list = (
           const childRel = rel === "" ? entry.name : `${rel}/${entry.name}`
           const childRootRel = rootRel === "." ? entry.name : `${rootRel}/${entry.name}`
           const childReal = NodePath.join(dirReal, entry.name)
+          if (Credentials.isCredentialPath(childRootRel)) {
+            const searched = entry.isDirectory() ? options.dot || !entry.name.startsWith(".") : options.include(childRel)
+            if (searched) withheld.push(childRootRel)
+            continue
+          }
           if (entry.isDirectory()) {
             if (skippedDirectories.has(entry.name)) continue
             if (!options.dot && entry.name.startsWith(".")) continue
@@ -116,10 +125,13 @@ export const list = (
             }
             // A link: listed under its target, only if that is a file inside.
             const target = yield* Effect.option(Effect.scoped(workspace.openRead(childReal)))
-            if (target._tag === "Some") files.push(target.value.real)
+            if (target._tag === "None") continue
+            const targetRel = workspace.relative(target.value.real)
+            if (Credentials.isCredentialPath(targetRel)) withheld.push(childRootRel)
+            else files.push(target.value.real)
           }
         }
       })
     yield* walk(start, "", levels)
-    return { files, truncated, single: false }
+    return { files, truncated, single: false, withheld }
   })
