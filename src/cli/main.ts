@@ -9,11 +9,12 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { check, Exit, exitCodes } from "./check.ts"
+import { approvals } from "./approvals.ts"
 import { audit } from "./audit.ts"
 import { mcp } from "./mcp.ts"
 import { run } from "./run.ts"
 
-const subcommands = [run, check, mcp, audit] as const
+const subcommands = [run, check, mcp, audit, approvals] as const
 
 const toolgate = Command.make("toolgate").pipe(
   Command.withDescription("The tool gate for Effect agents"),
