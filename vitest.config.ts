@@ -8,7 +8,7 @@ export default defineConfig({
     // tests import the package by its entry points, as users do, but from source
     alias: [
       { find: /^toolgate$/, replacement: src("index.ts") },
-      { find: /^toolgate\/(policy|node|testing)$/, replacement: src("$1/index.ts") }
+      { find: /^toolgate\/(policy|node|testing|durable)$/, replacement: src("$1/index.ts") }
     ]
   },
   test: {

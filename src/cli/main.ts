@@ -9,13 +9,14 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { check, Exit, exitCodes } from "./check.ts"
+import { approvals } from "./approvals.ts"
 import { init } from "./init.ts"
 import { serve } from "./serve.ts"
 import { audit } from "./audit.ts"
 import { mcp } from "./mcp.ts"
 import { run } from "./run.ts"
 
-const subcommands = [run, check, serve, init, mcp, audit] as const
+const subcommands = [run, check, serve, init, mcp, audit, approvals] as const
 
 const toolgate = Command.make("toolgate").pipe(
   Command.withDescription("The tool gate for Effect agents"),

@@ -218,6 +218,16 @@ const maxTurnsFlag = Flag.Int("max-turns").pipe(
   Flag.withDefault(Agent.defaults.maxTurns),
   Flag.withDescription("model requests allowed in the run")
 )
+const storeFlag = Flag.String("store").pipe(
+  Flag.optional,
+  Flag.withDescription(
+    "record asked calls in a durable store (sqlite:FILE or postgres://…): they wait there for an answer from toolgate approvals, from any process, across restarts; needs --run-id"
+  )
+)
+const runIdFlag = Flag.String("run-id").pipe(
+  Flag.optional,
+  Flag.withDescription("names the run in the durable store: the same command with the same id resumes it")
+)
 const taskArgument = Argument.String("task").pipe(
   Argument.withDefault("Read the README, write a short summary of it to SUMMARY.md, and check the directory."),
   Argument.withDescription("what the agent should do")
@@ -263,6 +273,8 @@ export const run = Command.make("run", {
   approver: approverFlag,
   port: portFlag,
   otlp: otlpFlag,
+  store: storeFlag,
+  runId: runIdFlag,
   task: taskArgument
 }, (config) => Effect.scoped(runCommand(config))).pipe(Command.withDescription(description))
 
@@ -282,6 +294,8 @@ interface Config {
   readonly system: Option.Option<string>
   readonly requestTimeout: number
   readonly maxTurns: number
+  readonly store: Option.Option<string>
+  readonly runId: Option.Option<string>
   readonly task: string
 }
 
@@ -293,6 +307,12 @@ interface Config {
 const checkFlags = (config: Config) => {
   if (config.maxTurns < 1) return bad("--max-turns must be at least 1")
   if (config.requestTimeout < 1) return bad("--request-timeout must be at least 1 second")
+  if (Option.isSome(config.store) !== Option.isSome(config.runId)) {
+    return bad("--store and --run-id go together: the run id is how a restarted run finds its requests in the store")
+  }
+  if (Option.isSome(config.store) && (config.yes || Option.isSome(config.approver))) {
+    return bad("--store is the approver: drop --yes and --approver")
+  }
   if (config.demo && (Option.isSome(config.scenario) || Option.isSome(config.root))) {
     return bad("--demo runs the bundled scenario in a temporary workspace; drop --scenario and --root")
   }
@@ -398,6 +418,7 @@ type Screen = Effect.Success<typeof makeScreen>
  */
 const chooseApprover = (config: Config, screen: Screen, demo: boolean, scripted: boolean) =>
   Effect.gen(function*() {
+    if (Option.isSome(config.store) && Option.isSome(config.runId)) return yield* durableApprover(config.store.value, config.runId.value)
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
     const web = Option.isSome(config.approver)
       ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
@@ -431,6 +452,25 @@ const chooseApprover = (config: Config, screen: Screen, demo: boolean, scripted:
     // the terminal approver prints its own decision lines
     const promptsHere = interactive && !config.yes && web === undefined
     return { layer, line, human, promptsHere }
+  })
+
+/**
+ * The durable approver: asked calls wait in the store for an answer from
+ * any process (`toolgate approvals`), across restarts of this one; with no
+ * answer the run waits, never approves. The engine (effect/cluster and
+ * effect/workflow) is loaded only here.
+ */
+const durableApprover = (store: string, runId: string) =>
+  Effect.gen(function*() {
+    const { DurableApproval, DurableEngine } = yield* Effect.promise(() => import("../durable/index.ts"))
+    const engine = yield* Layer.build(DurableEngine.worker(store)).pipe(Effect.catchTag("EngineError", (e) => bad(e.message)))
+    const layer = DurableApproval.layer({ runId }).pipe(Layer.provide(Layer.succeedContext(engine)))
+    return {
+      layer,
+      line: `the durable store ${store}, run ${runId} (answer with: toolgate approvals list --store ${store})`,
+      human: true,
+      promptsHere: false
+    }
   })
 
 /**

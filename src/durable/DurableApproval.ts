@@ -1,0 +1,280 @@
+/**
+ * Approvals that outlive a process: an `ApprovalHandler` whose requests are
+ * rows in a store and wait on `effect/workflow`'s `DurableDeferred`, and
+ * the Effects that answer them from any process.
+ *
+ * The path of one request:
+ *
+ * 1. `approve(request)` records the row (`RUN/CALL`, tool, params) —
+ *    inserting it again keeps the first row — and runs the approval
+ *    workflow, whose body waits for the answer (and, with a `timeout`, a
+ *    durable clock that survives restarts).
+ * 2. {@link answer}, in any process that reaches the store, flips the row
+ *    from pending and completes the deferred in one transaction: the first
+ *    answer wins, an answer to a withdrawn or answered request is refused,
+ *    and a crash in between leaves neither.
+ * 3. The workflow's owner resumes it and the handler returns the decision.
+ *
+ * A process killed while waiting loses nothing: asking the same call again
+ * (the same run id and call id) attaches to the same execution, and an
+ * answer given meanwhile is kept.
+ *
+ * **Cancel or shutdown?** Interrupting the waiting fiber (a cancelled call,
+ * a stopped batch, a timeout) withdraws the request; a process shutting
+ * down keeps it pending for the next start. The two are told apart by the
+ * engine's lifetime, not by signals: the withdrawal runs `withdrawAfter`
+ * (default 1 s) after the interruption, in the scope of this Layer, so a
+ * shutdown, which closes that scope, cancels it and the request stays.
+ *
+ * @since 0.3.0
+ */
+import { Duration, Effect, Exit, Layer, Option, Schema, type Scope } from "effect"
+import { SqlClient } from "effect/sql"
+import { Activity, DurableClock, DurableDeferred, Workflow, type WorkflowEngine } from "effect/workflow"
+import * as Approval from "../Approval.ts"
+import type * as DurableEngine from "./DurableEngine.ts"
+import * as Store from "./internal/store.ts"
+
+export type { Row, Status } from "./internal/store.ts"
+
+/**
+ * The approval workflow: one execution per request, keyed by its id.
+ *
+ * @since 0.3.0
+ */
+export const ApprovalWorkflow = Workflow.make("toolgate/Approval", {
+  payload: { approvalId: Schema.String, timeoutMillis: Schema.optional(Schema.Number) },
+  success: Approval.ApprovalDecision,
+  idempotencyKey: ({ approvalId }) => approvalId,
+  // a caller whose execution is owned by another worker polls for it: keep
+  // that short (the default backs off to 30 s)
+  suspendedRetrySchedule: undefined
+})
+
+/**
+ * The answer a request waits for.
+ *
+ * @since 0.3.0
+ */
+export const Answer = DurableDeferred.make("toolgate/answer", { success: Approval.ApprovalDecision })
+
+const timedOut = (timeoutMillis: number) =>
+  Approval.ApprovalDecision.Deny({ reason: `nobody answered within ${Math.round(timeoutMillis / 1000)} s`, decidedBy: "timeout" })
+
+/**
+ * The workflow's body, registered in every process that runs workflows: it
+ * waits for the answer, or for a durable timeout that denies the request
+ * (marking its row, so a late answer is refused).
+ */
+const ApprovalWorkflowLive = ApprovalWorkflow.toLayer(({ approvalId, timeoutMillis }) =>
+  timeoutMillis === undefined ? DurableDeferred.await(Answer) : DurableDeferred.raceAll({
+    name: "toolgate/answer-or-timeout",
+    success: Approval.ApprovalDecision,
+    error: Schema.Never,
+    effects: [
+      DurableDeferred.await(Answer),
+      Effect.gen(function*() {
+        yield* DurableClock.sleep({ name: "toolgate/timeout", duration: timeoutMillis })
+        const decision = timedOut(timeoutMillis)
+        const expired = yield* Activity.make({
+          name: "toolgate/expire",
+          success: Schema.Boolean,
+          execute: Effect.flatMap(Store.Store, (store) =>
+            store.decide(approvalId, "denied", Schema.encodeSync(Approval.ApprovalDecision)(decision), "timeout"))
+        })
+        // answered just before the clock fired: the answer stands
+        return expired ? decision : yield* DurableDeferred.await(Answer)
+      })
+    ]
+  })
+)
+
+/**
+ * The id of the request for `callId` in run `runId`.
+ *
+ * @since 0.3.0
+ */
+export const approvalId = (runId: string, callId: string): string => `${runId}/${callId}`
+
+/**
+ * Options of {@link layer}.
+ *
+ * - `runId`: names the run; a restarted run passes the same id to find its
+ *   requests again.
+ * - `timeout`: deny a request nobody answered in time; the deadline is
+ *   durable (a restart does not reset it).
+ * - `withdrawAfter`: how long after an interruption a request is withdrawn
+ *   (default 1 s; a shutdown within it keeps the request pending).
+ *
+ * @since 0.3.0
+ */
+export interface Options {
+  readonly runId: string
+  readonly timeout?: Duration.Input | undefined
+  readonly withdrawAfter?: Duration.Input | undefined
+}
+
+/**
+ * Withdraws a pending request: later answers are refused and its execution
+ * is interrupted. `false` when it was not pending.
+ *
+ * @since 0.3.0
+ */
+export const withdraw = (id: string): Effect.Effect<boolean, never, DurableEngine.Services> =>
+  Effect.gen(function*() {
+    const store = yield* Store.Store
+    const withdrawn = yield* store.withdraw(id)
+    if (withdrawn) yield* Effect.ignore(interruptExecution(id))
+    return withdrawn
+  })
+
+const interruptExecution = (id: string) =>
+  Effect.flatMap(ApprovalWorkflow.executionId({ approvalId: id }), (executionId) => ApprovalWorkflow.interrupt(executionId))
+
+/**
+ * Withdraws every pending request of a run (it was cancelled for good);
+ * returns their ids.
+ *
+ * @since 0.3.0
+ */
+export const withdrawRun = (runId: string): Effect.Effect<ReadonlyArray<string>, never, DurableEngine.Services> =>
+  Effect.gen(function*() {
+    const ids = yield* (yield* Store.Store).withdrawRun(runId)
+    yield* Effect.forEach(ids, (id) => Effect.ignore(interruptExecution(id)), { discard: true })
+    return ids
+  })
+
+const encodeRequest = Schema.encodeSync(Approval.ApprovalRequest)
+
+/**
+ * The durable handler.
+ *
+ * @since 0.3.0
+ */
+export const make = (
+  options: Options
+): Effect.Effect<Approval.ApprovalHandler, never, DurableEngine.Services | Scope.Scope> =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<DurableEngine.Services>()
+    const scope = yield* Effect.scope
+    const timeoutMillis = options.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
+    const withdrawAfter = options.withdrawAfter ?? "1 second"
+    return {
+      approve: (request) =>
+        Effect.gen(function*() {
+          const store = yield* Store.Store
+          const id = approvalId(options.runId, request.call.id)
+          const executionId = yield* ApprovalWorkflow.executionId({ approvalId: id })
+          const row = yield* store.insertPending({
+            id,
+            runId: options.runId,
+            callId: request.call.id,
+            tool: request.call.name,
+            request: encodeRequest(request),
+            token: DurableDeferred.tokenFromExecutionId(Answer, { workflow: ApprovalWorkflow, executionId })
+          })
+          if (row.status === "withdrawn") {
+            return Approval.ApprovalDecision.Deny({ reason: "this request was withdrawn earlier; ask again with a new call" })
+          }
+          return yield* ApprovalWorkflow.execute({ approvalId: id, ...(timeoutMillis === undefined ? {} : { timeoutMillis }) }).pipe(
+            // Cancelled, or shutting down? The withdrawal waits a moment in
+            // this Layer's scope: a shutdown closes the scope and cancels it.
+            Effect.onInterrupt(() =>
+              Effect.forkIn(Effect.andThen(Effect.sleep(withdrawAfter), withdraw(id)), scope).pipe(Effect.asVoid)
+            )
+          )
+        }).pipe(Effect.provideContext(context))
+    } satisfies Approval.ApprovalHandler
+  })
+
+/**
+ * `Approval.layer` over the durable handler, with the approval workflow
+ * registered on the engine: put it in place of any other approver.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { DurableApproval, DurableEngine } from "toolgate/durable"
+ * const ApprovalLive = DurableApproval.layer({ runId: "nightly-42" }).pipe(
+ *   Layer.provide(DurableEngine.sqlite({ file: ".toolgate/approvals.db" }))
+ * )
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const layer = (options: Options): Layer.Layer<never, never, DurableEngine.Services> =>
+  Approval.layer(make(options)).pipe(Layer.provideMerge(ApprovalWorkflowLive))
+
+/**
+ * How {@link answer} went: `Answered`, or `Refused` with why (no such
+ * request, or it is already allowed, denied or withdrawn).
+ *
+ * @since 0.3.0
+ */
+export type AnswerResult =
+  | { readonly _tag: "Answered"; readonly row: Store.Row }
+  | { readonly _tag: "Refused"; readonly reason: string; readonly row: Store.Row | undefined }
+
+/**
+ * Answers a pending request, from any process that reaches the store. The
+ * decision is checked like any approver's (a malformed one is a fault and
+ * denies); the status flip and the deferred's completion are one
+ * transaction.
+ *
+ * @example
+ * ```ts
+ * import { Approval } from "toolgate"
+ * import { DurableApproval } from "toolgate/durable"
+ * const allow = DurableApproval.answer("nightly-42/call_1", Approval.ApprovalDecision.Allow(), { by: "alice" })
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const answer = (
+  id: string,
+  decision: Approval.ApprovalDecision,
+  options: { readonly by: string }
+): Effect.Effect<AnswerResult, never, DurableEngine.Services> =>
+  Effect.gen(function*() {
+    const store = yield* Store.Store
+    const sql = yield* SqlClient.SqlClient
+    const checked = Approval.check(decision)
+    const status = checked._tag === "Allow" ? "allowed" as const : "denied" as const
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const row = yield* store.get(id)
+      if (row === undefined) return { _tag: "Refused", reason: `there is no request ${id}`, row } satisfies AnswerResult
+      if (!(yield* store.decide(id, status, Schema.encodeSync(Approval.ApprovalDecision)(checked), options.by))) {
+        return { _tag: "Refused", reason: `it is ${row.status}, not pending`, row } satisfies AnswerResult
+      }
+      yield* DurableDeferred.done(Answer, { token: row.token as DurableDeferred.Token, exit: Exit.succeed(checked) })
+      return { _tag: "Answered", row: { ...row, status } } satisfies AnswerResult
+    }))
+  }).pipe(Effect.orDie)
+
+/**
+ * Pending requests, oldest first: what `toolgate approvals list` and the
+ * console show.
+ *
+ * @since 0.3.0
+ */
+export const pending: Effect.Effect<ReadonlyArray<Store.Row>, never, Store.Store> = Effect.flatMap(
+  Store.Store,
+  (store) => store.pending
+)
+
+/**
+ * One request, in any status.
+ *
+ * @since 0.3.0
+ */
+export const get = (id: string): Effect.Effect<Option.Option<Store.Row>, never, Store.Store> =>
+  Effect.map(Effect.flatMap(Store.Store, (store) => store.get(id)), Option.fromUndefinedOr)
+
+/**
+ * Deletes answered and withdrawn requests decided before `before`;
+ * returns how many.
+ *
+ * @since 0.3.0
+ */
+export const prune = (before: Date): Effect.Effect<number, never, Store.Store> =>
+  Effect.flatMap(Store.Store, (store) => store.prune(before.getTime()))

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Option } from "effect"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { Approval, Executor } from "toolgate"
+import { DurableApproval, DurableEngine } from "toolgate/durable"
+import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+
+// Durable approvals in one process, on an embedded SQLite store and on
+// PostgreSQL: a request is a row that waits, an answer from the store
+// resumes it, and the store's rules (first answer wins, no answer after a
+// withdrawal) hold.
+
+const tempStore = () => NodePath.join(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-durable-")), "approvals.db")
+
+// PostgreSQL: .ci/run starts a private instance on loopback and sets
+// TOOLGATE_TEST_PG_URL; locally these tests skip with a message, in CI its
+// absence fails the run.
+const pgUrl = process.env["TOOLGATE_TEST_PG_URL"]
+if (pgUrl === undefined && process.env["CI"] === "true") throw new Error("CI must start PostgreSQL and set TOOLGATE_TEST_PG_URL (.ci/run does)")
+if (pgUrl === undefined) console.warn("test/durable: the PostgreSQL cases skip: set TOOLGATE_TEST_PG_URL (apt-get install postgresql; .ci/run shows how)")
+
+const engines = [
+  { name: "SQLite", engine: () => DurableEngine.sqlite({ file: tempStore() }) },
+  ...(pgUrl === undefined ? [] : [{ name: "PostgreSQL", engine: () => DurableEngine.postgres({ url: pgUrl }) }])
+]
+
+// One Write call, which the default policy asks about.
+const write = Executor.executeBatch(toolkit, [{ id: "c1", name: "Write", params: { key: "k", value: "v" } }]).pipe(
+  Effect.provide(handlers(makeTracker()))
+)
+
+// a database outlives a test run: every run id is new
+const uniqueRun = () => `run-${Crypto.randomUUID().slice(0, 8)}`
+
+const untilPending = (runId: string) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const rows = (yield* DurableApproval.pending).filter((r) => r.runId === runId)
+      if (rows.length > 0) return rows[0]!
+      yield* Effect.sleep("10 millis")
+    }
+  })
+
+for (const { engine, name } of engines) {
+  describe(`DurableApproval on ${name}`, () => {
+    it.live("a request waits as a row; an answer resumes the call; a second answer is refused", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const fiber = yield* Effect.forkChild(write)
+        const row = yield* untilPending(runId)
+        expect(row).toMatchObject({ id: `${runId}/c1`, runId, callId: "c1", tool: "Write", status: "pending" })
+        const answered = yield* DurableApproval.answer(row.id, Approval.ApprovalDecision.Allow(), { by: "test" })
+        expect(answered._tag).toBe("Answered")
+        const [result] = yield* Fiber.join(fiber)
+        expect(result!.outcome._tag).toBe("Succeeded")
+        const again = yield* DurableApproval.answer(row.id, Approval.ApprovalDecision.Deny({ reason: "late" }), { by: "test" })
+        expect(again).toMatchObject({ _tag: "Refused", reason: "it is allowed, not pending" })
+        expect(Option.getOrThrow(yield* DurableApproval.get(row.id))).toMatchObject({ status: "allowed", decidedBy: "test" })
+      }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
+    })
+
+    it.live("of two answers racing, exactly one wins, and the call follows it", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const fiber = yield* Effect.forkChild(write)
+        const row = yield* untilPending(runId)
+        const results = yield* Effect.all([
+          DurableApproval.answer(row.id, Approval.ApprovalDecision.Allow(), { by: "alice" }),
+          DurableApproval.answer(row.id, Approval.ApprovalDecision.Deny({ reason: "no" }), { by: "bob" })
+        ], { concurrency: "unbounded" })
+        expect(results.filter((r) => r._tag === "Answered")).toHaveLength(1)
+        const [result] = yield* Fiber.join(fiber)
+        const winner = results.find((r) => r._tag === "Answered")!
+        expect(result!.outcome._tag).toBe(winner.row.status === "allowed" ? "Succeeded" : "ApprovalDenied")
+      }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
+    })
+
+    it.live("interrupting the waiting call withdraws the request; an answer after that is refused", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const fiber = yield* Effect.forkChild(write)
+        const row = yield* untilPending(runId)
+        yield* Fiber.interrupt(fiber)
+        while (Option.getOrThrow(yield* DurableApproval.get(row.id)).status !== "withdrawn") yield* Effect.sleep("10 millis")
+        const late = yield* DurableApproval.answer(row.id, Approval.ApprovalDecision.Allow(), { by: "test" })
+        expect(late).toMatchObject({ _tag: "Refused", reason: "it is withdrawn, not pending" })
+        expect((yield* DurableApproval.pending).filter((r) => r.runId === runId)).toEqual([])
+      }).pipe(Effect.provide(DurableApproval.layer({ runId, withdrawAfter: "10 millis" }).pipe(Layer.provideMerge(engine()))))
+    })
+
+    it.live("closing the engine (a shutdown) keeps the request pending for the next start", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const store = engine()
+        const id = yield* Effect.scoped(Effect.gen(function*() {
+          const context = yield* Layer.build(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(store)))
+          yield* Effect.forkScoped(Effect.provideContext(write, context))
+          const row = yield* Effect.provideContext(untilPending(runId), context)
+          return row.id
+        }))
+        // the scope closed: the call was interrupted with everything else
+        const after = yield* Effect.scoped(Effect.flatMap(Layer.build(store), (context) =>
+          Effect.provideContext(DurableApproval.get(id), context)))
+        expect(Option.getOrThrow(after).status).toBe("pending")
+      })
+    })
+
+    it.live("withdrawRun withdraws every pending request of a run", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const fiber = yield* Effect.forkChild(write)
+        const row = yield* untilPending(runId)
+        expect(yield* DurableApproval.withdrawRun(runId)).toEqual([row.id])
+        const [result] = yield* Fiber.join(fiber)
+        expect(result!.outcome._tag).toMatch(/ApprovalDenied|Cancelled/)
+      }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
+    })
+  })
+}
+
+describe("DurableEngine", () => {
+  it.live("a second worker on the same SQLite file is refused; a client may open it alongside", () =>
+    Effect.gen(function*() {
+      const file = tempStore()
+      yield* Layer.build(DurableEngine.sqlite({ file }))
+      const second = yield* Effect.exit(Effect.scoped(Layer.build(DurableEngine.sqlite({ file }))))
+      expect(second._tag).toBe("Failure")
+      expect(String(second)).toContain("another process owns the durable store")
+      const client = yield* Effect.exit(Effect.scoped(Layer.build(DurableEngine.client({ store: `sqlite:${file}` }))))
+      expect(client._tag).toBe("Success")
+    }).pipe(Effect.scoped))
+
+  it.effect("store URLs: sqlite:FILE, a plain file, postgres://; anything else is refused", () =>
+    Effect.gen(function*() {
+      expect(yield* DurableEngine.parseStore("sqlite:a.db")).toEqual({ _tag: "Sqlite", file: "a.db" })
+      expect(yield* DurableEngine.parseStore("a.db")).toEqual({ _tag: "Sqlite", file: "a.db" })
+      expect(yield* DurableEngine.parseStore("postgresql://u@h/db")).toEqual({ _tag: "Postgres", url: "postgresql://u@h/db" })
+      for (const bad of ["", "sqlite:", "mysql://x", "redis://y"]) {
+        expect((yield* Effect.exit(DurableEngine.parseStore(bad)))._tag).toBe("Failure")
+      }
+    }))
+})
