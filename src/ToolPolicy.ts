@@ -23,6 +23,75 @@ import type { ToolClass } from "./ToolClass.ts"
 // -----------------------------------------------------------------------------
 
 /**
+ * The three answers a policy gives, as rule lists, defaults and verdicts
+ * spell them: one vocabulary, declared here and reused by the rule engine,
+ * the policy file, the CLI and the record of every call.
+ *
+ * @example
+ * ```ts
+ * import { ToolPolicy } from "toolgate"
+ * const level: ToolPolicy.Level = "ask"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const Level = Schema.Literals(["allow", "ask", "deny"])
+
+/** @since 0.1.0 */
+export type Level = typeof Level.Type
+
+/**
+ * The permission modes: `default`, `plan` (only read-only tools run),
+ * `acceptEdits` (file edits inside the workspace are pre-approved) and
+ * `bypass` (everything but deny rules and what the engine cannot judge).
+ *
+ * @example
+ * ```ts
+ * import { ToolPolicy } from "toolgate"
+ * const mode: ToolPolicy.Mode = "plan"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const Mode = Schema.Literals(["default", "plan", "acceptEdits", "bypass"])
+
+/** @since 0.1.0 */
+export type Mode = typeof Mode.Type
+
+/**
+ * What the engine can establish about a call by itself, not from a rule
+ * anyone wrote. A closed set: a UI or an audit reader can rely on seeing
+ * only these.
+ *
+ * - `unreadable`: the tool's params could not be read as the rule needs them.
+ * - `unparseable`: the shell command could not be parsed.
+ * - `opaque`: a part of the command is not understood (an interpreter's code,
+ *   an unknown option).
+ * - `script judged by its commands`: a script whose every command was judged.
+ * - `reads are judged by the command`: a read redirection.
+ * - `harmless device`: a redirection to `/dev/null` and its kin.
+ *
+ * @example
+ * ```ts
+ * import { ToolPolicy } from "toolgate"
+ * const fact: ToolPolicy.Fact = "unparseable"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const Fact = Schema.Literals([
+  "unreadable",
+  "unparseable",
+  "opaque",
+  "script judged by its commands",
+  "reads are judged by the command",
+  "harmless device"
+])
+
+/** @since 0.1.0 */
+export type Fact = typeof Fact.Type
+
+/**
  * What made a verdict, so that UIs and the audit log can show it. A tagged
  * union, defined once as a Schema so every boundary (audit log, CLI, web
  * console) encodes it the same way:
@@ -30,8 +99,8 @@ import type { ToolClass } from "./ToolClass.ts"
  * - `Rule`: a rule from a list matched; `rule` is its text as written.
  * - `Default`: no rule matched and the policy's default applied.
  * - `Mode`: the permission mode decided (`plan`, `acceptEdits`, `bypass`).
- * - `Fact`: something the engine established about the call itself, such
- *   as "unparseable" or "harmless device", not a rule anyone wrote.
+ * - `Fact`: something the engine established about the call itself (one of
+ *   {@link Fact}), not a rule anyone wrote.
  *
  * `segment` is the part of a shell command the match is about, if any.
  *
@@ -46,13 +115,13 @@ import type { ToolClass } from "./ToolClass.ts"
  */
 export const Match = Schema.TaggedUnion({
   Rule: {
-    list: Schema.Literals(["allow", "ask", "deny"]),
+    list: Level,
     rule: Schema.String,
     segment: Schema.optional(Schema.String)
   },
-  Default: { value: Schema.Literals(["allow", "ask", "deny"]), segment: Schema.optional(Schema.String) },
-  Mode: { mode: Schema.String, segment: Schema.optional(Schema.String) },
-  Fact: { fact: Schema.String, segment: Schema.optional(Schema.String) }
+  Default: { value: Level, segment: Schema.optional(Schema.String) },
+  Mode: { mode: Mode, segment: Schema.optional(Schema.String) },
+  Fact: { fact: Fact, segment: Schema.optional(Schema.String) }
 })
 
 /**
