@@ -70,6 +70,10 @@ export type Mode = typeof Mode.Type
  * - `script judged by its commands`: a script whose every command was judged.
  * - `reads are judged by the command`: a read redirection.
  * - `harmless device`: a redirection to `/dev/null` and its kin.
+ * - `uncovered effect`: the program does something (runs code, writes or
+ *   reads a file) that the matching allow rule does not cover.
+ * - `network`: the command reaches the network, which no prefix rule covers.
+ * - `ambiguous MCP name`: the name cannot be split into one (server, tool).
  *
  * @example
  * ```ts
@@ -85,7 +89,10 @@ export const Fact = Schema.Literals([
   "opaque",
   "script judged by its commands",
   "reads are judged by the command",
-  "harmless device"
+  "harmless device",
+  "uncovered effect",
+  "network",
+  "ambiguous MCP name"
 ])
 
 /** @since 0.1.0 */
