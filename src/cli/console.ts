@@ -49,7 +49,7 @@ export const otlpFlag = Flag.String("otlp").pipe(
  * The console would not be safe to start; reported like a port that cannot
  * be listened on.
  */
-class ConsoleSetupError extends Data.TaggedError("ServeError")<{ readonly message: string }> {}
+export class ConsoleSetupError extends Data.TaggedError("ServeError")<{ readonly message: string }> {}
 
 /** `$TOOLGATE_CONSOLE_TOKEN`: a fixed login token; one too short to be a secret is an error, never used. */
 const consoleToken = (): Effect.Effect<Option.Option<Redacted.Redacted<string>>, ConsoleSetupError> => {

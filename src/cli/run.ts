@@ -484,7 +484,12 @@ const confine = (config: Config, root: string, policyFiles: ReadonlyArray<string
       bash: {
         sandbox: config.noSandbox ? "none" : "auto",
         // the rules and the audit trail stay out of the commands' reach
-        readOnly: [...policyFiles, ...Option.toArray(config.audit)].map((file) => NodePath.resolve(file))
+        // (only those inside the workspace need binding: the rest of the
+        // filesystem is read-only to commands already, and a file in a
+        // directory the sandbox's uid cannot enter could not be bound)
+        readOnly: [...policyFiles, ...Option.toArray(config.audit)].map((file) => NodePath.resolve(file)).filter((file) =>
+          !NodePath.relative(root, file).startsWith("..") && !NodePath.isAbsolute(NodePath.relative(root, file))
+        )
       }
     } as const
     const confinement = yield* BuiltinTools.detect(tools)

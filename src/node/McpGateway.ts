@@ -369,10 +369,16 @@ const describeClientError = (error: McpClientError.McpClientError): string =>
 const text = (value: string, isError: boolean) =>
   new McpSchema.CallToolResult({ content: [{ type: "text", text: value }], isError })
 
+// An upstream's answer as plain JSON data: effect/ai encodes a tool's
+// success, and an McpSchema class instance does not encode as Unknown.
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
+const decodeCallToolResult = Schema.decodeUnknownOption(McpSchema.CallToolResult)
+
 /** The client's answer for a call that did not run, or whose upstream failed: the reason as text. */
 const toCallToolResult = (result: ToolResult.ToolResult, name: string): McpSchema.CallToolResult => {
   if (result.outcome._tag === "Succeeded") {
-    return Schema.is(McpSchema.CallToolResult)(result.result) ? result.result : text(JSON.stringify(result.result), false)
+    return Option.getOrElse(decodeCallToolResult(result.result), () => text(JSON.stringify(result.result), false))
   }
   if (result.outcome._tag === "Failed") {
     return text(`Tool call ${name} failed: ${typeof result.result === "string" ? result.result : JSON.stringify(result.result)}`, true)
@@ -396,7 +402,7 @@ const mirror = (upstream: Upstream.Upstream) =>
       // readOnlyHint is the server's own claim; anything short of `true` is a mutator (fail safe)
       tool: remote.annotations?.readOnlyHint === true ? tool.annotate(Tool.Readonly, true) : tool,
       handler: (args: unknown) =>
-        upstream.call(remote, args as Record<string, unknown>).pipe(Effect.mapError(describeClientError)),
+        upstream.call(remote, args as Record<string, unknown>).pipe(Effect.map(plain), Effect.mapError(describeClientError)),
       entry: {
         exposed: new McpSchema.Tool({ ...remote, name: exposedName(upstream.name, remote.name) }),
         policyName: name,
@@ -699,7 +705,10 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
             annotations: Context.empty(),
             handle: gateway.readResource(upstream, resource.uri).pipe(
               Effect.flatMap((result) =>
-                Schema.is(McpSchema.ReadResourceResult)(result) ? Effect.succeed(result) : Effect.fail("the server's answer is not a resource")
+                Option.match(Schema.decodeUnknownOption(McpSchema.ReadResourceResult)(result), {
+                  onNone: () => Effect.fail("the server's answer is not a resource"),
+                  onSome: Effect.succeed
+                })
               ),
               Effect.mapError((message) => new McpSchema.InternalError({ message }))
             )
@@ -713,7 +722,10 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
             handle: (params) =>
               gateway.getPrompt(prompt.name, params).pipe(
                 Effect.flatMap((result) =>
-                  Schema.is(McpSchema.GetPromptResult)(result) ? Effect.succeed(result) : Effect.fail("the server's answer is not a prompt")
+                  Option.match(Schema.decodeUnknownOption(McpSchema.GetPromptResult)(result), {
+                    onNone: () => Effect.fail("the server's answer is not a prompt"),
+                    onSome: Effect.succeed
+                  })
                 ),
                 Effect.mapError((message) => new McpSchema.InternalError({ message }))
               )

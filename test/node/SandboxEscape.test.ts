@@ -323,7 +323,7 @@ describe.skipIf(!sandboxAvailable || !isRoot)("the same probes as an unprivilege
         listDescriptors
       ], { uid: 1000 })
       expect(out.confinement._tag).toBe("Sandboxed")
-      expect(out.results.map((r) => r.stdout)).toEqual(["1000\n", "", "userns=1\nunix=9\n", "end\n"])
+      expect(out.results.map((r) => r.stdout), JSON.stringify(out.results.map((r) => r.stderr))).toEqual(["1000\n", "", "userns=1\nunix=9\n", "end\n"])
       expect(out.results[1]!.stderr.match(/Read-only file system|Permission denied|No such file/g)?.length).toBe(2)
     } finally {
       NodeFs.rmSync(root, { recursive: true, force: true })

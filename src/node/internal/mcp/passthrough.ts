@@ -19,6 +19,10 @@ import type * as Upstream from "./upstream.ts"
 export const resourceTool = "@resource"
 export const promptTool = "@prompt"
 
+// plain JSON data: effect/ai encodes a tool's success, and an McpSchema
+// class instance does not encode as Unknown
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
 const describe = (error: McpClientError.McpClientError) => error.message
 
 /**
@@ -36,7 +40,7 @@ export const mirror = (upstream: Upstream.Upstream, policyName: (server: string,
         success: Schema.Unknown,
         failure: Schema.String
       })).annotate(Tool.Readonly, true),
-      handler: (params: unknown) => upstream.readResource((params as { uri: string }).uri).pipe(Effect.mapError(describe)),
+      handler: (params: unknown) => upstream.readResource((params as { uri: string }).uri).pipe(Effect.map(plain), Effect.mapError(describe)),
       policyName: name
     })
   }
@@ -54,7 +58,7 @@ export const mirror = (upstream: Upstream.Upstream, policyName: (server: string,
         const prompt = upstream.prompts.find((p) => p.name === promptName)
         return prompt === undefined
           ? Effect.fail(`the MCP server ${upstream.name} has no prompt ${JSON.stringify(promptName)}`)
-          : upstream.getPrompt(prompt, args).pipe(Effect.mapError(describe))
+          : upstream.getPrompt(prompt, args).pipe(Effect.map(plain), Effect.mapError(describe))
       },
       policyName: name
     })
