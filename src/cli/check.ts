@@ -23,7 +23,7 @@ import * as PolicyRules from "../policy/PolicyRules.ts"
 import { environment, policyFiles } from "./environment.ts"
 import { failure } from "./hook/claude.ts"
 import { respond } from "./hook/command.ts"
-import { modeFlag } from "./options.ts"
+import { modeFlag, policyFlag } from "./options.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 
 /**
@@ -232,10 +232,6 @@ export const render = (explanation: PolicyRules.Explanation): string => {
   return lines.join("\n")
 }
 
-const policyFlag = Flag.String("policy").pipe(
-  Flag.atLeast(1),
-  Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first; optional:FILE skips a file that does not exist")
-)
 const rootFlag = Flag.String("root").pipe(
   Flag.optional,
   Flag.withDescription("directory relative paths and ./ rules resolve against (default: the current directory)")

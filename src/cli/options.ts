@@ -10,6 +10,24 @@ import * as Environment from "./environment.ts"
 import type * as PolicyRules from "../policy/PolicyRules.ts"
 
 /**
+ * `--policy`: one or more policy files, layered lowest precedence first;
+ * `optional:FILE` marks a layer that may be absent (see `environment.ts`).
+ *
+ * @example
+ * ```ts
+ * import { Command } from "effect/cli"
+ * import { policyFlag } from "../src/cli/options.ts"
+ * const cmd = Command.make("x", { policy: policyFlag })
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const policyFlag = Flag.String("policy").pipe(
+  Flag.atLeast(1),
+  Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first; optional:FILE skips a file that does not exist")
+)
+
+/**
  * `--mode`: the permission mode, overriding the policy files' `defaultMode`.
  *
  * @example

@@ -9,12 +9,8 @@ import { Console, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Exit, exitCodes } from "./check.ts"
 import { portFlag } from "./console.ts"
-import { modeFlag } from "./options.ts"
+import { modeFlag, policyFlag } from "./options.ts"
 
-const policyFlag = Flag.String("policy").pipe(
-  Flag.atLeast(1),
-  Flag.withDescription("policy file (JSON, Claude Code settings shape); repeat to layer, lowest precedence first; optional:FILE skips a file that does not exist")
-)
 
 /**
  * The `serve` subcommand.

@@ -28,7 +28,7 @@
  *
  * @since 0.3.0
  */
-import { Duration, Effect, Exit, Layer, Option, Schema, type Scope } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Schedule, Schema, type Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import { Activity, DurableClock, DurableDeferred, Workflow, type WorkflowEngine } from "effect/workflow"
 import * as Approval from "../Approval.ts"
@@ -48,7 +48,7 @@ export const ApprovalWorkflow = Workflow.make("toolgate/Approval", {
   idempotencyKey: ({ approvalId }) => approvalId,
   // a caller whose execution is owned by another worker polls for it: keep
   // that short (the default backs off to 30 s)
-  suspendedRetrySchedule: undefined
+  suspendedRetrySchedule: Schedule.spaced("100 millis")
 })
 
 /**

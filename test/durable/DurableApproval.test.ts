@@ -18,7 +18,7 @@ const tempStore = () => NodePath.join(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), 
 // PostgreSQL: .ci/run starts a private instance on loopback and sets
 // TOOLGATE_TEST_PG_URL; locally these tests skip with a message, in CI its
 // absence fails the run.
-const pgUrl = process.env["TOOLGATE_TEST_PG_URL"]
+const pgUrl = process.env["TOOLGATE_TEST_PG_URL"] || undefined
 if (pgUrl === undefined && process.env["CI"] === "true") throw new Error("CI must start PostgreSQL and set TOOLGATE_TEST_PG_URL (.ci/run does)")
 if (pgUrl === undefined) console.warn("test/durable: the PostgreSQL cases skip: set TOOLGATE_TEST_PG_URL (apt-get install postgresql; .ci/run shows how)")
 
