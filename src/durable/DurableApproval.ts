@@ -114,22 +114,32 @@ export interface Options {
   readonly withdrawAfter?: Duration.Input | undefined
 }
 
+const withdrawnDecision = Approval.ApprovalDecision.Deny({ reason: "the request was withdrawn" })
+
+// A withdrawal is an answer nobody waits for: the row's flip and the
+// deferred's completion are one transaction, like `answer`'s. (Interrupting
+// the execution instead raced with a workflow that had recorded its row but
+// not yet started: the interruption found nothing, and the call then waited
+// forever on a withdrawn request.)
+const completeWithdrawn = (withdrawn: Store.Withdrawn) =>
+  DurableDeferred.done(Answer, { token: withdrawn.token as DurableDeferred.Token, exit: Exit.succeed(withdrawnDecision) })
+
 /**
- * Withdraws a pending request: later answers are refused and its execution
- * is interrupted. `false` when it was not pending.
+ * Withdraws a pending request: later answers are refused and a call still
+ * waiting on it is denied. `false` when it was not pending.
  *
  * @since 0.3.0
  */
 export const withdraw = (id: string): Effect.Effect<boolean, never, DurableEngine.Services> =>
   Effect.gen(function*() {
     const store = yield* Store.Store
-    const withdrawn = yield* store.withdraw(id)
-    if (withdrawn) yield* Effect.ignore(interruptExecution(id))
-    return withdrawn
-  })
-
-const interruptExecution = (id: string) =>
-  Effect.flatMap(ApprovalWorkflow.executionId({ approvalId: id }), (executionId) => ApprovalWorkflow.interrupt(executionId))
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const withdrawn = yield* store.withdraw(id)
+      if (withdrawn !== undefined) yield* completeWithdrawn(withdrawn)
+      return withdrawn !== undefined
+    }))
+  }).pipe(Effect.orDie)
 
 /**
  * Withdraws every pending request of a run (it was cancelled for good);
@@ -139,10 +149,14 @@ const interruptExecution = (id: string) =>
  */
 export const withdrawRun = (runId: string): Effect.Effect<ReadonlyArray<string>, never, DurableEngine.Services> =>
   Effect.gen(function*() {
-    const ids = yield* (yield* Store.Store).withdrawRun(runId)
-    yield* Effect.forEach(ids, (id) => Effect.ignore(interruptExecution(id)), { discard: true })
-    return ids
-  })
+    const store = yield* Store.Store
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const withdrawn = yield* store.withdrawRun(runId)
+      yield* Effect.forEach(withdrawn, completeWithdrawn, { discard: true })
+      return withdrawn.map((w) => w.id)
+    }))
+  }).pipe(Effect.orDie)
 
 const encodeRequest = Schema.encodeSync(Approval.ApprovalRequest)
 

@@ -6,6 +6,8 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { Approval, Executor } from "toolgate"
 import { DurableApproval, DurableEngine } from "toolgate/durable"
+import { DurableDeferred } from "effect/workflow"
+import * as Store from "../../src/durable/internal/store.ts"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
 
 // Durable approvals in one process, on an embedded SQLite store and on
@@ -116,6 +118,28 @@ for (const { engine, name } of engines) {
         expect(yield* DurableApproval.withdrawRun(runId)).toEqual([row.id])
         const [result] = yield* Fiber.join(fiber)
         expect(result!.outcome._tag).toMatch(/ApprovalDenied|Cancelled/)
+      }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
+    })
+
+    // The order a loaded machine produced in CI: the row is recorded, the
+    // run is withdrawn, and only then does the workflow start. The call is
+    // denied instead of waiting forever on a withdrawn request.
+    it.live("a request withdrawn before its workflow started is denied when it starts", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const id = DurableApproval.approvalId(runId, "c1")
+        const executionId = yield* DurableApproval.ApprovalWorkflow.executionId({ approvalId: id })
+        yield* (yield* Store.Store).insertPending({
+          id,
+          runId,
+          callId: "c1",
+          tool: "Write",
+          request: {},
+          token: DurableDeferred.tokenFromExecutionId(DurableApproval.Answer, { workflow: DurableApproval.ApprovalWorkflow, executionId })
+        })
+        expect(yield* DurableApproval.withdrawRun(runId)).toEqual([id])
+        const decision = yield* DurableApproval.ApprovalWorkflow.execute({ approvalId: id })
+        expect(decision).toMatchObject({ _tag: "Deny", reason: "the request was withdrawn" })
       }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
     })
   })

@@ -54,6 +54,16 @@ const toRow = (r: any): Row => ({
 })
 
 /**
+ * A request just withdrawn: its id and the token of the deferred it waits on.
+ *
+ * @since 0.3.0
+ */
+export interface Withdrawn {
+  readonly id: string
+  readonly token: string
+}
+
+/**
  * The approvals table.
  *
  * @since 0.3.0
@@ -63,10 +73,10 @@ export class Store extends Context.Service<Store, {
   readonly insertPending: (row: Pick<Row, "id" | "runId" | "callId" | "tool" | "request" | "token">) => Effect.Effect<Row>
   /** pending → allowed | denied; false when the row was not pending. */
   readonly decide: (id: string, status: "allowed" | "denied", decision: unknown, by: string) => Effect.Effect<boolean>
-  /** pending → withdrawn; false when it was not pending. */
-  readonly withdraw: (id: string) => Effect.Effect<boolean>
-  /** Withdraws every pending request of a run; returns their ids. */
-  readonly withdrawRun: (runId: string) => Effect.Effect<ReadonlyArray<string>>
+  /** pending → withdrawn; the row's deferred token, or undefined when it was not pending. */
+  readonly withdraw: (id: string) => Effect.Effect<Withdrawn | undefined>
+  /** Withdraws every pending request of a run; returns their ids and tokens. */
+  readonly withdrawRun: (runId: string) => Effect.Effect<ReadonlyArray<Withdrawn>>
   readonly get: (id: string) => Effect.Effect<Row | undefined>
   /** Pending requests, oldest first. */
   readonly pending: Effect.Effect<ReadonlyArray<Row>>
@@ -109,11 +119,14 @@ export const layer = Layer.effect(Store, Effect.gen(function*() {
           WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie),
     withdraw: (id) =>
       sql`UPDATE toolgate_approvals SET status = 'withdrawn', decided_at = ${Date.now()}
-          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie),
+          WHERE id = ${id} AND status = 'pending' RETURNING id, token`.pipe(
+        Effect.map((rows) => rows[0] === undefined ? undefined : { id: String(rows[0].id), token: String(rows[0].token) }),
+        Effect.orDie
+      ),
     withdrawRun: (runId) =>
       sql`UPDATE toolgate_approvals SET status = 'withdrawn', decided_at = ${Date.now()}
-          WHERE run_id = ${runId} AND status = 'pending' RETURNING id`.pipe(
-        Effect.map((rows) => rows.map((r: any) => String(r.id))),
+          WHERE run_id = ${runId} AND status = 'pending' RETURNING id, token`.pipe(
+        Effect.map((rows) => rows.map((r: any) => ({ id: String(r.id), token: String(r.token) }))),
         Effect.orDie
       ),
     get: (id) => Effect.orDie(get(id)),
