@@ -72,6 +72,23 @@ const killQuietly = (pid: number) => {
   }
 }
 
+/**
+ * Whether a process other than a zombie is in process group `group`: a
+ * zombie runs nothing, and the one bubblewrap leaves (the namespace's init,
+ * reparented to the host's PID 1) is not ours to reap.
+ */
+const groupRuns = (group: number): boolean =>
+  NodeFs.readdirSync("/proc").some((name) => {
+    if (!/^\d+$/.test(name)) return false
+    try {
+      const stat = NodeFs.readFileSync(`/proc/${name}/stat`, "utf8")
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      return Number(fields[2]) === group && fields[0] !== "Z"
+    } catch {
+      return false
+    }
+  })
+
 /** Host pids whose parent is `parent` (a scan of /proc: no process is signalled by name). */
 const childrenOf = (parent: number): Array<number> =>
   NodeFs.readdirSync("/proc").flatMap((name) => {
@@ -125,11 +142,19 @@ export const run = (
         env: options.env,
         extendEnv: false,
         stdin: "ignore",
-        // Its own process group and session (the default on POSIX, spelled
-        // out because the tree kill depends on it): the spawner signals the
-        // group. In the sandbox the group holds bubblewrap and the PID
-        // namespace's init, whatever the command does inside.
-        detached: true,
+        // Its own process group and session, so that the command has no
+        // controlling terminal (TIOCSTI) and the group can be signalled.
+        // Unconfined, the spawner makes them (detached) and kills the group.
+        // In the sandbox the prefix's `setsid` makes them instead and the
+        // spawner is left only the leader: bubblewrap exits as soon as the
+        // command has, without reaping the namespace's init, which lingers
+        // in its group as a zombie until the host's PID 1 reaps it. The
+        // spawner counts zombies as live members of a group it owns, so
+        // every call waited its whole SIGKILL grace (500 ms) plus a 1 s
+        // poll: 1.3-1.6 s per call here, forever under a PID 1 that never
+        // reaps (a container without --init). The finalizer below kills
+        // the init, which is what takes the sandbox down.
+        detached: options.sandbox === undefined || !options.sandbox.ownSession,
         // A sandboxed command is hostile: no grace. Unconfined (the user
         // opted out), SIGTERM lets the shell's children clean up first.
         killSignal: sandboxed ? "SIGKILL" : "SIGTERM",
@@ -162,6 +187,19 @@ export const run = (
               })
               yield* handle.exitCode.pipe(Effect.timeoutOption(Duration.millis(25)), Effect.ignore)
             }
+            if (!options.sandbox!.ownSession) return
+            // The spawner waits only for bubblewrap (see `detached`): wait
+            // here until nothing of the call's group runs, so that nothing
+            // of a call outlives it. Killing the init empties the PID
+            // namespace before the init itself is a zombie.
+            yield* Effect.sync(() => {
+              try {
+                process.kill(-handle.pid, "SIGKILL")
+              } catch {
+                // the group is empty already
+              }
+            })
+            for (let round = 0; round < 200 && groupRuns(handle.pid); round++) yield* Effect.sleep(Duration.millis(10))
           }).pipe(Effect.ignore)
         )
       }

@@ -112,6 +112,12 @@ export interface Settings {
 export interface Sandbox {
   readonly kind: "bubblewrap"
   readonly prefix: ReadonlyArray<string>
+  /**
+   * The prefix makes bubblewrap the leader of a new session itself
+   * (util-linux `setsid`), so the runner spawns it attached: see
+   * `bash.ts` for why the spawner must not own its process group.
+   */
+  readonly ownSession: boolean
 }
 
 export type Detected =
@@ -369,7 +375,12 @@ const processesOf = (uid: number): number =>
 
 /** The full prefix: launcher, optional `setpriv`, bubblewrap and its arguments. */
 const prefixFor = (
-  programs: { readonly bash: string; readonly bwrap: string; readonly setpriv: string | undefined },
+  programs: {
+    readonly bash: string
+    readonly bwrap: string
+    readonly setpriv: string | undefined
+    readonly setsid: string | undefined
+  },
   settings: Settings,
   arch: Seccomp.Arch
 ): Array<string> => {
@@ -388,6 +399,9 @@ const prefixFor = (
     "--"
   ]
   return [
+    // First, before the launcher forks anything: every process of the call
+    // is then in the group `setsid` makes, which the runner waits out.
+    ...(programs.setsid === undefined ? [] : [programs.setsid]),
     programs.bash,
     "-c",
     launcher,
@@ -500,12 +514,13 @@ export const detect = (settings: Settings, program?: string): Effect.Effect<Dete
       const refused = yield* grantWorkspace(setfacl, setpriv, settings.root, settings.runAs)
       if (refused !== undefined) return unavailable(refused)
     }
-    const prefix = prefixFor({ bash, bwrap, setpriv }, settings, arch)
+    const setsid = findProgram("setsid", true)
+    const prefix = prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch)
     // One real run of the sandbox: catches disabled user namespaces (sysctl
     // kernel.unprivileged_userns_clone=0, AppArmor restrictions) up front.
     const tried = yield* run(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"])
     return tried.ok
-      ? { _tag: "Available", sandbox: { kind: "bubblewrap", prefix } } as const
+      ? { _tag: "Available", sandbox: { kind: "bubblewrap", prefix, ownSession: setsid !== undefined } } as const
       : unavailable(`bubblewrap is installed but cannot create a sandbox here: ${tried.detail}`)
   })
 
