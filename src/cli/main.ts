@@ -15,8 +15,9 @@ import { serve } from "./serve.ts"
 import { audit } from "./audit.ts"
 import { mcp } from "./mcp.ts"
 import { run } from "./run.ts"
+import { sandbox } from "./sandbox.ts"
 
-const subcommands = [run, check, serve, init, mcp, audit, approvals] as const
+const subcommands = [run, check, serve, init, mcp, audit, approvals, sandbox] as const
 
 const toolgate = Command.make("toolgate").pipe(
   Command.withDescription("The tool gate for Effect agents"),

@@ -1,0 +1,152 @@
+/**
+ * Issue 19's seven causes end to end: the real `toolgate run` binary, a
+ * scripted model making every probe's calls (src/node/internal/escapeProbes.ts,
+ * the same probes `toolgate sandbox --self-test` runs), a policy allowing
+ * every call, descriptors planted in the toolgate process — once as whoever
+ * runs the tests (root in CI), once as an unprivileged user (nobody, through
+ * setpriv) — then each probe's judge looks at the host.
+ *
+ * One CLI run carries all seven causes: a spawn costs about 3 s here, and the
+ * tests of this file run one after the other. The kill race itself (a
+ * timeout shorter than bubblewrap's set-up) is repeated 100 times below the
+ * CLI, in SandboxEscape.test.ts, where a call costs tens of milliseconds: the
+ * model's timeout is clamped to 1 s, so through the CLI each repetition
+ * would cost a second and race nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as NodeChild from "node:child_process"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Probes from "../../src/node/internal/escapeProbes.ts"
+import { sandboxAvailable } from "./processes.ts"
+
+const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
+const isRoot = process.getuid?.() === 0
+const nobody = 65534
+
+let base = ""
+beforeAll(() => {
+  base = NodeFs.realpathSync(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "toolgate-causes-")))
+  // The unprivileged half must pass through it.
+  NodeFs.chmodSync(base, 0o755)
+})
+afterAll(() => NodeFs.rmSync(base, { recursive: true, force: true }))
+
+interface Spawned {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly ms: number
+}
+
+/**
+ * Starts the real binary, with descriptors planted as a parent shell would
+ * (inheritable: a directory of `/`, a file, the workspace), optionally as
+ * another uid.
+ */
+const toolgate = (args: ReadonlyArray<string>, options: { readonly uid?: number; readonly env?: Record<string, string> } = {}) =>
+  new Promise<Spawned>((resolve) => {
+    const planted = ["bash", "-c", `exec "$@" 200</ 201</etc/hostname 202<"${base}"`, "plant", process.execPath, bin, ...args]
+    const argv = options.uid === undefined
+      ? planted
+      : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", "--", ...planted]
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ANTHROPIC|OPENAI|TOOLGATE)_/.test(k)))
+    const started = Date.now()
+    const child = NodeChild.spawn(argv[0]!, argv.slice(1), {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...clean, ...options.env }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.on("data", (chunk) => (stdout += chunk))
+    child.stderr!.on("data", (chunk) => (stderr += chunk))
+    // No timeout of our own: `toolgate run` must exit when the run ends, and
+    // the test's own deadline reports it if it does not.
+    child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }))
+  })
+
+/** The `← NAME Outcome: text` lines of `toolgate run`'s output, in order. */
+const outcomesOf = (stdout: string): Array<Probes.Outcome> =>
+  [...stdout.matchAll(/^\s*← (\S+) (\w+): (.*)$/gm)].map((m) => ({ tag: m[2]!, text: m[3]! }))
+
+/** Every probe through one `toolgate run`; the verdicts, one line per cause. */
+const runCauses = async (uid: number | undefined) => {
+  const dir = NodeFs.mkdtempSync(NodePath.join(base, `as-${uid ?? "self"}-`))
+  NodeFs.chmodSync(dir, 0o755)
+  const site: Probes.Site = {
+    root: NodePath.join(dir, "workspace"),
+    outside: NodePath.join(dir, "outside"),
+    asRoot: uid === undefined && isRoot
+  }
+  NodeFs.mkdirSync(site.root)
+  NodeFs.mkdirSync(site.outside)
+  const prepared = []
+  for (const probe of Probes.all) prepared.push({ probe, ready: await probe.prepare(site) })
+  try {
+    if (uid !== undefined) NodeChild.execFileSync("chown", ["-R", `${uid}:${uid}`, site.root, NodePath.join(dir)])
+    const calls = prepared.flatMap(({ ready }) => ready.calls)
+    const scenario = NodePath.join(dir, "scenario.json")
+    NodeFs.writeFileSync(scenario, JSON.stringify({
+      name: "escape probes",
+      description: "A model trying every cause of issue 19.",
+      turns: [...calls.map((call) => ({ text: "probing", toolCalls: [call] })), { text: "done" }]
+    }))
+    const policy = NodePath.join(dir, "allow-all.json")
+    NodeFs.writeFileSync(policy, JSON.stringify({ permissions: { allow: ["Bash", "Read", "Write", "Edit", "Glob", "Grep"] } }))
+    const run = await toolgate(
+      ["run", "--scenario", scenario, "--policy", policy, "--yes", "--root", site.root],
+      uid === undefined ? {} : { uid, env: { HOME: dir } }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain("bash:      sandboxed (bubblewrap")
+    expect(run.stdout).toContain("Completed")
+    const outcomes = outcomesOf(run.stdout)
+    expect(outcomes.length, run.stdout).toBe(calls.length)
+    const lines: Array<string> = []
+    let at = 0
+    for (const { probe, ready } of prepared) {
+      const mine = outcomes.slice(at, at + ready.calls.length)
+      at += ready.calls.length
+      lines.push(Probes.describe(probe, await ready.judge(mine)))
+    }
+    return { lines, run }
+  } finally {
+    await Promise.all(prepared.map(({ ready }) => ready.release()))
+  }
+}
+
+const allHeld = Probes.all.map((probe) => Probes.describe(probe, Probes.held))
+
+describe.skipIf(!sandboxAvailable)("issue 19's causes through toolgate run (bubblewrap)", () => {
+  it("as the test's own user (root in CI): every cause held, and the run exits when it ends", async () => {
+    const { lines, run } = await runCauses(undefined)
+    expect(lines).toEqual(allHeld)
+    // Seven causes, two 1 s timeouts among them: a run that waited for a
+    // leftover process would take the sleeps' 40+ seconds.
+    expect(run.ms).toBeLessThan(30_000)
+  }, 90_000)
+
+  it.skipIf(!isRoot)("as an unprivileged user (nobody, through setpriv): every cause held", async () => {
+    const { lines, run } = await runCauses(nobody)
+    expect(lines).toEqual(allHeld)
+    expect(run.ms).toBeLessThan(30_000)
+  }, 90_000)
+
+  it("toolgate sandbox --self-test prints one held line per cause and exits 0", async () => {
+    const self = await toolgate(["sandbox", "--self-test"])
+    expect(self.code, self.stdout + self.stderr).toBe(0)
+    expect(self.stdout.trim().split("\n").slice(1)).toEqual(allHeld)
+  }, 90_000)
+})
+
+describe("toolgate sandbox --self-test without bubblewrap", () => {
+  it("exits 1 and names the package", async () => {
+    const dir = NodeFs.mkdtempSync(NodePath.join(base, "bin-"))
+    NodeFs.symlinkSync("/bin/bash", NodePath.join(dir, "bash"))
+    const self = await toolgate(["sandbox", "--self-test"], { env: { PATH: dir } })
+    expect(self.code).toBe(1)
+    expect(self.stderr).toMatch(/no sandbox on this machine: .*bubblewrap is not installed \(Debian\/Ubuntu: apt-get install bubblewrap\)/)
+  }, 60_000)
+})
