@@ -32,7 +32,19 @@ beforeAll(() => {
   // The unprivileged half must pass through it.
   NodeFs.chmodSync(base, 0o755)
 })
-afterAll(() => NodeFs.rmSync(base, { recursive: true, force: true }))
+afterAll(() => {
+  // Only when a wall failed is anything of ours still running: end it (by
+  // pid, found by this file's directory in its command line) so that a
+  // failed run does not leave a thousand sleeps behind.
+  for (const pid of Probes.hostPids(base)) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // gone
+    }
+  }
+  NodeFs.rmSync(base, { recursive: true, force: true })
+})
 
 interface Spawned {
   readonly code: number | null
@@ -62,9 +74,13 @@ const toolgate = (args: ReadonlyArray<string>, options: { readonly uid?: number;
     let stderr = ""
     child.stdout!.on("data", (chunk) => (stdout += chunk))
     child.stderr!.on("data", (chunk) => (stderr += chunk))
-    // No timeout of our own: `toolgate run` must exit when the run ends, and
-    // the test's own deadline reports it if it does not.
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }))
+    // `toolgate run` must exit when the run ends: one still running after a
+    // minute is killed and reported as such (code null), not waited for.
+    const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    child.on("close", (code) => {
+      clearTimeout(deadline)
+      resolve({ code, stdout, stderr, ms: Date.now() - started })
+    })
   })
 
 /** The `← NAME Outcome: text` lines of `toolgate run`'s output, in order. */

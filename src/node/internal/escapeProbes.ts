@@ -202,11 +202,12 @@ const gitPlanting: Probe = {
       `printf '${hook}' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit`,
       `printf '${hook}' > hooks/pre-commit && chmod +x hooks/pre-commit`,
       `printf '${hook}' > hooks/post-commit && chmod +x hooks/post-commit`,
-      `echo ../../evil > .git/commondir`,
+      // commondir: git reads config and hooks from the directory it names
+      `cp -r .git c3-common && printf '[core]\\n\\tfsmonitor = touch ${marker}; false\\n' >> c3-common/config && echo ../c3-common > .git/commondir`,
       // rename-and-replace: a copy of .git with planted config swapped in
       `cp -r .git c3-copy && printf '[core]\\n\\tfsmonitor = touch ${marker}; false\\n' >> c3-copy/config && mv .git c3-old && mv c3-copy .git`,
-      // a gitdir: file pointing at a planted repository
-      `mkdir -p c3-evil && git init -q --bare c3-evil/repo && printf '[core]\\n\\tfsmonitor = touch ${marker}; false\\n' >> c3-evil/repo/config && rm -rf .git && echo 'gitdir: c3-evil/repo' > .git`,
+      // a gitdir: file pointing at a planted copy of the repository
+      `cp -r .git c3-evil && printf '[core]\\n\\tfsmonitor = touch ${marker}; false\\n' >> c3-evil/config && mv .git c3-old2 && echo 'gitdir: c3-evil' > .git`,
       `mkdir -p .husky && printf '${hook}' > .husky/pre-commit && chmod +x .husky/pre-commit`
     ]
     return {
