@@ -24,6 +24,7 @@ import * as Agent from "../Agent.ts"
 import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as BuiltinTools from "../node/BuiltinTools.ts"
+import * as DomainProxy from "../node/internal/domainProxy.ts"
 import * as Providers from "../node/Providers.ts"
 import * as TerminalApproval from "../node/TerminalApproval.ts"
 import * as Tracing from "../node/Tracing.ts"
@@ -182,6 +183,12 @@ const noSandboxFlag = Flag.Boolean("no-sandbox").pipe(
   Flag.withDefault(false),
   Flag.withDescription("run Bash commands unconfined (no bubblewrap sandbox) and let rules allow them unasked")
 )
+const allowDomainFlag = Flag.String("allow-domain").pipe(
+  Flag.between(0, 256),
+  Flag.withDescription(
+    "let sandboxed commands reach this host name over HTTP(S) through a filtering proxy (repeatable; *.example.com for its subdomains); nothing else is reachable"
+  )
+)
 const approverFlag = Flag.Literals("approver", ["web"]).pipe(
   Flag.optional,
   Flag.withDescription("web: approve in a browser console on 127.0.0.1 instead of at the terminal")
@@ -262,6 +269,7 @@ export const run = Command.make("run", {
   mode: modeFlag,
   yes: yesFlag,
   noSandbox: noSandboxFlag,
+  allowDomain: allowDomainFlag,
   audit: auditFlag,
   auditParams: auditParamsFlag,
   root: rootFlag,
@@ -283,6 +291,7 @@ interface Config {
   readonly mode: Option.Option<PolicyRules.Mode>
   readonly yes: boolean
   readonly noSandbox: boolean
+  readonly allowDomain: ReadonlyArray<string>
   readonly approver: Option.Option<"web">
   readonly port: Option.Option<number>
   readonly otlp: Option.Option<string>
@@ -307,6 +316,13 @@ interface Config {
 const checkFlags = (config: Config) => {
   if (config.maxTurns < 1) return bad("--max-turns must be at least 1")
   if (config.requestTimeout < 1) return bad("--request-timeout must be at least 1 second")
+  const notDomain = config.allowDomain.find((domain) => !DomainProxy.isDomain(domain))
+  if (notDomain !== undefined) {
+    return bad(`--allow-domain ${notDomain}: give a host name (registry.npmjs.org, *.example.com), without scheme, port or path`)
+  }
+  if (config.allowDomain.length > 0 && config.noSandbox) {
+    return bad("--allow-domain filters the sandbox's network; with --no-sandbox commands reach every host anyway")
+  }
   if (Option.isSome(config.store) !== Option.isSome(config.runId)) {
     return bad("--store and --run-id go together: the run id is how a restarted run finds its requests in the store")
   }
@@ -483,6 +499,7 @@ const confine = (config: Config, root: string, policyFiles: ReadonlyArray<string
       root,
       bash: {
         sandbox: config.noSandbox ? "none" : "auto",
+        allowDomains: config.allowDomain,
         // the rules and the audit trail stay out of the commands' reach
         // (only those inside the workspace need binding: the rest of the
         // filesystem is read-only to commands already, and a file in a

@@ -23,6 +23,7 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import * as Credentials from "./internal/credentials.ts"
+import * as DomainProxy from "./internal/domainProxy.ts"
 import * as Sandbox from "./internal/sandbox.ts"
 import * as BashTool from "./internal/tools/Bash.ts"
 import * as EditTool from "./internal/tools/Edit.ts"
@@ -216,7 +217,12 @@ export const toolkit = Toolkit.make(Read, Glob, Grep, Write, Edit, Bash)
  * @since 0.2.0
  */
 export type BashConfinement = Data.TaggedEnum<{
-  Sandboxed: { readonly sandbox: "bubblewrap"; readonly network: Sandbox.Network }
+  Sandboxed: {
+    readonly sandbox: "bubblewrap"
+    readonly network: Sandbox.Network
+    /** Host names reachable through the proxy when `network` is `"none"`. */
+    readonly allowDomains?: ReadonlyArray<string> | undefined
+  }
   Unsandboxed: { readonly reason: string; readonly optedOut: boolean }
 }>
 
@@ -241,8 +247,14 @@ export const BashConfinement = Data.taggedEnum<BashConfinement>()
  */
 export const describeConfinement = (confinement: BashConfinement): string =>
   BashConfinement.$match(confinement, {
-    Sandboxed: ({ network }) =>
-      `sandboxed (bubblewrap: workspace writable, rest read-only, ${network === "none" ? "no network" : "network allowed"})`,
+    Sandboxed: ({ allowDomains, network }) =>
+      `sandboxed (bubblewrap: workspace writable, rest read-only, ${
+        network === "all"
+          ? "network allowed"
+          : allowDomains !== undefined && allowDomains.length > 0
+          ? `no network but HTTP(S) to ${allowDomains.join(", ")} through a proxy`
+          : "no network"
+      })`,
     Unsandboxed: ({ optedOut, reason }) =>
       optedOut
         ? `NOT sandboxed (--no-sandbox / sandbox: "none"): commands reach what you can reach`
@@ -356,8 +368,12 @@ export const guardLayer = <E, R>(
  *   it works here, else unconfined but only under a {@link guard}ed policy;
  *   `"required"` fails the layer with `SandboxUnavailable` when there is no
  *   sandbox; `"none"` is the explicit opt-out: unconfined, unguarded.
- * - `bash.network`: `"none"` (default) or `"all"`. There is no per-domain
- *   allowlist yet: it needs a filtering proxy reached through a socket.
+ * - `bash.network`: `"none"` (default) or `"all"`.
+ * - `bash.allowDomains`: with `network: "none"`, host names commands may
+ *   reach over HTTP(S) through a filtering proxy on the host
+ *   (`registry.npmjs.org`, `*.example.com` for subdomains); the command's
+ *   `HTTP_PROXY`/`HTTPS_PROXY` name it, and nothing else is reachable.
+ *   Needs `nsenter` (util-linux). See docs/sandbox.md.
  * - `bash.env`: names of host variables to pass in, on top of `PATH`,
  *   `LANG`, `LC_*`, `TERM`, `TZ` (nothing else of the host's environment
  *   reaches a command: no API keys, tokens or database URLs).
@@ -400,6 +416,7 @@ export interface Options {
     readonly maxOutputBytes?: number | undefined
     readonly sandbox?: "auto" | "required" | "none" | undefined
     readonly network?: "none" | "all" | undefined
+    readonly allowDomains?: ReadonlyArray<string> | undefined
     readonly env?: ReadonlyArray<string> | undefined
     readonly readOnly?: ReadonlyArray<string> | undefined
     readonly bwrap?: string | undefined
@@ -433,9 +450,15 @@ const sandboxUser = (options: Options) => {
  * @since 0.2.0
  */
 export const detect = (options: Options): Effect.Effect<BashConfinement> =>
-  Effect.map(detectSandbox(options, NodePath.resolve(options.root)), ({ confinement }) => confinement)
+  Effect.map(
+    // Detection never starts the bridge: any socket name does to check nsenter.
+    detectSandbox(options, NodePath.resolve(options.root), allowDomainsOf(options).length > 0 ? "/nonexistent" : undefined),
+    ({ confinement }) => confinement
+  )
 
-const detectSandbox = (options: Options, realRoot: string) =>
+const allowDomainsOf = (options: Options) => options.bash?.network === "all" ? [] : options.bash?.allowDomains ?? []
+
+const detectSandbox = (options: Options, realRoot: string, proxySocket: string | undefined) =>
   Effect.gen(function*() {
     const network = options.bash?.network ?? "none"
     if (options.bash?.sandbox === "none") {
@@ -455,11 +478,19 @@ const detectSandbox = (options: Options, realRoot: string) =>
       readOnly,
       absent: [".git", ".claude"].map((rel) => NodePath.join(realRoot, rel)),
       allowUnixSockets: options.bash?.allowUnixSockets ?? false,
+      proxySocket,
       limits: { ...Sandbox.defaultLimits, ...options.bash?.limits },
       runAs: sandboxUser(options)
     }, options.bash?.bwrap)
     return detected._tag === "Available"
-      ? { confinement: BashConfinement.Sandboxed({ sandbox: "bubblewrap", network }), sandbox: detected.sandbox }
+      ? {
+        confinement: BashConfinement.Sandboxed({
+          sandbox: "bubblewrap",
+          network,
+          ...(proxySocket === undefined ? {} : { allowDomains: allowDomainsOf(options) })
+        }),
+        sandbox: detected.sandbox
+      }
       : { confinement: BashConfinement.Unsandboxed({ reason: detected.reason, optedOut: false }), sandbox: undefined }
   })
 
@@ -501,7 +532,20 @@ export const layer = (options: Options) =>
         })
       }
     }
-    const { confinement, sandbox } = yield* detectSandbox(options, workspace.real)
+    const allowDomains = allowDomainsOf(options)
+    const invalid = allowDomains.find((domain) => !DomainProxy.isDomain(domain))
+    if (invalid !== undefined) {
+      return yield* new SandboxUnavailable({
+        reason: "bash.allowDomains",
+        message: `bash.allowDomains: ${JSON.stringify(invalid)} is not a host name; give names like registry.npmjs.org ` +
+          `or *.example.com, without scheme, port or path`
+      })
+    }
+    // The proxy lives as long as the layer; each call bridges to it.
+    const proxy = allowDomains.length > 0 && options.bash?.sandbox !== "none"
+      ? yield* DomainProxy.make(allowDomains)
+      : undefined
+    const { confinement, sandbox } = yield* detectSandbox(options, workspace.real, proxy?.socket)
     if (options.bash?.sandbox === "required" && sandbox === undefined) {
       const reason = confinement._tag === "Unsandboxed" ? confinement.reason : ""
       return yield* new SandboxUnavailable({
@@ -522,7 +566,10 @@ export const layer = (options: Options) =>
         maxOutputBytes: options.bash?.maxOutputBytes ?? 30_000,
         // In the sandbox the real home is an empty private tmpfs; outside it
         // there is nothing private to offer, so the home stays the user's.
-        env: Sandbox.environment(process.env, options.bash?.env ?? [], NodeOs.homedir()),
+        env: {
+          ...Sandbox.environment(process.env, options.bash?.env ?? [], NodeOs.homedir()),
+          ...(sandbox?.bridge === undefined ? {} : DomainProxy.environment())
+        },
         sandbox,
         unsandboxed: confinement._tag === "Unsandboxed" && !confinement.optedOut ? confinement.reason : undefined,
         spawner

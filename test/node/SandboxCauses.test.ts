@@ -16,6 +16,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
+import * as NodeHttp from "node:http"
+import type { AddressInfo } from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -165,4 +167,76 @@ describe("toolgate sandbox --self-test without bubblewrap", () => {
     expect(self.code).toBe(1)
     expect(self.stderr).toMatch(/no sandbox on this machine: .*bubblewrap is not installed \(Debian\/Ubuntu: apt-get install bubblewrap\)/)
   }, 60_000)
+})
+
+/**
+ * `--allow-domain localhost` against a loopback HTTP server on the host,
+ * which stands in for an allowed domain (as `localhost`) and a refused one
+ * (as `127.0.0.1`, the same server under a name not on the list). Commands
+ * speak HTTP with bash alone (`/dev/tcp`), so no client needs installing.
+ */
+const allowDomainRun = async (uid: number | undefined) => {
+  const dir = NodeFs.mkdtempSync(NodePath.join(base, `domains-${uid ?? "self"}-`))
+  NodeFs.chmodSync(dir, 0o755)
+  const root = NodePath.join(dir, "workspace")
+  NodeFs.mkdirSync(root)
+  if (uid !== undefined) NodeChild.execFileSync("chown", ["-R", `${uid}:${uid}`, dir])
+  let hits = 0
+  const server = NodeHttp.createServer((_, res) => {
+    hits++
+    res.end("reached\n")
+  })
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()))
+  const port = (server.address() as AddressInfo).port
+  try {
+    const proxy = (file: string, request: string) =>
+      `(exec 3<>/dev/tcp/127.0.0.1/3128 && printf '${request}' >&3 && cat <&3) > ${file} 2>&1; true`
+    const commands = [
+      proxy("allowed", `GET http://localhost:${port}/ HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n`),
+      proxy("tunnel", `CONNECT localhost:${port} HTTP/1.1\\r\\n\\r\\nGET / HTTP/1.0\\r\\n\\r\\n`),
+      proxy("refused", `GET http://127.0.0.1:${port}/ HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n`),
+      proxy("refused-tunnel", `CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\n\\r\\n`),
+      `(exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected) > direct 2>&1; env | grep '^HTTPS_PROXY=' > env; ` +
+      `perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_STREAM, 0) or exit 9'; echo unix=$? > unix; ` +
+      `(exec > fds; for n in $(seq 3 1023); do [ -e /proc/self/fd/$n ] && echo $n; done; echo end)`
+    ]
+    const scenario = NodePath.join(dir, "scenario.json")
+    NodeFs.writeFileSync(scenario, JSON.stringify({
+      name: "domains",
+      description: "A model reaching an allowed and a refused domain.",
+      turns: [...commands.map((command) => ({ text: "fetching", toolCalls: [{ name: "Bash", params: { command } }] })), { text: "done" }]
+    }))
+    const policy = NodePath.join(dir, "allow-all.json")
+    NodeFs.writeFileSync(policy, JSON.stringify({ permissions: { allow: ["Bash"] } }))
+    const run = await toolgate(
+      ["run", "--scenario", scenario, "--policy", policy, "--yes", "--root", root, "--allow-domain", "localhost"],
+      uid === undefined ? {} : { uid, env: { HOME: dir } }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain("no network but HTTP(S) to localhost through a proxy")
+    const seen = (file: string) => NodeFs.readFileSync(NodePath.join(root, file), "utf8")
+    expect(seen("allowed")).toContain("reached")
+    expect(seen("tunnel")).toMatch(/200 Connection Established[\s\S]*reached/)
+    expect(seen("refused")).toMatch(/^HTTP\/1.1 403[\s\S]*127.0.0.1 is not on the sandbox's network allowlist/)
+    expect(seen("refused-tunnel")).toMatch(/^HTTP\/1.1 403/)
+    expect(seen("direct")).not.toContain("connected")
+    expect(seen("env")).toBe("HTTPS_PROXY=http://127.0.0.1:3128\n")
+    // The bridge needs no Unix socket inside, so the filter keeps refusing them,
+    // and neither the bridge's nor bubblewrap's descriptors reach the command.
+    expect(seen("unix")).toBe("unix=9\n")
+    expect(seen("fds")).toBe("end\n")
+    expect(hits).toBe(2)
+  } finally {
+    await new Promise<void>((done) => server.close(() => done()))
+  }
+}
+
+describe.skipIf(!sandboxAvailable)("toolgate run --allow-domain (bubblewrap)", () => {
+  it("as the test's own user: the allowed name is reached through the proxy, any other gets 403, nothing directly", async () => {
+    await allowDomainRun(undefined)
+  }, 90_000)
+
+  it.skipIf(!isRoot)("as an unprivileged user (nobody, through setpriv): the same", async () => {
+    await allowDomainRun(nobody)
+  }, 90_000)
 })

@@ -12,10 +12,11 @@
  * block on a full pipe nor fill memory. In the sandbox the group is
  * bubblewrap's: killing it takes the command's PID namespace down with it.
  */
-import { Data, Duration, Effect, Fiber, Ref, Stream } from "effect"
+import { Data, Deferred, Duration, Effect, Fiber, Ref, Stream } from "effect"
 import * as NodeFs from "node:fs"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import type { PlatformError } from "effect/PlatformError"
+import * as DomainProxy from "./domainProxy.ts"
 import type { Sandbox } from "./sandbox.ts"
 
 export interface Output {
@@ -89,6 +90,34 @@ const groupRuns = (group: number): boolean =>
     }
   })
 
+/**
+ * A descriptor of the user namespace `pid` is in now, if it is still the
+ * one bubblewrap created first — the owner of the sandbox's network
+ * namespace. A non-root user can enter that network namespace only from
+ * inside its owner, and bubblewrap soon moves the init into a nested user
+ * namespace (to mount `/dev/pts` it maps the user to 0 first, then maps it
+ * back in a child namespace), which cannot enter it. The first map is
+ * `0 UID 1`, the nested one `UID UID 1`: read after opening, the map says
+ * whether the descriptor is the first namespace. `undefined` when too late
+ * (the call then has no network at all).
+ */
+const outerUserns = (pid: number): number | undefined => {
+  let fd: number
+  try {
+    fd = NodeFs.openSync(`/proc/${pid}/ns/user`, "r")
+  } catch {
+    return undefined
+  }
+  try {
+    const map = NodeFs.readFileSync(`/proc/${pid}/uid_map`, "utf8").trim()
+    if (map === "" || /^0\s/.test(map)) return fd
+  } catch {
+    // gone
+  }
+  NodeFs.closeSync(fd)
+  return undefined
+}
+
 /** Host pids whose parent is `parent` (a scan of /proc: no process is signalled by name). */
 const childrenOf = (parent: number): Array<number> =>
   NodeFs.readdirSync("/proc").flatMap((name) => {
@@ -135,6 +164,8 @@ export const run = (
     const output = (): Output => ({ stdout: stdout.text(), stderr: stderr.text() })
 
     const sandboxed = options.sandbox !== undefined
+    const bridge = options.sandbox?.bridge
+    const released = yield* Deferred.make<void>()
     const execute = Effect.gen(function*() {
       const [file, ...args] = [...(options.sandbox?.prefix ?? []), "bash", "-c", command]
       const handle = yield* ChildProcess.make(file!, args, {
@@ -159,17 +190,83 @@ export const run = (
         // opted out), SIGTERM lets the shell's children clean up first.
         killSignal: sandboxed ? "SIGKILL" : "SIGTERM",
         forceKillAfter: sandboxed ? sandboxReapGrace : Duration.seconds(2),
-        // bubblewrap's --info-fd: the host pid of the sandbox's init.
-        ...(sandboxed ? { additionalFds: { fd3: { type: "output" as const } } } : {})
+        // bubblewrap's --info-fd: the host pid of the sandbox's init; with
+        // a domain allowlist, its --block-fd: one byte starts the command.
+        ...(sandboxed
+          ? {
+            additionalFds: {
+              fd3: { type: "output" as const },
+              ...(bridge === undefined ? {} : {
+                fd5: {
+                  type: "input" as const,
+                  stream: Stream.fromEffect(Deferred.await(released)).pipe(Stream.map(() => new Uint8Array([10])))
+                }
+              })
+            }
+          }
+          : {})
       })
       if (sandboxed) {
         const init = yield* Ref.make<number | undefined>(undefined)
+        const initKnown = yield* Deferred.make<number | undefined>()
+        // The user namespace that owns the sandbox's network namespace,
+        // held open from the moment its init is known (see `outerUserns`).
+        let userns: number | undefined
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (userns !== undefined) NodeFs.closeSync(userns)
+          })
+        )
+        let info = ""
         yield* handle.getOutputFd(3).pipe(
           Stream.decodeText(),
-          Stream.runFold(() => "", (text, chunk) => text.length > 4096 ? text : text + chunk),
-          Effect.flatMap((text) => Ref.set(init, initPid(text, handle.pid))),
+          Stream.runForEach((chunk) =>
+            Effect.gen(function*() {
+              if (info.length < 4096) info += chunk
+              const pid = initPid(info, handle.pid)
+              if (pid !== undefined && (yield* Ref.get(init)) === undefined) {
+                if (bridge?.nsenter.includes("--user")) userns = outerUserns(pid)
+                yield* Ref.set(init, pid)
+                yield* Deferred.succeed(initKnown, pid)
+              }
+            })
+          ),
+          Effect.ensuring(Deferred.succeed(initKnown, undefined)),
           Effect.forkScoped
         )
+        if (bridge !== undefined) {
+          // The bridge to the domain proxy, in the sandbox's network
+          // namespace, before the command may start. It dies with this
+          // scope. Whatever goes wrong, the command is let go: without
+          // the bridge it only has no network at all.
+          yield* Effect.gen(function*() {
+            const pid = yield* Deferred.await(initKnown)
+            if (pid === undefined) return
+            const [nsenter, ...namespaces] = bridge.nsenter
+            const asOwner = namespaces.includes("--user")
+            if (asOwner && userns === undefined) {
+              yield* Effect.logWarning("toolgate: the sandbox's user namespace was not caught in time; this call has no network")
+              return
+            }
+            const relay = yield* ChildProcess.make(nsenter!, [
+              ...(asOwner
+                ? [`--user=/proc/${process.pid}/fd/${userns}`, `--net=/proc/${pid}/ns/net`, "--preserve-credentials"]
+                : [...namespaces, "-t", String(pid)]),
+              "--",
+              bridge.node,
+              "-e",
+              DomainProxy.bridgeScript,
+              bridge.socket,
+              String(DomainProxy.bridgePort)
+            ], { env: { PATH: "/usr/bin:/bin" }, extendEnv: false, stdin: "ignore", killSignal: "SIGKILL" })
+            yield* relay.stdout.pipe(
+              Stream.decodeText(),
+              Stream.takeUntil((text) => text.includes("ready")),
+              Stream.runDrain,
+              Effect.timeoutOption(Duration.seconds(10))
+            )
+          }).pipe(Effect.ignore, Effect.ensuring(Deferred.succeed(released, undefined)), Effect.forkScoped)
+        }
         // Runs before the spawner's own clean-up (finalizers run in reverse).
         // SIGKILL the namespace's init, which takes every process in it down,
         // and let bubblewrap reap it and exit: killing the whole group at once

@@ -94,6 +94,12 @@ export interface Settings {
   readonly absent: ReadonlyArray<string>
   /** Let commands create Unix sockets (off: the seccomp filter refuses `socket(AF_UNIX)`). */
   readonly allowUnixSockets: boolean
+  /**
+   * The host side of the domain allowlist (`domainProxy.ts`): with
+   * `network: "none"`, each call's network namespace gets a bridge to this
+   * proxy socket before its command starts.
+   */
+  readonly proxySocket?: string | undefined
   readonly limits: Limits
   /**
    * The non-root host user bubblewrap runs as when toolgate is root;
@@ -118,6 +124,17 @@ export interface Sandbox {
    * `bash.ts` for why the spawner must not own its process group.
    */
   readonly ownSession: boolean
+  /**
+   * When set, bubblewrap holds the command (`--block-fd 5`) until the runner
+   * has started the bridge to the domain proxy in the sandbox's network
+   * namespace (`nsenter -t INIT --net`) and written a byte to descriptor 5.
+   */
+  readonly bridge?: {
+    readonly socket: string
+    /** `nsenter` and its namespace options, before `-t PID`. */
+    readonly nsenter: ReadonlyArray<string>
+    readonly node: string
+  } | undefined
 }
 
 export type Detected =
@@ -336,19 +353,22 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
 /**
  * The launcher: a `bash -c` script run on the host that closes every
  * descriptor above 3 (3 is bubblewrap's `--info-fd` pipe), sets the
- * rlimits, opens the seccomp program as descriptor 4 and execs the rest of
+ * rlimits, opens the seccomp program as descriptor 4 (and keeps 5, the
+ * `--block-fd` pipe, when told to) and execs the rest of
  * its arguments. A shell rather than Node because Node cannot close
  * descriptors it inherited without knowing them, and bubblewrap closes
  * none. Arguments: processes, memory KiB, file size KiB, open files, CPU
- * seconds, the filter as `printf` escapes, then the program to exec.
+ * seconds, the filter as `printf` escapes, the descriptor to keep (5) or
+ * `-`, then the program to exec.
  */
 const launcher = `set -u
 exec 4< <(printf "$6")
+keep=$7
 # reap printf now: a child left unreaped would become bubblewrap's, then the host init's
 wait $! || exit 125
 for fd in /proc/self/fd/*; do
   fd=\${fd##*/}
-  case $fd in 0|1|2|3|4) ;; *) eval "exec $fd>&-" ;; esac
+  case $fd in 0|1|2|3|4|$keep) ;; *) eval "exec $fd>&-" ;; esac
 done
 limit() {
   local hard
@@ -359,7 +379,7 @@ limit -u "$1" && limit -d "$2" && limit -f "$3" && limit -n "$4" && limit -t "$5
   echo "toolgate: could not set the sandbox's resource limits" >&2
   exit 125
 }
-shift 6
+shift 7
 exec "$@"`
 
 /** Processes the host uid already runs: the process limit counts them too. */
@@ -382,7 +402,8 @@ const prefixFor = (
     readonly setsid: string | undefined
   },
   settings: Settings,
-  arch: Seccomp.Arch
+  arch: Seccomp.Arch,
+  blocked: boolean
 ): Array<string> => {
   const filter = Seccomp.encode(Seccomp.program(arch, { allowUnixSockets: settings.allowUnixSockets }))
   const escapes = Array.from(filter, (byte) => `\\x${byte.toString(16).padStart(2, "0")}`).join("")
@@ -412,12 +433,14 @@ const prefixFor = (
     String(limits.openFiles),
     String(limits.cpuSeconds),
     escapes,
+    blocked ? "5" : "-",
     ...setpriv,
     programs.bwrap,
     "--seccomp",
     "4",
     "--info-fd",
     "3",
+    ...(blocked ? ["--block-fd", "5"] : []),
     ...bubblewrapArguments(settings)
   ]
 }
@@ -515,12 +538,32 @@ export const detect = (settings: Settings, program?: string): Effect.Effect<Dete
       if (refused !== undefined) return unavailable(refused)
     }
     const setsid = findProgram("setsid", true)
-    const prefix = prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch)
+    const nsenter = settings.proxySocket === undefined ? undefined : findProgram("nsenter", true)
+    if (settings.proxySocket !== undefined && nsenter === undefined) {
+      return unavailable("a domain allowlist needs nsenter (Debian: util-linux) to bridge the sandbox to its proxy")
+    }
+    const prefix = prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, false)
     // One real run of the sandbox: catches disabled user namespaces (sysctl
     // kernel.unprivileged_userns_clone=0, AppArmor restrictions) up front.
     const tried = yield* run(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"])
     return tried.ok
-      ? { _tag: "Available", sandbox: { kind: "bubblewrap", prefix, ownSession: setsid !== undefined } } as const
+      ? {
+        _tag: "Available",
+        sandbox: settings.proxySocket === undefined
+          ? { kind: "bubblewrap", prefix, ownSession: setsid !== undefined }
+          : {
+            kind: "bubblewrap",
+            prefix: prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, true),
+            ownSession: setsid !== undefined,
+            bridge: {
+              socket: settings.proxySocket,
+              // Root may enter the namespace as it is; another user enters
+              // the user namespace it owns first, keeping its own uid.
+              nsenter: process.getuid!() === 0 ? [nsenter!, "--net"] : [nsenter!, "--user", "--net", "--preserve-credentials"],
+              node: process.execPath
+            }
+          }
+      } as const
       : unavailable(`bubblewrap is installed but cannot create a sandbox here: ${tried.detail}`)
   })
 
