@@ -204,7 +204,12 @@ const allowDomainRun = async (uid: number | undefined) => {
     NodeFs.writeFileSync(scenario, JSON.stringify({
       name: "domains",
       description: "A model reaching an allowed and a refused domain.",
-      turns: [...commands.map((command) => ({ text: "fetching", toolCalls: [{ name: "Bash", params: { command } }] })), { text: "done" }]
+      // A tunnel the proxy wrongly opened stays open: the call's own
+      // deadline ends it, so that a broken allowlist fails fast.
+      turns: [
+        ...commands.map((command) => ({ text: "fetching", toolCalls: [{ name: "Bash", params: { command, timeout: 5000 } }] })),
+        { text: "done" }
+      ]
     }))
     const policy = NodePath.join(dir, "allow-all.json")
     NodeFs.writeFileSync(policy, JSON.stringify({ permissions: { allow: ["Bash"] } }))

@@ -22,9 +22,13 @@
  *   starts (the launcher below), whatever toolgate inherited.
  * - **Limits:** processes, memory, file size, open files and CPU time per
  *   process (rlimits set by the launcher), and the size of `/tmp`.
- * - **Lifetime:** its own PID namespace; bubblewrap reports the namespace's
- *   init on `--info-fd 3`, and the runner kills that init (so the whole
- *   namespace) when a call ends (see `bash.ts`).
+ * - **Network:** none (its own namespace), all, or HTTP(S) to listed names
+ *   through a filtering proxy bridged into the namespace from the host
+ *   (`domainProxy.ts`; bubblewrap waits on `--block-fd 5` for the bridge).
+ * - **Lifetime:** its own PID namespace and its own session (`setsid`);
+ *   bubblewrap reports the namespace's init on `--info-fd 3`, and the runner
+ *   kills that init (so the whole namespace) when a call ends, then waits
+ *   until nothing of the session's group runs (see `bash.ts`).
  *
  * `detect` runs the real sandbox once on a no-op: a machine where bubblewrap
  * is installed but user namespaces are disabled reports itself unusable here,
