@@ -80,8 +80,10 @@ export class Store extends Context.Service<Store, {
   readonly get: (id: string) => Effect.Effect<Row | undefined>
   /** Pending requests, oldest first. */
   readonly pending: Effect.Effect<ReadonlyArray<Row>>
-  /** Deletes answered and withdrawn rows decided before `before` (ms since the epoch); returns how many. */
-  readonly prune: (before: number) => Effect.Effect<number>
+  /** The ids of answered and withdrawn rows decided before `before` (ms since the epoch). */
+  readonly prunable: (before: number) => Effect.Effect<ReadonlyArray<string>>
+  /** Deletes these rows if they are no longer pending; returns how many. */
+  readonly deleteDecided: (ids: ReadonlyArray<string>) => Effect.Effect<number>
 }>()("toolgate/durable/Store") {}
 
 /**
@@ -134,8 +136,13 @@ export const layer = Layer.effect(Store, Effect.gen(function*() {
       Effect.map((rows) => rows.map(toRow)),
       Effect.orDie
     ),
-    prune: (before) =>
-      sql`DELETE FROM toolgate_approvals WHERE status <> 'pending' AND decided_at < ${before} RETURNING id`.pipe(
+    prunable: (before) =>
+      sql`SELECT id FROM toolgate_approvals WHERE status <> 'pending' AND decided_at < ${before} ORDER BY id`.pipe(
+        Effect.map((rows) => rows.map((r: any) => String(r.id))),
+        Effect.orDie
+      ),
+    deleteDecided: (ids) =>
+      ids.length === 0 ? Effect.succeed(0) : sql`DELETE FROM toolgate_approvals WHERE status <> 'pending' AND ${sql.in("id", ids)} RETURNING id`.pipe(
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
