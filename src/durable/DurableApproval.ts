@@ -86,7 +86,23 @@ const ApprovalWorkflowLive = ApprovalWorkflow.toLayer(({ approvalId, timeoutMill
         // default) DurableClock sleeps in memory, and a restart would start
         // the wait again (test/durable/DurableApproval.test.ts caught a 4 s
         // timeout reset by a restart)
-        yield* DurableClock.sleep({ name: "toolgate/timeout", duration: timeoutMillis, inMemoryThreshold: Duration.zero })
+        //
+        // The deadline counts from the request's row, written when the call
+        // was first asked — not from the first run of this body, which a
+        // process stopping right after the insert postpones to its restart
+        // (the same test, under load). The deadline is an Activity's result,
+        // so every replay sleeps to the same instant.
+        const deadline = yield* Activity.make({
+          name: "toolgate/deadline",
+          success: Schema.Number,
+          execute: Effect.map(Effect.flatMap(Store.Store, (store) => store.get(approvalId)), (row) =>
+            (row?.createdAt ?? Date.now()) + timeoutMillis)
+        })
+        yield* DurableClock.sleep({
+          name: "toolgate/timeout",
+          duration: Math.max(0, deadline - Date.now()),
+          inMemoryThreshold: Duration.zero
+        })
         const decision = timedOut(timeoutMillis)
         const expired = yield* Activity.make({
           name: "toolgate/expire",
