@@ -19,7 +19,10 @@
  * process of this file (`--role=…`).
  *
  * Run: `npx node --expose-gc bench/durable.bench.ts` (BENCH_QUICK=1: fewer
- * rounds and 1,000 pending instead of 10,000).
+ * rounds and 1,000 pending instead of 10,000; BENCH_PARTS=restart (or
+ * roundtrip, cross, heap, comma-separated): only those). The requests it
+ * leaves pending are withdrawn at the end, so a shared PostgreSQL database
+ * is left with nothing waiting.
  */
 import { Effect, Fiber, Layer, ManagedRuntime } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -168,11 +171,14 @@ interface Figures {
   restart?: { readyMs: number; engineUpMs: number; answeringMs: number; answeredToResumedMs: number; answerStartToResumedMs: number }
 }
 
+const parts = new Set((process.env["BENCH_PARTS"] ?? "roundtrip,cross,heap,restart").split(","))
+const runs: Array<string> = []
+
 const measure = async (store: string): Promise<Figures> => {
   const figures: Figures = { roundTrip: [], answerToResume: [] }
 
   // 1. same-process round trip
-  {
+  if (parts.has("roundtrip")) {
     const run = runId("rt")
     const runtime = ManagedRuntime.make(withHandler(store, run))
     const rounds = quick ? 10 : 60
@@ -192,7 +198,7 @@ const measure = async (store: string): Promise<Figures> => {
   }
 
   // 2. answer from another process
-  {
+  if (parts.has("cross")) {
     const run = runId("x")
     const runtime = ManagedRuntime.make(withHandler(store, run))
     await runtime.runPromise(Effect.void)
@@ -218,18 +224,21 @@ const measure = async (store: string): Promise<Figures> => {
   }
 
   // 3. heap per pending request
-  {
+  if (parts.has("heap")) {
     const count = quick ? 1_000 : 10_000
-    const holding = child(["--role=hold", store, runId("heap"), String(count)], ["--expose-gc"])
+    const run = runId("heap")
+    runs.push(run)
+    const holding = child(["--role=hold", store, run, String(count)], ["--expose-gc"])
     const held = JSON.parse(await holding.next((l) => l.includes("\"held\"")))
     figures.held = held
     await kill(holding.proc)
   }
 
   // 4. restart with 1,000 pending
-  {
+  if (parts.has("restart")) {
     const count = 1_000
     const run = runId("restart")
+    runs.push(run)
     const first = child(["--role=hold", store, run, String(count)], ["--expose-gc"])
     await first.next((l) => l.includes("\"held\""))
     await kill(first.proc)
@@ -251,6 +260,10 @@ const measure = async (store: string): Promise<Figures> => {
     await kill(answering.proc)
     await kill(second.proc)
   }
+  // withdraw what the killed holders left waiting
+  const cleanup = ManagedRuntime.make(DurableEngine.client({ store }))
+  await cleanup.runPromise(Effect.forEach(runs.splice(0), DurableApproval.withdrawRun, { discard: true }))
+  await cleanup.dispose()
   return figures
 }
 
@@ -275,7 +288,7 @@ else {
   const p = (xs: ReadonlyArray<number>, q: number) => quantile(sorted(xs), q)
   const targets = { roundTrip: { SQLite: 5, PostgreSQL: 15 } as Record<string, number> }
   const verdict = (ok: boolean) => (ok ? "met" : "missed")
-  const rows = results.map(([name, f]) => [
+  const rows = results.filter(([, f]) => f.held !== undefined && f.restart !== undefined && f.roundTrip.length > 0 && f.answerToResume.length > 0).map(([name, f]) => [
     name,
     `${fmt(p(f.roundTrip, 0.5))} / ${fmt(p(f.roundTrip, 0.95))}`,
     `${fmt(p(f.answerToResume, 0.5))} / ${fmt(p(f.answerToResume, 0.95))}`,
@@ -284,6 +297,10 @@ else {
     `${fmt(f.restart!.answeringMs, 0)}`,
     `${fmt(f.restart!.answeredToResumedMs, 0)} / ${fmt(f.restart!.answerStartToResumedMs, 0)}`
   ])
+  if (rows.length < results.length) {
+    console.log(JSON.stringify(results, null, 1))
+    process.exit(0)
+  }
   const checks = results.flatMap(([name, f]) => [
     `${name}: round trip median ${fmt(p(f.roundTrip, 0.5))} ms < ${targets.roundTrip[name]} ms (${verdict(p(f.roundTrip, 0.5) < targets.roundTrip[name]!)})`,
     `${name}: another process's answer → resumed p50 ${fmt(p(f.answerToResume, 0.5))} ms < 50 ms (${verdict(p(f.answerToResume, 0.5) < 50)})`,
