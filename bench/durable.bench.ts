@@ -8,12 +8,12 @@
  *    process (a client engine, as `toolgate approvals` uses) answers a
  *    request that has been waiting 300 ms; p50 / p95 from the answer's
  *    commit to the handler's return (both clocks are this machine's);
- * 3. heap per pending request, 10,000 pending in one process (after GC);
- * 4. restart with 1,000 pending: a process holding 1,000 is killed with
+ * 3. restart with 1,000 pending: a process holding 1,000 is killed with
  *    SIGKILL; a new one is spawned and asks the same 1,000 calls again —
  *    time to ready (engine up, every call re-attached and waiting); then
  *    another process answers all 1,000, and the time until every call has
- *    resumed.
+ *    resumed;
+ * 4. heap per pending request, 10,000 pending in one process (after GC).
  *
  * Each measurement that needs a clean heap or a kill runs in a child
  * process of this file (`--role=…`).
@@ -223,18 +223,8 @@ const measure = async (store: string): Promise<Figures> => {
     await runtime.dispose()
   }
 
-  // 3. heap per pending request
-  if (parts.has("heap")) {
-    const count = quick ? 1_000 : 10_000
-    const run = runId("heap")
-    runs.push(run)
-    const holding = child(["--role=hold", store, run, String(count)], ["--expose-gc"])
-    const held = JSON.parse(await holding.next((l) => l.includes("\"held\"")))
-    figures.held = held
-    await kill(holding.proc)
-  }
-
-  // 4. restart with 1,000 pending
+  // 3. restart with 1,000 pending (before the heap part: the 10,000
+  // executions its holder leaves would be resumed by this restart too)
   if (parts.has("restart")) {
     const count = 1_000
     const run = runId("restart")
@@ -260,6 +250,17 @@ const measure = async (store: string): Promise<Figures> => {
     await kill(answering.proc)
     await kill(second.proc)
   }
+  // 4. heap per pending request
+  if (parts.has("heap")) {
+    const count = quick ? 1_000 : 10_000
+    const run = runId("heap")
+    runs.push(run)
+    const holding = child(["--role=hold", store, run, String(count)], ["--expose-gc"])
+    const held = JSON.parse(await holding.next((l) => l.includes("\"held\"")))
+    figures.held = held
+    await kill(holding.proc)
+  }
+
   // withdraw what the killed holders left waiting
   const cleanup = ManagedRuntime.make(DurableEngine.client({ store }))
   await cleanup.runPromise(Effect.forEach(runs.splice(0), DurableApproval.withdrawRun, { discard: true }))
