@@ -25,7 +25,9 @@ const benches: ReadonlyArray<{ readonly file: string; readonly flags?: ReadonlyA
   { file: "cancel.bench.ts" },
   { file: "memory.bench.ts", flags: ["--expose-gc"] },
   { file: "rules.bench.ts" },
-  { file: "hook.bench.ts" }
+  { file: "hook.bench.ts" },
+  // PostgreSQL too when TOOLGATE_TEST_PG_URL names a database
+  { file: "durable.bench.ts", flags: ["--expose-gc"] }
 ]
 
 const started = Date.now()

@@ -7,7 +7,8 @@
  * - `allow ID`, `deny ID [--reason TEXT] [--stop]`, `withdraw ID`: answer
  *   one; anything that is not pending is refused with exit status 1 and why;
  * - `prune --older-than DURATION`: deletes answered and withdrawn requests
- *   decided longer ago than that.
+ *   decided longer ago than that, with the engine's rows of their finished
+ *   executions.
  *
  * The store's engine (effect/cluster, effect/workflow) is loaded only when
  * one of these runs.
@@ -126,7 +127,10 @@ const prune = Command.make("prune", {
     return yield* withStore(flags.store, ({ DurableApproval }) =>
       Effect.gen(function*() {
         const removed = yield* DurableApproval.prune(new Date(Date.now() - Duration.toMillis(age.value)))
-        yield* Console.log(`removed ${removed} answered or withdrawn request${removed === 1 ? "" : "s"}`)
+        yield* Console.log(
+          `removed ${removed.requests} answered or withdrawn request${removed.requests === 1 ? "" : "s"} ` +
+            `and ${removed.engineRows} engine row${removed.engineRows === 1 ? "" : "s"} of their finished executions`
+        )
       }))
   })).pipe(Command.withDescription("Delete answered and withdrawn requests decided longer ago than --older-than"))
 

@@ -46,9 +46,17 @@ export const ApprovalWorkflow = Workflow.make("toolgate/Approval", {
   payload: { approvalId: Schema.String, timeoutMillis: Schema.optional(Schema.Number) },
   success: Approval.ApprovalDecision,
   idempotencyKey: ({ approvalId }) => approvalId,
-  // a caller whose execution is owned by another worker polls for it: keep
-  // that short (the default backs off to 30 s)
-  suspendedRetrySchedule: Schedule.spaced("100 millis")
+  // A waiting caller asks for its execution's result again on this
+  // schedule. A caller on the worker that owns the execution is woken the
+  // moment it completes, whatever the schedule; only a caller whose
+  // execution another worker owns depends on it. The engine's default backs
+  // off to 30 s (far too late for a person's answer); a fixed 100 ms had
+  // every one of 1,000 waiting callers ask 10 times a second, which starved
+  // the store (1,000 answered requests took 7.5 s to resume on SQLite and
+  // 45 s on PostgreSQL, bench/durable.bench.ts). Backing off to 2 s bounds
+  // both: a cross-worker answer is seen within 2 s, and the idle load of
+  // 1,000 waiting callers is 500 small queries a second at most.
+  suspendedRetrySchedule: Schedule.min([Schedule.exponential("100 millis", 1.5), Schedule.spaced("2 seconds")])
 })
 
 /**
@@ -74,7 +82,27 @@ const ApprovalWorkflowLive = ApprovalWorkflow.toLayer(({ approvalId, timeoutMill
     effects: [
       DurableDeferred.await(Answer),
       Effect.gen(function*() {
-        yield* DurableClock.sleep({ name: "toolgate/timeout", duration: timeoutMillis })
+        // always a durable clock: below its `inMemoryThreshold` (60 s by
+        // default) DurableClock sleeps in memory, and a restart would start
+        // the wait again (test/durable/DurableApproval.test.ts caught a 4 s
+        // timeout reset by a restart)
+        //
+        // The deadline counts from the request's row, written when the call
+        // was first asked — not from the first run of this body, which a
+        // process stopping right after the insert postpones to its restart
+        // (the same test, under load). The deadline is an Activity's result,
+        // so every replay sleeps to the same instant.
+        const deadline = yield* Activity.make({
+          name: "toolgate/deadline",
+          success: Schema.Number,
+          execute: Effect.map(Effect.flatMap(Store.Store, (store) => store.get(approvalId)), (row) =>
+            (row?.createdAt ?? Date.now()) + timeoutMillis)
+        })
+        yield* DurableClock.sleep({
+          name: "toolgate/timeout",
+          duration: Math.max(0, deadline - Date.now()),
+          inMemoryThreshold: Duration.zero
+        })
         const decision = timedOut(timeoutMillis)
         const expired = yield* Activity.make({
           name: "toolgate/expire",
@@ -285,10 +313,51 @@ export const get = (id: string): Effect.Effect<Option.Option<Store.Row>, never, 
   Effect.map(Effect.flatMap(Store.Store, (store) => store.get(id)), Option.fromUndefinedOr)
 
 /**
- * Deletes answered and withdrawn requests decided before `before`;
- * returns how many.
+ * What {@link prune} removed: approval rows, and the engine's own rows
+ * (messages and replies in `cluster_messages` / `cluster_replies`) of the
+ * finished executions behind them.
  *
  * @since 0.3.0
  */
-export const prune = (before: Date): Effect.Effect<number, never, Store.Store> =>
-  Effect.flatMap(Store.Store, (store) => store.prune(before.getTime()))
+export interface Pruned {
+  readonly requests: number
+  readonly engineRows: number
+}
+
+/**
+ * Deletes answered and withdrawn requests decided before `before`, and the
+ * engine's messages and replies of their executions — finished for good, so
+ * nothing will replay them. (The engine keeps every execution's history
+ * forever otherwise: its tables grow with each request ever asked.) A
+ * pending request and its execution are never touched.
+ *
+ * @since 0.3.0
+ */
+export const prune = (before: Date): Effect.Effect<Pruned, never, DurableEngine.Services> =>
+  Effect.gen(function*() {
+    const store = yield* Store.Store
+    const sql = yield* SqlClient.SqlClient
+    const ids = yield* store.prunable(before.getTime())
+    let requests = 0
+    let engineRows = 0
+    // (`RETURNING 1`: the engine's ids are 64-bit, more than node:sqlite
+    // reads as a JavaScript number)
+    // in slices, so one statement's parameter list stays small (SQLite
+    // allows 32,766 at most; PostgreSQL 65,535)
+    for (let i = 0; i < ids.length; i += 500) {
+      const slice = ids.slice(i, i + 500)
+      const executions = yield* Effect.forEach(slice, (approvalId) => ApprovalWorkflow.executionId({ approvalId }))
+      const counts = yield* sql.withTransaction(Effect.gen(function*() {
+        const replies = yield* sql`DELETE FROM cluster_replies WHERE request_id IN (
+          SELECT id FROM cluster_messages WHERE entity_type = ${`Workflow/${ApprovalWorkflow._tag}`} AND ${sql.in("entity_id", executions)}
+        ) RETURNING 1 AS deleted`
+        const messages = yield* sql`DELETE FROM cluster_messages
+          WHERE entity_type = ${`Workflow/${ApprovalWorkflow._tag}`} AND ${sql.in("entity_id", executions)} RETURNING 1 AS deleted`
+        const rows = yield* store.deleteDecided(slice)
+        return { engine: replies.length + messages.length, rows }
+      }))
+      requests += counts.rows
+      engineRows += counts.engine
+    }
+    return { requests, engineRows }
+  }).pipe(Effect.orDie)

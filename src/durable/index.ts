@@ -15,3 +15,8 @@ export * as DurableApproval from "./DurableApproval.ts"
  * @since 0.3.0
  */
 export * as DurableEngine from "./DurableEngine.ts"
+
+/**
+ * @since 0.3.0
+ */
+export * as DurableAgent from "./DurableAgent.ts"

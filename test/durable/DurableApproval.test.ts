@@ -8,7 +8,8 @@ import { Approval, Executor } from "toolgate"
 import { DurableApproval, DurableEngine } from "toolgate/durable"
 import { DurableDeferred } from "effect/workflow"
 import * as Store from "../../src/durable/internal/store.ts"
-import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import { SqlClient } from "effect/sql"
+import { approvalRequest, handlers, makeTracker, toolkit } from "../fixtures.ts"
 
 // Durable approvals in one process, on an embedded SQLite store and on
 // PostgreSQL: a request is a row that waits, an answer from the store
@@ -140,6 +141,72 @@ for (const { engine, name } of engines) {
         expect(yield* DurableApproval.withdrawRun(runId)).toEqual([id])
         const decision = yield* DurableApproval.ApprovalWorkflow.execute({ approvalId: id })
         expect(decision).toMatchObject({ _tag: "Deny", reason: "the request was withdrawn" })
+      }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
+    })
+    // The deadline is recorded with the request: a process that stops
+    // before it and starts again denies at the original deadline, not one
+    // timeout after the restart.
+    it.live("a timeout survives a restart: the deadline does not start again", () => {
+      const runId = uniqueRun()
+      const file = tempStore()
+      const store = name === "SQLite" ? DurableEngine.sqlite({ file }) : engine()
+      const timeout = 4_000
+      const down = 2_500
+      const ask = Effect.flatMap(Approval.ApprovalHandler, (h) => h.approve(approvalRequest("c1")))
+      const withApproval = DurableApproval.layer({ runId, timeout }).pipe(Layer.provideMerge(store))
+      return Effect.gen(function*() {
+        const started = Date.now()
+        yield* Effect.scoped(Effect.gen(function*() {
+          const context = yield* Layer.build(withApproval)
+          yield* Effect.forkScoped(Effect.provideContext(ask, context))
+          yield* Effect.provideContext(untilPending(runId), context)
+        }))
+        // down, as after a crash or a deploy
+        yield* Effect.sleep(down)
+        const restarted = Date.now()
+        const decision = yield* Effect.scoped(Effect.flatMap(Layer.build(withApproval), (context) => Effect.provideContext(ask, context)))
+        const decided = Date.now()
+        expect(decision).toMatchObject({ _tag: "Deny", decidedBy: "timeout" })
+        // not before the deadline set at the first ask, and well before the
+        // deadline a restarted clock would give (restarted + timeout)
+        expect(decided - started).toBeGreaterThanOrEqual(timeout)
+        expect(decided - restarted).toBeLessThan(timeout - 1_000)
+        const row = yield* Effect.scoped(Effect.flatMap(Layer.build(store), (context) =>
+          Effect.provideContext(DurableApproval.get(`${runId}/c1`), context)))
+        expect(Option.getOrThrow(row)).toMatchObject({ status: "denied", decidedBy: "timeout" })
+      })
+    }, 30_000)
+
+    it.live("prune removes decided requests and the engine's rows of their executions; a pending one keeps both", () => {
+      const runId = uniqueRun()
+      return Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const handler = yield* Approval.ApprovalHandler
+        const engineRows = (approvalId: string) =>
+          Effect.flatMap(DurableApproval.ApprovalWorkflow.executionId({ approvalId }), (executionId) =>
+            Effect.map(sql`SELECT COUNT(*) AS n FROM cluster_messages WHERE entity_id = ${executionId}`, (rows) => Number(rows[0]!.n)))
+        const answered = yield* Effect.forkChild(handler.approve(approvalRequest("done")))
+        const waiting = yield* Effect.forkChild(handler.approve(approvalRequest("open")))
+        while ((yield* DurableApproval.pending).filter((r) => r.runId === runId).length < 2) yield* Effect.sleep("10 millis")
+        yield* DurableApproval.answer(`${runId}/done`, Approval.ApprovalDecision.Allow(), { by: "test" })
+        expect(yield* Fiber.join(answered)).toMatchObject({ _tag: "Allow" })
+        expect(yield* engineRows(`${runId}/done`)).toBeGreaterThan(0)
+        const pendingBefore = yield* engineRows(`${runId}/open`)
+        expect(pendingBefore).toBeGreaterThan(0)
+
+        // decided after the cut-off: kept (the store may hold other runs'
+        // requests, so only this run's rows are asserted)
+        yield* DurableApproval.prune(new Date(Date.now() - 60_000))
+        expect(Option.isSome(yield* DurableApproval.get(`${runId}/done`))).toBe(true)
+        const pruned = yield* DurableApproval.prune(new Date(Date.now() + 1))
+        expect(pruned.requests).toBeGreaterThanOrEqual(1)
+        expect(pruned.engineRows).toBeGreaterThan(0)
+        expect(yield* DurableApproval.get(`${runId}/done`)).toEqual(Option.none())
+        expect(yield* engineRows(`${runId}/done`)).toBe(0)
+        // the pending request and its execution are untouched, and it still works
+        expect(yield* engineRows(`${runId}/open`)).toBe(pendingBefore)
+        yield* DurableApproval.answer(`${runId}/open`, Approval.ApprovalDecision.Deny({ reason: "no" }), { by: "test" })
+        expect(yield* Fiber.join(waiting)).toMatchObject({ _tag: "Deny", reason: "no" })
       }).pipe(Effect.provide(DurableApproval.layer({ runId }).pipe(Layer.provideMerge(engine()))))
     })
   })

@@ -80,8 +80,15 @@ export class Store extends Context.Service<Store, {
   readonly get: (id: string) => Effect.Effect<Row | undefined>
   /** Pending requests, oldest first. */
   readonly pending: Effect.Effect<ReadonlyArray<Row>>
-  /** Deletes answered and withdrawn rows decided before `before` (ms since the epoch); returns how many. */
-  readonly prune: (before: number) => Effect.Effect<number>
+  /**
+   * Records that an attempt of a durable run's call began: true for the
+   * first attempt, false when one had begun before (DurableAgent).
+   */
+  readonly beginCall: (runId: string, callId: string) => Effect.Effect<boolean>
+  /** The ids of answered and withdrawn rows decided before `before` (ms since the epoch). */
+  readonly prunable: (before: number) => Effect.Effect<ReadonlyArray<string>>
+  /** Deletes these rows if they are no longer pending; returns how many. */
+  readonly deleteDecided: (ids: ReadonlyArray<string>) => Effect.Effect<number>
 }>()("toolgate/durable/Store") {}
 
 /**
@@ -103,6 +110,14 @@ export const layer = Layer.effect(Store, Effect.gen(function*() {
     decided_by TEXT,
     created_at BIGINT NOT NULL,
     decided_at BIGINT
+  )`
+  // DurableAgent's record of call attempts: a row means an attempt began;
+  // the call's end is the engine's record of its Activity
+  yield* sql`CREATE TABLE IF NOT EXISTS toolgate_calls (
+    run_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    begun_at BIGINT NOT NULL,
+    PRIMARY KEY (run_id, call_id)
   )`
   yield* sql`CREATE INDEX IF NOT EXISTS toolgate_approvals_status ON toolgate_approvals (status, created_at)`
   const get = (id: string) =>
@@ -134,8 +149,16 @@ export const layer = Layer.effect(Store, Effect.gen(function*() {
       Effect.map((rows) => rows.map(toRow)),
       Effect.orDie
     ),
-    prune: (before) =>
-      sql`DELETE FROM toolgate_approvals WHERE status <> 'pending' AND decided_at < ${before} RETURNING id`.pipe(
+    beginCall: (runId, callId) =>
+      sql`INSERT INTO toolgate_calls (run_id, call_id, begun_at) VALUES (${runId}, ${callId}, ${Date.now()})
+          ON CONFLICT (run_id, call_id) DO NOTHING RETURNING run_id`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie),
+    prunable: (before) =>
+      sql`SELECT id FROM toolgate_approvals WHERE status <> 'pending' AND decided_at < ${before} ORDER BY id`.pipe(
+        Effect.map((rows) => rows.map((r: any) => String(r.id))),
+        Effect.orDie
+      ),
+    deleteDecided: (ids) =>
+      ids.length === 0 ? Effect.succeed(0) : sql`DELETE FROM toolgate_approvals WHERE status <> 'pending' AND ${sql.in("id", ids)} RETURNING id`.pipe(
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
