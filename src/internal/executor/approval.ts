@@ -20,7 +20,7 @@ import { notRun, Outcome, type ToolResult } from "../../ToolResult.ts"
 import { describeCause } from "../describe.ts"
 import { decidedByOf } from "../vouched.ts"
 import { type Env, publish } from "./env.ts"
-import { then } from "./fast.ts"
+import { andThen } from "./fast.ts"
 import { decode, publishDecided } from "./lookup.ts"
 import * as Policy from "./policy.ts"
 import { plain } from "./snapshot.ts"
@@ -112,9 +112,9 @@ export const approve = (env: Env, batch: Batch, state: CallState): Effect.Effect
     }
     state.phase = "approval"
     state.times.approval = performance.now()
-    return then(
+    return andThen(
       publish(env, () => ToolEvent.ApprovalRequested({ call, request: request(env, state), origin: env.origin })),
-      () => then(ask(env, state), (answer) => decided(env, batch, state, answer))
+      () => andThen(ask(env, state), (answer) => decided(env, batch, state, answer))
     )
   })
 
@@ -126,22 +126,22 @@ const decided = (env: Env, batch: Batch, state: CallState, answer: Answer): Effe
     const stopping = decision.stop === true
     state.decision = { allowed: false, decidedBy, reason: decision.reason, stop: stopping || undefined }
     const denied = notRun(call, Outcome.ApprovalDenied({ reason: decision.reason, decidedBy, stop: stopping }))
-    return then(
+    return andThen(
       stopping ? stop(batch, state) : Effect.void,
-      () => then(publishDecided(env, state, undefined), () => Effect.succeed(denied))
+      () => andThen(publishDecided(env, state, undefined), () => Effect.succeed(denied))
     )
   }
   if (decision.params === undefined) {
     state.decision = { allowed: true, decidedBy }
     state.executed = call.params
-    return then(publishDecided(env, state, undefined), () => afterAllow(batch, state))
+    return andThen(publishDecided(env, state, undefined), () => afterAllow(batch, state))
   }
-  return then(checkEdit(env, state, decision.params), (edit) => {
+  return andThen(checkEdit(env, state, decision.params), (edit) => {
     if ("outcome" in edit) return Effect.succeed(edit)
     state.decision = { allowed: true, decidedBy }
     state.executed = edit.input
     state.decoded = edit.decoded
-    return then(publishDecided(env, state, edit.input), () => afterAllow(batch, state))
+    return andThen(publishDecided(env, state, edit.input), () => afterAllow(batch, state))
   })
 }
 

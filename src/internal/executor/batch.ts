@@ -20,7 +20,7 @@ import { notRun, Outcome, type ToolResult } from "../../ToolResult.ts"
 import { admit, width } from "./admission.ts"
 import { approve } from "./approval.ts"
 import { type Env, makeEnv } from "./env.ts"
-import { then } from "./fast.ts"
+import { andThen } from "./fast.ts"
 import { finish, sweep, sweepBatch } from "./finish.ts"
 import { prepare } from "./lookup.ts"
 import { snapshot } from "./snapshot.ts"
@@ -28,12 +28,12 @@ import { type Batch, type CallState, enter } from "./state.ts"
 
 /** Stages 3–6 for one call that passed the policy, lookup and decoding. */
 const gate = (env: Env, batch: Batch, state: CallState): Effect.Effect<ToolResult> =>
-  then(approve(env, batch, state), (denied) => denied !== undefined ? Effect.succeed(denied) : admit(env, batch, state))
+  andThen(approve(env, batch, state), (denied) => denied !== undefined ? Effect.succeed(denied) : admit(env, batch, state))
 
 /** One call with per-call cancellation, when `Executor.Cancellation` is provided. */
 const runCall = (env: Env, batch: Batch, state: CallState): Effect.Effect<void> => {
   const { cancellation } = env
-  if (cancellation === undefined) return then(gate(env, batch, state), (result) => finish(env, state, result))
+  if (cancellation === undefined) return andThen(gate(env, batch, state), (result) => finish(env, state, result))
   return Effect.suspend(() => {
     const signal = cancellation.signal(state.call.id)
     const cancelled = Effect.sync(() => notRun(state.call, Outcome.Cancelled({ phase: state.phase })))

@@ -17,7 +17,7 @@ import { notRun, Outcome, type ToolResult } from "../../ToolResult.ts"
 import { describeCause } from "../describe.ts"
 import * as ToolHandler from "../toolHandler.ts"
 import { type Env, publish } from "./env.ts"
-import { then } from "./fast.ts"
+import { andThen } from "./fast.ts"
 import type { CallState } from "./state.ts"
 
 /** The fallback path: effect/ai's own dispatch, `handle` and the last element of its stream. */
@@ -116,7 +116,7 @@ export const execute = (env: Env, state: CallState): Effect.Effect<ToolResult> =
   state.phase = "running"
   state.started = true
   state.times.running = performance.now()
-  return then(
+  return andThen(
     publish(env, () => ToolEvent.Started({ call, origin: env.origin })),
     () => {
       const entry = env.handlers === undefined ? undefined : ToolHandler.lookup(env.handlers, tool)
@@ -131,7 +131,7 @@ export const execute = (env: Env, state: CallState): Effect.Effect<ToolResult> =
         }
         // A handler that already returned its result has nothing left to run
         // under the span or the child origin.
-        if (Exit.isExit(ran)) return then(ran as Exit.Exit<ToolHandler.Ran>, done)
+        if (Exit.isExit(ran)) return andThen(ran as Exit.Exit<ToolHandler.Ran>, done)
         // the span is the parent of the tool's own spans (a sub-agent's run),
         // without the stack frame `withSpan` would also install
         const traced = Effect.provideService(ran, Tracer.ParentSpan, span)

@@ -4,15 +4,18 @@
  * memory, a sync Schema, a pure tool. Continuing such a step directly
  * instead of through `flatMap` keeps a call that never waits off the run
  * loop — half of the gate's cost at N = 1,000 (bench/gate.bench.ts measures
- * it: `gate ÷ dispatch`). Every stage goes through {@link then}; no stage
+ * it: `gate ÷ dispatch`). Every stage goes through {@link andThen}; no stage
  * inspects an Exit itself, except to choose this path.
  *
  * Callers run it inside a suspended effect, so "directly" is still run time.
+ *
+ * (Not named `then`: a module exporting `then` is a thenable, and
+ * `await import()` of it calls that export and never resolves.)
  */
 import { Effect, Exit } from "effect"
 
 /** `Effect.flatMap`, continuing at once when `self` is an already successful `Exit`. */
-export const then = <A, E, B, E2, R2>(
+export const andThen = <A, E, B, E2, R2>(
   self: Effect.Effect<A, E>,
   f: (a: A) => Effect.Effect<B, E2, R2>
 ): Effect.Effect<B, E | E2, R2> => {

@@ -8,7 +8,7 @@ import * as ToolClass from "../../ToolClass.ts"
 import { ToolEvent } from "../../ToolEvents.ts"
 import { notRun, Outcome, type ToolResult } from "../../ToolResult.ts"
 import { type Env, publish } from "./env.ts"
-import { then } from "./fast.ts"
+import { andThen } from "./fast.ts"
 import * as Policy from "./policy.ts"
 import type { CallState } from "./state.ts"
 
@@ -45,17 +45,17 @@ export const prepare = (env: Env, state: CallState, unreadable: string | undefin
   const tool = lookup(env.tools, call.name)
   state.tool = tool
   state.toolClass = tool === undefined ? undefined : ToolClass.of(tool)
-  return then(
+  return andThen(
     publish(env, () => ToolEvent.Pending({ call, toolClass: state.toolClass, origin: env.origin })),
     () => {
       if (unreadable !== undefined) return Effect.succeed(notRun(call, Outcome.InvalidParams({ message: unreadable })))
-      return then(
+      return andThen(
         Policy.decide(env.policy, { call, tool, toolClass: state.toolClass, origin: env.origin }),
         (verdict): Effect.Effect<ToolResult | undefined> => {
           state.verdict = verdict
           if (verdict._tag === "Deny") {
             state.decision = { allowed: false, decidedBy: "policy", reason: verdict.reason, match: verdict.match }
-            return then(
+            return andThen(
               publishDecided(env, state, undefined),
               () => Effect.succeed(notRun(call, Outcome.PolicyDenied({ reason: verdict.reason, match: verdict.match })))
             )
@@ -67,13 +67,13 @@ export const prepare = (env: Env, state: CallState, unreadable: string | undefin
             onFailure: (error) => ({ ok: false as const, message: error.message }),
             onSuccess: (value) => ({ ok: true as const, value })
           })
-          return then(decoded, (outcome): Effect.Effect<ToolResult | undefined> => {
+          return andThen(decoded, (outcome): Effect.Effect<ToolResult | undefined> => {
             if (!outcome.ok) return Effect.succeed(notRun(call, Outcome.InvalidParams({ message: outcome.message })))
             state.decoded = outcome.value
             state.route = env.pools.route(tool)
             if (verdict._tag !== "Allow") return Effect.succeed(undefined)
             state.decision = { allowed: true, decidedBy: "policy", match: verdict.match }
-            return then(publishDecided(env, state, undefined), () => Effect.succeed(undefined))
+            return andThen(publishDecided(env, state, undefined), () => Effect.succeed(undefined))
           })
         }
       )
