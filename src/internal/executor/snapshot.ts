@@ -20,7 +20,11 @@ export class NotPlainData extends Error {}
 
 const maxDepth = 200
 
-const copy = (value: unknown, depth: number, seen: Set<object>): unknown => {
+// `done` maps an object already copied to its copy: a value shared by
+// several parents (a DAG, as `{ a: x, b: [x] }` nested 200 deep) is copied
+// once, not once per path — which would be exponential. `seen` holds the
+// objects being copied, to refuse a cycle.
+const copy = (value: unknown, depth: number, seen: Set<object>, done: Map<object, unknown>): unknown => {
   if (value === null || value === undefined) return value
   switch (typeof value) {
     case "string":
@@ -34,13 +38,14 @@ const copy = (value: unknown, depth: number, seen: Set<object>): unknown => {
   }
   if (depth > maxDepth) throw new NotPlainData(`nested deeper than ${maxDepth} levels`)
   const object = value as object
+  if (done.has(object)) return done.get(object)
   if (seen.has(object)) throw new NotPlainData("a value that contains itself")
   seen.add(object)
   let out: unknown
   if (Array.isArray(object)) {
     const length = object.length
     const array = new Array<unknown>(length)
-    for (let i = 0; i < length; i++) array[i] = copy(object[i], depth + 1, seen)
+    for (let i = 0; i < length; i++) array[i] = copy(object[i], depth + 1, seen, done)
     out = array
   } else {
     const proto = Object.getPrototypeOf(object)
@@ -51,7 +56,7 @@ const copy = (value: unknown, depth: number, seen: Set<object>): unknown => {
     for (const key of Object.keys(object)) {
       // `__proto__` as an own key (JSON.parse makes one) stays data
       Object.defineProperty(record, key, {
-        value: copy((object as Record<string, unknown>)[key], depth + 1, seen),
+        value: copy((object as Record<string, unknown>)[key], depth + 1, seen, done),
         enumerable: true,
         writable: true,
         configurable: true
@@ -60,13 +65,14 @@ const copy = (value: unknown, depth: number, seen: Set<object>): unknown => {
     out = record
   }
   seen.delete(object)
+  done.set(object, out)
   return out
 }
 
 /** A plain-data copy of `value`, each property read once; throws `NotPlainData` for anything else. */
 export const plain = (value: unknown): unknown => {
-  // the common case, a string or a flat object of primitives, needs no set
-  return copy(value, 0, new Set())
+  if (value === null || typeof value !== "object") return copy(value, 0, undefined as never, undefined as never)
+  return copy(value, 0, new Set(), new Map())
 }
 
 /** The call as read once: id and name as strings, params as plain data or the reason they are not. */
