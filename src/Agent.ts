@@ -21,7 +21,7 @@
 import { Data, Effect, Layer, Queue, Ref, Schema, Stream } from "effect"
 import { type AiError, LanguageModel, Prompt, Response, Tool, Toolkit } from "effect/ai"
 import * as Executor from "./Executor.ts"
-import * as CallTracker from "./internal/callTracker.ts"
+import * as CallBatch from "./internal/executor/state.ts"
 import { canonicalJson } from "./internal/canonicalJson.ts"
 import { CurrentEventObserver, type EventObserver } from "./internal/eventObserver.ts"
 import * as ToolCall from "./ToolCall.ts"
@@ -348,7 +348,7 @@ const streamModel = (
   })
 
 /**
- * Runs one batch, its calls tracked in `tracker` (what the interruption
+ * Runs one batch, its calls recorded in `batch` (what the interruption
  * finalizer reads: which calls finished, how far the others got) and its
  * events handed to the UI, when there is one, as they happen. Events flow
  * through a plain callback rather than a PubSub: the stream's queue is
@@ -357,13 +357,11 @@ const streamModel = (
  */
 const executeTracked = (
   toolkit: Executor.AnyToolkit,
-  tracker: CallTracker.CallTracker,
+  batch: CallBatch.Batch,
   hooks: Hooks
 ): Effect.Effect<ReadonlyArray<ToolResult>> => {
-  const batch = Executor.executeBatch(toolkit, tracker.calls).pipe(
-    Effect.provideService(CallTracker.CurrentCallTracker, tracker)
-  ) as Effect.Effect<ReadonlyArray<ToolResult>>
-  return hooks.observe === undefined ? batch : Effect.provideService(batch, CurrentEventObserver, hooks.observe)
+  const run = Executor.executeTracked(toolkit, batch) as Effect.Effect<ReadonlyArray<ToolResult>>
+  return hooks.observe === undefined ? run : Effect.provideService(run, CurrentEventObserver, hooks.observe)
 }
 
 /**
@@ -371,11 +369,11 @@ const executeTracked = (
  * history is one), and the batch in flight, which an interruption must
  * answer: every call of it gets a result, its real one if it finished and
  * `Cancelled` in the phase it reached otherwise, read from the executor's
- * tracker.
+ * record of the batch.
  */
 const makeLedger = (handle: Ref.Ref<ReadonlyArray<Prompt.Message>> | undefined) => {
   const added: Array<Prompt.Message> = []
-  let inFlight: CallTracker.CallTracker | undefined
+  let inFlight: CallBatch.Batch | undefined
 
   // The local list and the handle change together or not at all.
   const append = (messages: ReadonlyArray<Prompt.Message>) =>
@@ -390,13 +388,13 @@ const makeLedger = (handle: Ref.Ref<ReadonlyArray<Prompt.Message>> | undefined) 
     const batch = inFlight
     inFlight = undefined
     if (batch === undefined) return Effect.void
-    return append([Prompt.toolMessage({ content: CallTracker.answer(batch).map(toPart) })])
+    return append([Prompt.toolMessage({ content: CallBatch.answer(batch).map(toPart) })])
   })
 
   const runTools = (toolkit: Executor.AnyToolkit, calls: ReadonlyArray<ToolCall.ToolCall>, hooks: Hooks) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        const batch = CallTracker.make(calls)
+        const batch = CallBatch.makeBatch(calls)
         inFlight = batch
         const results = yield* restore(executeTracked(toolkit, batch, hooks))
         // Still masked: the results reach the history before anything

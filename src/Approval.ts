@@ -18,6 +18,7 @@
  */
 import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, MutableHashMap, Option, Queue, Schema, type Scope } from "effect"
 import { taggedUnion } from "./internal/taggedUnion.ts"
+import { vouch } from "./internal/vouched.ts"
 import { Origin, ToolCall } from "./ToolCall.ts"
 import { ToolClass } from "./ToolClass.ts"
 import * as ToolPolicy from "./ToolPolicy.ts"
@@ -70,8 +71,10 @@ export type ApprovalRequest = typeof ApprovalRequest.Type
  *   asks the agent loop to end the run: calls of the batch not yet started
  *   are cancelled.
  *
- * `decidedBy` is set by the building blocks (memory, timeout, fast path);
- * handlers leave it out.
+ * `decidedBy` is set by the building blocks (memory, timeout, fast path, the
+ * decision check) and read only from the decisions they make: whatever a
+ * handler writes there itself is ignored, and the call is recorded as
+ * decided by the handler.
  *
  * @example
  * ```ts
@@ -119,12 +122,12 @@ const decodeDecision = Schema.decodeUnknownExit(ApprovalDecision)
  */
 export const check = (decision: unknown): ApprovalDecision => {
   const decoded = decodeDecision(decision)
-  return decoded._tag === "Success" ? decoded.value : ApprovalDecision.Deny({
+  return decoded._tag === "Success" ? decoded.value : vouch(ApprovalDecision.Deny({
     reason: `the approval handler answered something that is not a decision (${
       Cause.pretty(decoded.cause).split("\n")[0]
     }), so the call was denied to be safe`,
     decidedBy: "fault"
-  })
+  }))
 }
 
 /**
@@ -227,7 +230,7 @@ export const make = (
  * @since 0.1.0
  */
 export const readOnlyFastPath = (handler: ApprovalHandler): ApprovalHandler => {
-  const pass = ApprovalDecision.Allow({ decidedBy: "readOnlyFastPath" })
+  const pass = vouch(ApprovalDecision.Allow({ decidedBy: "readOnlyFastPath" }))
   return {
     approve: (request) =>
       request.toolClass === "ReadOnly" && isDefaultAsk(request) ? Effect.succeed(pass) : handler.approve(request)
@@ -258,10 +261,10 @@ const isDefaultAsk = (request: ApprovalRequest): boolean =>
  * @since 0.1.0
  */
 export const timeout = (handler: ApprovalHandler, duration: Duration.Input): ApprovalHandler => {
-  const deny = ApprovalDecision.Deny({
+  const deny = vouch(ApprovalDecision.Deny({
     reason: `no approval was given within ${Duration.format(Duration.fromInputUnsafe(duration))}`,
     decidedBy: "timeout"
-  })
+  }))
   const limit = Duration.toMillis(Duration.fromInputUnsafe(duration))
   return {
     approve: (request) =>
@@ -307,7 +310,7 @@ export const sessionMemory = (handler: ApprovalHandler): Effect.Effect<ApprovalH
     // inserts are synchronous single steps: fibers cannot interleave inside.
     const exact = MutableHashMap.empty<readonly [string, unknown], ApprovalDecision>()
     const wholeTool = new Set<string>()
-    const byTool = ApprovalDecision.Allow({ decidedBy: "memory" })
+    const byTool = vouch(ApprovalDecision.Allow({ decidedBy: "memory" }))
     const recall = (request: ApprovalRequest): ApprovalDecision | undefined =>
       wholeTool.has(request.call.name) && isDefaultAsk(request)
         ? byTool
@@ -321,10 +324,10 @@ export const sessionMemory = (handler: ApprovalHandler): Effect.Effect<ApprovalH
       MutableHashMap.set(
         exact,
         [request.call.name, request.input],
-        ApprovalDecision.Allow({
+        vouch(ApprovalDecision.Allow({
           ...(decision.params !== undefined ? { params: decision.params } : {}),
           decidedBy: "memory"
-        })
+        }))
       )
     }
     return {

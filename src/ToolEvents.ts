@@ -15,7 +15,72 @@ import { taggedUnion } from "./internal/taggedUnion.ts"
 import { Origin, ToolCall } from "./ToolCall.ts"
 import { ToolClass } from "./ToolClass.ts"
 import * as ToolPolicy from "./ToolPolicy.ts"
-import { DecidedBy, ToolResult } from "./ToolResult.ts"
+import { CancelPhase, DecidedBy, ToolResult } from "./ToolResult.ts"
+
+/**
+ * Everything the gate knows about one call once it has ended: the one
+ * record the executor keeps, which the audit log, the spans, the terminal,
+ * the web console and the MCP gateway read instead of rebuilding it from
+ * the events. It comes with the call's `Finished` event.
+ *
+ * - `call`: the call as the model asked it (params read once, as plain data).
+ * - `origin`, `toolClass` (absent for an unknown tool).
+ * - `verdict`: the policy's answer (absent when the params could not even be read).
+ * - `decision`: whether the call was allowed, who decided (`policy`,
+ *   `handler`, `memory`, `timeout`, `readOnlyFastPath`, `fault`), the reason
+ *   and the rule. Absent when nothing was decided: an unknown tool, invalid
+ *   params, a call cancelled before its answer. A policy that denies an
+ *   approver's edit is recorded as a denial by the policy.
+ * - `executedParams`: the params the tool ran with, in the model's wire
+ *   form (the approver's edit when there was one); absent when it did not
+ *   run. `edited` tells whether they differ from the model's.
+ * - `phase`: how far the call got (`queued`, `approval`, `running`).
+ * - `result`: what the model reads, with the `outcome`. `isError`: the
+ *   call's result is a failure (it did not run, or the tool failed).
+ * - `timings`: when it entered (epoch ms) and how long each stage took.
+ *
+ * @example
+ * ```ts
+ * import { ToolEvents } from "toolgate"
+ * const line = (r: ToolEvents.CallRecord) =>
+ *   `${r.call.name}: ${r.decision?.allowed === false ? "denied" : r.result.outcome._tag} (by ${r.decision?.decidedBy ?? "nobody"})`
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const CallRecord = Schema.Struct({
+  call: ToolCall,
+  origin: Origin,
+  toolClass: Schema.optional(ToolClass),
+  verdict: Schema.optional(ToolPolicy.Level),
+  decision: Schema.optional(Schema.Struct({
+    allowed: Schema.Boolean,
+    decidedBy: DecidedBy,
+    reason: Schema.optional(Schema.String),
+    match: Schema.optional(ToolPolicy.Match),
+    stop: Schema.optional(Schema.Boolean)
+  })),
+  executedParams: Schema.optional(Schema.Unknown),
+  edited: Schema.Boolean,
+  phase: CancelPhase,
+  result: ToolResult,
+  isError: Schema.Boolean,
+  timings: Schema.Struct({
+    /** when the call entered the gate, ms since the epoch */
+    enteredAt: Schema.Number,
+    /** waiting for the approver */
+    approvalMs: Schema.optional(Schema.Number),
+    /** waiting for a pool permit */
+    queuedMs: Schema.optional(Schema.Number),
+    /** the tool running */
+    runMs: Schema.optional(Schema.Number),
+    /** from entering the gate to the result */
+    totalMs: Schema.Number
+  })
+})
+
+/** @since 0.1.0 */
+export type CallRecord = typeof CallRecord.Type
 
 /**
  * One stage of one call. Every event carries the call (`event.call.id`)
@@ -28,7 +93,9 @@ import { DecidedBy, ToolResult } from "./ToolResult.ts"
  * - `Decided`: the call was allowed or denied, and by whom (`policy`,
  *   `handler`, `memory`, `timeout`, `readOnlyFastPath`, `fault`).
  * - `Started`: the tool began to run.
- * - `Finished`: the call has its result.
+ * - `Finished`: the call has its result, and `record` everything the gate
+ *   knows about it ({@link CallRecord}). Exactly one per call, also when
+ *   the batch is interrupted.
  *
  * @example
  * ```ts
@@ -61,7 +128,7 @@ export const ToolEvent = taggedUnion({
     origin: Origin
   },
   Started: { call: ToolCall, origin: Origin },
-  Finished: { call: ToolCall, result: ToolResult, origin: Origin }
+  Finished: { call: ToolCall, result: ToolResult, record: CallRecord, origin: Origin }
 })
 
 /** @since 0.1.0 */
