@@ -141,12 +141,17 @@ export type AnyToolkit = Toolkit.Toolkit<any> | Toolkit.WithHandler<any>
 export const executeBatch = <K extends AnyToolkit>(
   toolkit: K,
   calls: Iterable<ToolCall>
-): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>> =>
-  traced(runBatch(toolkit, makeBatch(Array.isArray(calls) ? calls as ReadonlyArray<ToolCall> : Array.from(calls)))) as Effect.Effect<
+): Effect.Effect<ReadonlyArray<ToolResult>, never, Requirements<K>> => {
+  // The calls are read now (an iterator reads once); the batch's state is
+  // made per run, so the returned Effect can be run again, or twice at
+  // once, each run its own batch.
+  const list = Array.isArray(calls) ? calls as ReadonlyArray<ToolCall> : Array.from(calls)
+  return traced(Effect.suspend(() => runBatch(toolkit, makeBatch(list)))) as Effect.Effect<
     ReadonlyArray<ToolResult>,
     never,
     Requirements<K>
   >
+}
 
 // `useSpan` rather than `withSpan`: the latter also installs a stack frame,
 // after which every interruption and failure continuation of the batch's

@@ -127,4 +127,18 @@ describe("Executor: the record of a call", () => {
       expect(record).toMatchObject({ edited: true, executedParams: { key: "edited", value: "v2" } })
       expect([...t.store.entries()]).toEqual([["edited", "v2"]])
     }))
+
+  it.effect("one executeBatch Effect run twice is two batches: the second run is asked again, not answered from the first", () =>
+    Effect.gen(function*() {
+      const t = makeTracker()
+      const answers = [ApprovalDecision.Allow(), ApprovalDecision.Deny({ reason: "not twice" })]
+      const approver = Approval.make(() => answers.shift()!)
+      const batch = Executor.executeBatch(toolkit, [write("1")]).pipe(
+        Effect.provide(Layer.mergeAll(handlers(t), Approval.layer(approver)))
+      )
+      const first = yield* batch
+      const second = yield* batch
+      expect([first[0]!.outcome._tag, second[0]!.outcome._tag]).toEqual(["Succeeded", "ApprovalDenied"])
+      expect(answers).toEqual([])
+    }))
 })
