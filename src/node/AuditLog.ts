@@ -60,8 +60,11 @@ export type Verdict = typeof Verdict.Type
  *   `handler` — the approver —, `memory`, `timeout`, `readOnlyFastPath`,
  *   `fault`), the rule that matched, the reason, `stop` when the approver
  *   stopped the run, `editedParams` when it changed them.
- * - `Finished`: the call's final record: its `outcome` and the effective
- *   `verdict`. Every call that entered the gate gets exactly one.
+ * - `Finished`: the call's final record, read from the executor's
+ *   `CallRecord`: its `outcome`, the effective `verdict`, who decided and
+ *   by which rule, the params as executed when an approver edited them,
+ *   and `isError`. Every call that entered the gate gets exactly one: the
+ *   executor publishes it also for a call its batch's interruption ended.
  *
  * @example
  * ```ts
@@ -97,7 +100,12 @@ export const AuditRecord = Schema.TaggedUnion({
     ...CallFields,
     verdict: Verdict,
     outcome: Outcome,
-    isFailure: Schema.Boolean
+    isFailure: Schema.Boolean,
+    decidedBy: Schema.optional(DecidedBy),
+    rule: Schema.optional(Schema.String),
+    executedParams: Schema.optional(Schema.Unknown),
+    executedParamsHash: Schema.optional(Schema.String),
+    isError: Schema.optional(Schema.Boolean)
   },
   RunEnded: {
     time: Schema.String,
@@ -176,14 +184,6 @@ const paramsFields = (mode: ParamsMode, params: unknown) =>
 // From events to records
 // -----------------------------------------------------------------------------
 
-/** What the writer remembers of a call until its final record. */
-interface Open {
-  readonly tool: string
-  readonly params: unknown
-  readonly depth: number
-  phase: "queued" | "approval" | "running"
-}
-
 const callFields = (runId: string, mode: ParamsMode, time: string, call: { id: string; name: string; params: unknown }, depth: number) => ({
   time,
   runId,
@@ -227,13 +227,18 @@ export const record = (
       }
     }
     case "Finished": {
+      const { decision, edited, executedParams, isError } = event.record
       const outcome = event.result.outcome
       return {
         _tag: "Finished",
         ...callFields(context.runId, mode, context.time, event.call, event.origin.depth),
         verdict: verdictOf(outcome),
         outcome,
-        isFailure: event.result.isFailure
+        isFailure: event.result.isFailure,
+        ...(decision !== undefined ? { decidedBy: decision.decidedBy } : {}),
+        ...(decision?.match !== undefined ? { rule: ToolPolicy.describeMatch(decision.match) } : {}),
+        ...(edited ? mode === "hash" ? { executedParamsHash: hashParams(executedParams) } : { executedParams } : {}),
+        isError
       }
     }
     default:
@@ -303,7 +308,7 @@ export const layer = (
 
 const encodeLine = Schema.encodeSync(Schema.fromJsonString(AuditRecord))
 
-// One closure over the open file and the per-run state (open calls, run id):
+// One closure over the open file and the run id:
 // its helpers are small named steps that share that state.
 const make = (
   path: string,
@@ -317,7 +322,6 @@ const make = (
     const runId = options.runId ?? randomUUID()
     const mode = options.params ?? "full"
     const encoder = new TextEncoder()
-    const open = new Map<string, Open>()
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
     // Logging must not break the run it records: a failed write is reported
@@ -328,28 +332,10 @@ const make = (
         yield* file.sync
       }).pipe(Effect.catch((error) => Effect.logError(`toolgate: could not write the audit log ${path}`, error)))
 
-    const track = (event: ToolEvent) => {
-      const key = `${event.origin.depth}/${event.call.id}`
-      switch (event._tag) {
-        case "Pending":
-          open.set(key, { tool: event.call.name, params: event.call.params, depth: event.origin.depth, phase: "queued" })
-          break
-        case "ApprovalRequested":
-          if (open.has(key)) open.get(key)!.phase = "approval"
-          break
-        case "Started":
-          if (open.has(key)) open.get(key)!.phase = "running"
-          break
-        case "Finished":
-          open.delete(key)
-          break
-      }
-    }
     let busy = false
     const append = (event: ToolEvent) =>
       Effect.gen(function*() {
         busy = true
-        track(event)
         const line = record(event, { runId, time: yield* now, params: mode })
         if (line !== undefined) yield* writeLine(line)
       }).pipe(Effect.ensuring(Effect.sync(() => {
@@ -361,29 +347,12 @@ const make = (
       for (let i = 0; i < 10_000 && (busy || (yield* PubSub.remaining(subscription)) > 0); i++) yield* Effect.yieldNow
     })
     const drain = Effect.flatMap(PubSub.takeAll(subscription), (events) => Effect.forEach(events, append))
-    // Calls the run left without a result (it was interrupted) still get
-    // their final record, as the agent's history does.
-    const closeOpen = Effect.gen(function*() {
-      const time = yield* now
-      for (const [key, call] of open) {
-        const callId = key.slice(key.indexOf("/") + 1)
-        const outcome = Outcome.Cancelled({ phase: call.phase })
-        yield* writeLine({
-          _tag: "Finished",
-          ...callFields(runId, mode, time, { id: callId, name: call.tool, params: call.params }, call.depth),
-          verdict: "cancelled",
-          outcome,
-          isFailure: true
-        })
-      }
-      open.clear()
-    })
     // Finalizers run in reverse: the writer fiber (forked last) is stopped
     // first, never in the middle of a line, then what is left is drained.
+    // (No bookkeeping of open calls: the executor publishes every call's
+    // Finished, also when its batch was interrupted.)
     yield* Effect.addFinalizer(() =>
-      Effect.flatMap(PubSub.remaining(subscription), (n) => n > 0 ? Effect.asVoid(drain) : Effect.void).pipe(
-        Effect.andThen(closeOpen)
-      )
+      Effect.flatMap(PubSub.remaining(subscription), (n) => n > 0 ? Effect.asVoid(drain) : Effect.void)
     )
     yield* Effect.forkScoped(Effect.forever(
       Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(PubSub.take(subscription)), append))

@@ -57,7 +57,7 @@ describe("AuditLog", () => {
       expect(decided2).toMatchObject({ params: { key: "etc", value: "x" }, reason: "no etc" })
     }).pipe(Effect.provide(NodeServices.layer)))
 
-  it.effect("an approver's edit and its stop are in the decision records", () =>
+  it.effect("an approver's edit and its stop are in the decision records; the final record says who decided and what ran", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
@@ -80,6 +80,17 @@ describe("AuditLog", () => {
       expect(decided("1")).not.toHaveProperty("stop")
       expect(decided("2")).toMatchObject({ allowed: false, reason: "enough", stop: true })
       expect(decided("2")).not.toHaveProperty("editedParams")
+      // the final records are the executor's record of each call
+      const finished = (id: string) => records.find((r) => r._tag === "Finished" && r.callId === id)
+      expect(finished("1")).toMatchObject({
+        params: { key: "a", value: "x" },
+        executedParams: { key: "safe", value: "v" },
+        decidedBy: "handler",
+        isError: false,
+        outcome: { _tag: "Succeeded" }
+      })
+      expect(finished("2")).toMatchObject({ decidedBy: "handler", isError: true, outcome: { _tag: "ApprovalDenied" } })
+      expect(finished("2")).not.toHaveProperty("executedParams")
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("with params: \"hash\", no params are written, only their SHA-256", () =>
