@@ -8,26 +8,14 @@ import { Approval, Executor, ToolPolicy } from "toolgate"
 import { DurableEngine } from "toolgate/durable"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
 
-// Why DurableAgent keeps the workflow instance out of the executor's
-// context. Inside a workflow, `DurableDeferred.await` suspends by
-// interrupting the fiber it runs in; when that fiber is an executor worker
-// (an approver awaiting a deferred), the executor records the call as
-// `Cancelled` and the workflow goes on and completes — a run that should
-// have waited for an answer ends without it. Two calls side by side show it
-// (today: "Cancelled,Cancelled" within milliseconds); with a single call the
-// whole batch happens to be interrupted and the workflow does suspend.
-//
-// What the executor should do: in `runWorkers` (src/Executor.ts), after
-// `Fiber.awaitAll(forked)`, a worker that ended interrupt-only while the
-// context holds a `WorkflowEngine.WorkflowInstance` whose `suspended` flag
-// is set (`Workflow.suspend` sets it, then interrupts the fiber that
-// awaited) must make the batch interrupt itself (`Effect.interrupt`, other
-// workers interrupted too) instead of filling `Cancelled` results — the
-// workflow then suspends and replays the batch when the answer comes. The
-// same check belongs wherever a call's interruption becomes a result
-// (`executeReady`'s `Cancelled` for the running phase). This test is marked `fails`
-// until then: it expects the workflow to wait for the deferred, which it
-// does once the executor lets the suspension through; flip it then.
+// Inside a workflow, `DurableDeferred.await` suspends by interrupting the
+// fiber it runs in. When that fiber is an executor worker (an approver
+// awaiting a deferred, two calls side by side), the executor used to record
+// the calls as `Cancelled` and the workflow went on and completed without an
+// answer. The executor now lets the suspension through (runWorkers in
+// src/internal/executor/batch.ts interrupts the batch when the workflow
+// instance is suspended): the workflow waits, and replays the batch when the
+// answer comes.
 
 const Go = DurableDeferred.make("test/go", { success: Schema.Boolean })
 
@@ -60,7 +48,7 @@ const engine = () =>
   DurableEngine.sqlite({ file: NodePath.join(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-suspension-")), "s.db") })
 
 describe("the executor inside a workflow", () => {
-  it.live.fails("an approver awaiting a durable deferred suspends the workflow instead of cancelling the call", () =>
+  it.live("an approver awaiting a durable deferred suspends the workflow instead of cancelling the call", () =>
     Effect.gen(function*() {
       const fiber = yield* Effect.forkChild(ExecutorInWorkflow.execute({ id: "w1" }))
       // the workflow must still be waiting: nobody has answered

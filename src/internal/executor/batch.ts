@@ -14,6 +14,7 @@
  */
 import { Cause, Deferred, Effect, Fiber } from "effect"
 import type { Toolkit } from "effect/ai"
+import { WorkflowEngine } from "effect/workflow"
 import type * as Concurrency from "../../Concurrency.ts"
 import type { ToolCall } from "../../ToolCall.ts"
 import { notRun, Outcome, type ToolResult } from "../../ToolResult.ts"
@@ -77,10 +78,20 @@ const runWorkers = (env: Env, batch: Batch, run: ReadonlyArray<CallState>, slots
             // a defect of the executor itself is the batch's, as with forEach
             if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) return Effect.failCause(exit.cause)
           }
-          return sweep(env, run)
+          // A worker interrupted because its workflow suspended (an
+          // approver awaiting a DurableDeferred): the batch is interrupted
+          // too, so that the workflow suspends and replays it when the answer
+          // comes, instead of the call being recorded as Cancelled and the
+          // workflow completing without it.
+          return Effect.flatMap(workflowSuspended, (suspended) => suspended ? Effect.interrupt : sweep(env, run))
         })
     )
   })
+
+const workflowSuspended = Effect.map(
+  Effect.serviceOption(WorkflowEngine.WorkflowInstance),
+  (instance) => instance._tag === "Some" && instance.value.suspended
+)
 
 interface Run {
   readonly route: Concurrency.Route
