@@ -584,21 +584,17 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
           : Effect.void
       )
     )
+  // The decision, who made it and the rule are on the executor's
+  // `toolgate.call` span, a child of this one, read from its record of the
+  // call: the gateway neither wraps the policy nor the approver to learn them.
   const execute = (toolkit: Toolkit.WithHandler<any>, policyName: string, params: unknown, label: string) => {
     const id = `mcp-${++sequence}`
-    const trace = { verdict: undefined as ToolPolicy.Verdict | undefined, decision: undefined as Approval.ApprovalDecision | undefined }
-    const recordingPolicy: ToolPolicy.ToolPolicy = {
-      decide: (request) => Effect.tap(gatedPolicy.decide(request), (v) => Effect.sync(() => void (trace.verdict ??= v)))
-    }
-    const recordingApproval: Approval.ApprovalHandler = {
-      approve: (request) => Effect.tap(approval.approve(request), (d) => Effect.sync(() => void (trace.decision = d)))
-    }
     return (Executor.execute(toolkit, { id, name: policyName, params }) as Effect.Effect<ToolResult.ToolResult>).pipe(
-      Effect.provideService(ToolPolicy.ToolPolicy, recordingPolicy),
-      Effect.provideService(Approval.ApprovalHandler, recordingApproval),
+      Effect.provideService(ToolPolicy.ToolPolicy, gatedPolicy),
+      Effect.provideService(Approval.ApprovalHandler, approval),
       Effect.provideService(Concurrency.Concurrency, pools),
       Option.isSome(events) ? Effect.provideService(ToolEvents.ToolEvents, events.value) : identity,
-      Effect.tap((result) => Effect.annotateCurrentSpan(spanAttributes(result, trace))),
+      Effect.tap((result) => Effect.annotateCurrentSpan({ "toolgate.outcome": result.outcome._tag, "toolgate.is_error": result.isFailure })),
       Effect.withSpan("toolgate.mcp.call", { attributes: { "toolgate.tool": label, "toolgate.call": id } }, {
         captureStackTrace: false
       })
@@ -646,28 +642,6 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     parameters: (name) => parameters.get(name)
   } satisfies Gateway
 })
-
-/** Decision, who decided and the rule, for the call's span. */
-const spanAttributes = (
-  result: ToolResult.ToolResult,
-  trace: { readonly verdict: ToolPolicy.Verdict | undefined; readonly decision: Approval.ApprovalDecision | undefined }
-): Record<string, unknown> => {
-  const { outcome } = result
-  const denied = outcome._tag === "PolicyDenied" || outcome._tag === "ApprovalDenied"
-  const decidedBy = outcome._tag === "PolicyDenied" || trace.verdict?._tag === "Allow"
-    ? "policy"
-    : trace.decision !== undefined
-    ? trace.decision.decidedBy ?? "handler"
-    : outcome._tag === "ApprovalDenied"
-    ? outcome.decidedBy
-    : undefined
-  return {
-    "toolgate.outcome": outcome._tag,
-    "toolgate.decision": denied ? "deny" : trace.verdict === undefined ? "none" : "allow",
-    ...(decidedBy !== undefined ? { "toolgate.decided_by": decidedBy } : {}),
-    ...(trace.verdict?.match !== undefined ? { "toolgate.rule": ToolPolicy.describeMatch(trace.verdict.match) } : {})
-  }
-}
 
 /**
  * Registers a gateway's tools on the `McpServer` being built, each handled

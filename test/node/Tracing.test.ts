@@ -107,18 +107,33 @@ describe("Tracing", () => {
       }
       const calls = spans.filter((s) => s.name === "toolgate.mcp.call")
       const byTool = Object.fromEntries(calls.map((s) => [s.attributes["toolgate.tool"], s]))
-      expect(byTool["up__echo"]?.attributes).toMatchObject({
-        "toolgate.decision": "allow",
+      expect(byTool["up__echo"]?.attributes).toMatchObject({ "toolgate.outcome": "Succeeded", "toolgate.is_error": false })
+      expect(byTool["up__write"]?.attributes).toMatchObject({ "toolgate.outcome": "PolicyDenied", "toolgate.is_error": true })
+      // the decision is on the executor's span of the call, from its record
+      // (a denied call gets one too)
+      const under = (span: (typeof spans)[number], ancestor: string | undefined): boolean => {
+        for (let s: (typeof spans)[number] | undefined = span; s !== undefined; s = spans.find((p) => p.spanId === s!.parentSpanId)) {
+          if (s.parentSpanId === ancestor) return true
+        }
+        return false
+      }
+      const gateSpan = (tool: string) => spans.find((s) => s.name === "toolgate.call" && under(s, byTool[tool]?.spanId))
+      expect(gateSpan("up__echo")?.attributes).toMatchObject({
+        "toolgate.verdict": "allow",
         "toolgate.decided_by": "policy",
         "toolgate.rule": "allow: mcp__up__echo",
-        "toolgate.outcome": "Succeeded"
+        "toolgate.outcome": "Succeeded",
+        "toolgate.is_error": false
       })
-      expect(byTool["up__write"]?.attributes).toMatchObject({
-        "toolgate.decision": "deny",
+      expect(gateSpan("up__write")?.attributes).toMatchObject({
+        "toolgate.verdict": "deny",
         "toolgate.decided_by": "policy",
         "toolgate.rule": "deny: mcp__up__write",
-        "toolgate.outcome": "PolicyDenied"
+        "toolgate.outcome": "PolicyDenied",
+        "toolgate.is_error": true
       })
+      // params are not on spans unless asked (--trace-params)
+      for (const span of spans) expect(Object.keys(span.attributes)).not.toContain("toolgate.params")
       // the executor's spans for a call hang under its gateway span
       for (const call of calls) {
         const children = spans.filter((s) => s.parentSpanId === call.spanId)
