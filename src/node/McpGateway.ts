@@ -519,20 +519,26 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
         })
       )
     )
-  yield* Effect.forEach(
+  // Started side by side, added in the configuration's order: which server
+  // keeps a resource URI two of them offer must not depend on which one
+  // answered first.
+  const started = yield* Effect.forEach(
     Object.entries(options.config.mcpServers),
     ([name, entry]) =>
       connect(name, entry).pipe(
         Effect.flatMap(entriesOf),
-        Effect.map(add),
         Effect.catchTag("UpstreamError", (e) =>
-          Effect.andThen(
-            Effect.logError(`toolgate mcp: ${e.message}; its tools are left out until it starts (trying again in the background)`),
-            Effect.forkScoped(retry(name, entry))
+          Effect.as(
+            Effect.andThen(
+              Effect.logError(`toolgate mcp: ${e.message}; its tools are left out until it starts (trying again in the background)`),
+              Effect.forkScoped(retry(name, entry))
+            ),
+            undefined
           ))
       ),
-    { concurrency: "unbounded", discard: true }
+    { concurrency: "unbounded" }
   )
+  for (const mirrored of started) if (mirrored !== undefined) add(mirrored)
 
   // The services of the context `make` runs in, handed to every call (which
   // runs in the MCP server's fiber, under its own span).
@@ -671,7 +677,7 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
         }
         for (const { resource, server: upstream } of added.resources) {
           if (server.resources.some((r) => r.resource.uri === resource.uri)) {
-            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource ${resource.uri} is offered by another server too; the first one is kept`)
+            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource ${resource.uri} is offered by another server too; the one listed first in the configuration is kept`)
             continue
           }
           yield* server.addResource({
