@@ -533,6 +533,17 @@ export const layer = (options: Options) =>
       }
     }
     const allowDomains = allowDomainsOf(options)
+    // A list that cannot take effect is a configuration mistake, said
+    // loudly: with no sandbox, or with the whole network, every host is
+    // reachable and the list would only look like a limit.
+    if ((options.bash?.allowDomains ?? []).length > 0 && (options.bash?.sandbox === "none" || options.bash?.network === "all")) {
+      return yield* new SandboxUnavailable({
+        reason: "bash.allowDomains",
+        message: `bash.allowDomains limits the sandbox's network; with ${
+          options.bash?.sandbox === "none" ? "sandbox: \"none\"" : "network: \"all\""
+        } commands reach every host anyway`
+      })
+    }
     const invalid = allowDomains.find((domain) => !DomainProxy.isDomain(domain))
     if (invalid !== undefined) {
       return yield* new SandboxUnavailable({

@@ -299,6 +299,23 @@ describe("Bash without a sandbox", () => {
       expect(error.message).toMatch(/bubblewrap/)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("bash.allowDomains that cannot take effect (no sandbox, the whole network) or is not a host name fails the layer", () =>
+    Effect.gen(function*() {
+      const ws = yield* workspace
+      const fails = (bash: NonNullable<BuiltinTools.Options["bash"]>) =>
+        Effect.flip(Effect.service(BuiltinTools.Confinement).pipe(Effect.provide(BuiltinTools.layer({ root: ws.root, bash }))))
+      for (
+        const bash of [
+          { sandbox: "none", allowDomains: ["registry.npmjs.org"] },
+          { network: "all", allowDomains: ["registry.npmjs.org"] },
+          { allowDomains: ["https://registry.npmjs.org/"] }
+        ] as const
+      ) {
+        const error = yield* fails(bash)
+        expect(error).toMatchObject({ _tag: "SandboxUnavailable", reason: "bash.allowDomains" })
+      }
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("without the sandbox a setsid child outlives the call: what the sandbox is for", () =>
     Effect.gen(function*() {
       const ws = yield* workspace
