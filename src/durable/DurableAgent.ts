@@ -27,6 +27,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { type AiError, LanguageModel, Prompt, type Response, type Toolkit } from "effect/ai"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import * as Approval from "../Approval.ts"
+import { decidedByOf } from "../internal/vouched.ts"
 import * as Executor from "../Executor.ts"
 import * as ToolCall from "../ToolCall.ts"
 import * as ToolResult from "../ToolResult.ts"
@@ -210,20 +211,24 @@ const runCall = (toolkit: Executor.AnyToolkit, runId: string, call: ToolCall.Too
     const mayHaveRun = !first && approvalRow?.status !== "pending"
     if (mayHaveRun) {
       const handler = yield* Approval.ApprovalHandler
-      const decision = Approval.check(
-        yield* handler.approve({
-          call: { ...call, id: `${call.id}.again` },
-          input: call.params,
-          toolClass: "Mutating",
-          reason: againReason,
-          origin: { depth: 0, parents: [] }
-        }).pipe(Effect.catchCause(() => Effect.succeed(Approval.ApprovalDecision.Deny({ reason: "the approver failed" }))))
-      )
+      // who decided as the executor records it: a building block's own
+      // decision (a timeout, say) keeps its name, a failed handler is a fault
+      const raw = yield* handler.approve({
+        call: { ...call, id: `${call.id}.again` },
+        input: call.params,
+        toolClass: "Mutating",
+        reason: againReason,
+        origin: { depth: 0, parents: [] }
+      }).pipe(Effect.catchCause(() => Effect.succeed(undefined)))
+      const decision = raw === undefined
+        ? Approval.ApprovalDecision.Deny({ reason: "the approval handler failed, so the call was denied to be safe" })
+        : Approval.check(raw)
       if (decision._tag === "Deny") {
+        const checkedBy = decidedByOf(decision)
         return ToolResult.notRun(call, {
           _tag: "ApprovalDenied",
           reason: decision.reason,
-          decidedBy: "handler",
+          decidedBy: raw === undefined ? "fault" : checkedBy === "fault" ? "fault" : decidedByOf(raw),
           stop: decision.stop ?? false
         })
       }
