@@ -141,4 +141,15 @@ describe("Executor: the record of a call", () => {
       expect([first[0]!.outcome._tag, second[0]!.outcome._tag]).toEqual(["Succeeded", "ApprovalDenied"])
       expect(answers).toEqual([])
     }))
+
+  it.effect("params sharing one object on many paths are read once per object, not once per path", () =>
+    Effect.gen(function*() {
+      // 2^60 paths, 60 objects: a copy per path would never end
+      let shared: unknown = { key: "k", value: "v" }
+      for (let i = 0; i < 60; i++) shared = { key: shared, value: [shared] }
+      const [result] = yield* Executor.executeBatch(toolkit, [{ id: "1", name: "Write", params: shared }]).pipe(
+        Effect.provide(Layer.mergeAll(handlers(makeTracker()), Approval.layer(Approval.autoApprove)))
+      )
+      expect(result!.outcome._tag).toBe("InvalidParams")
+    }))
 })

@@ -71,7 +71,6 @@ const copy = (value: unknown, depth: number, seen: Set<object>, done: Map<object
 
 /** A plain-data copy of `value`, each property read once; throws `NotPlainData` for anything else. */
 export const plain = (value: unknown): unknown => {
-  if (value === null || typeof value !== "object") return copy(value, 0, undefined as never, undefined as never)
   return copy(value, 0, new Set(), new Map())
 }
 
