@@ -167,10 +167,11 @@ for (const { engine, name } of engines) {
         const decision = yield* Effect.scoped(Effect.flatMap(Layer.build(withApproval), (context) => Effect.provideContext(ask, context)))
         const decided = Date.now()
         expect(decision).toMatchObject({ _tag: "Deny", decidedBy: "timeout" })
-        // not before the deadline set at the first ask, and well before the
-        // deadline a restarted clock would give (restarted + timeout)
+        // not before the deadline set at the first ask, and before the
+        // earliest a restarted clock could deny (restarted + timeout): the
+        // bound is the claim itself, not a margin tuned to this machine
         expect(decided - started).toBeGreaterThanOrEqual(timeout)
-        expect(decided - restarted).toBeLessThan(timeout - 1_000)
+        expect(decided - restarted).toBeLessThan(timeout)
         const row = yield* Effect.scoped(Effect.flatMap(Layer.build(store), (context) =>
           Effect.provideContext(DurableApproval.get(`${runId}/c1`), context)))
         expect(Option.getOrThrow(row)).toMatchObject({ status: "denied", decidedBy: "timeout" })
