@@ -1,6 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, FileSystem, Layer, Schema } from "effect"
+import { Deferred, Effect, Exit, Fiber, FileSystem, Layer, Schema } from "effect"
 import { Approval, Executor, ToolEvents, ToolPolicy } from "toolgate"
 import { AuditLog } from "toolgate/node"
 import { TestApproval } from "toolgate/testing"
@@ -113,13 +113,17 @@ describe("AuditLog", () => {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const path = `${dir}/audit.jsonl`
+      // interrupted once the call waits for its answer (the layer opens a
+      // real file first: counting yields would race it)
+      const asked = yield* Deferred.make<void>()
+      const waiting = Approval.make(() => Effect.andThen(Deferred.succeed(asked, undefined), Effect.never))
       const fiber = yield* Executor.executeBatch(toolkit, [{ id: "w", name: "Write", params: { key: "a", value: "1" } }]).pipe(
         Effect.provide(handlers(makeTracker())),
-        Effect.provide(Approval.layer(TestApproval.never)),
+        Effect.provide(Approval.layer(waiting)),
         Effect.provide(AuditLog.layer(path).pipe(Layer.provideMerge(ToolEvents.layer))),
         Effect.forkChild
       )
-      for (let i = 0; i < 50; i++) yield* Effect.yieldNow
+      yield* Deferred.await(asked)
       yield* Fiber.interrupt(fiber)
       const records = (yield* readRecords(fs, path)).map((l) => decodeRecord(l))
       expect(records).toHaveLength(1)
