@@ -281,6 +281,9 @@ export const parse = (text: string, list: List, index = 0): Effect.Effect<Rule, 
       }))
     }
   }
+  if (specifier !== undefined && PolicySubject.standard[tool]?._tag === "Url" && RuleSyntax.domainPattern(specifier) === undefined) {
+    return Effect.fail(new InvalidRule({ list, index, rule: text, problem: RuleSyntax.domainProblem }))
+  }
   return Effect.succeed({ list, text: text.trim(), tool, specifier })
 }
 

@@ -8,6 +8,8 @@
  *   glob over the normalized absolute path.
  * - A `Plain` tool matches a specifier against one named parameter, exact or
  *   glob; without a parameter only the bare tool name matches.
+ * - A `Url` tool fetches the URL in one parameter: `WebFetch(domain:example.com)`
+ *   is matched against the URL's host.
  *
  * @since 0.1.0
  */
@@ -29,6 +31,7 @@ export type PolicySubject = Data.TaggedEnum<{
   Command: { readonly param: string }
   Path: { readonly param: string }
   Plain: { readonly param?: string | undefined }
+  Url: { readonly param: string }
 }>
 
 /**
@@ -131,9 +134,29 @@ export const plain = (param: string) => <T extends Tool.Any>(tool: T): T =>
   tool.annotate(Annotation, PolicySubject.Plain({ param })) as T
 
 /**
+ * Marks a tool as one that fetches the http(s) URL in `param`: rules name the
+ * host, `Fetch(domain:example.com)`, `Fetch(domain:*.example.com)` or
+ * `Fetch(domain:*)`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Tool } from "effect/ai"
+ * import { PolicySubject } from "toolgate/policy"
+ * const Fetch = PolicySubject.url("url")(
+ *   Tool.make("Fetch", { parameters: Schema.Struct({ url: Schema.String }) })
+ * )
+ * ```
+ *
+ * @since 0.4.0
+ */
+export const url = (param: string) => <T extends Tool.Any>(tool: T): T =>
+  tool.annotate(Annotation, PolicySubject.Url({ param })) as T
+
+/**
  * The kinds of the standard agent tools, named and shaped as in Claude Code:
  * `Bash` (command in `command`), `Read`, `Write`, `Edit` (path in
- * `file_path`), `Glob` and `Grep` (path in `path`). Used when a call names
+ * `file_path`), `Glob` and `Grep` (path in `path`), `WebFetch` (URL in `url`). Used when a call names
  * a tool the toolkit does not describe, and by `toolgate check`.
  *
  * @example
@@ -150,7 +173,8 @@ export const standard: Readonly<Record<string, PolicySubject>> = {
   Write: PolicySubject.Path({ param: "file_path" }),
   Edit: PolicySubject.Path({ param: "file_path" }),
   Glob: PolicySubject.Path({ param: "path" }),
-  Grep: PolicySubject.Path({ param: "path" })
+  Grep: PolicySubject.Path({ param: "path" }),
+  WebFetch: PolicySubject.Url({ param: "url" })
 }
 
 /**

@@ -465,3 +465,86 @@ describe("PolicyRules properties", () => {
     { arbitrary: { runs: 100 } }
   )
 })
+
+describe("PolicyRules WebFetch domain rules", () => {
+  const rules: PolicyRules.Input = {
+    allow: ["WebFetch(domain:example.com)", "WebFetch(domain:*.docs.rs)", "WebFetch(domain:127.0.0.1)"],
+    deny: ["WebFetch(domain:evil.com)"]
+  }
+  const fetch = (url: unknown) => ({ url, prompt: "summarise" })
+  const table: ReadonlyArray<readonly [string, unknown, Tag]> = [
+    ["the host a rule names", "https://example.com/a?b=c", "Allow"],
+    ["the same host spelt in capitals with a trailing dot and a port", "http://EXAMPLE.com.:8080/x", "Allow"],
+    ["a subdomain of an exactly named host is not it", "https://api.example.com/", "Ask"],
+    ["a look-alike suffix is not the host", "https://example.com.evil.org/", "Ask"],
+    ["a host ending in the name is not it", "https://notexample.com/", "Ask"],
+    ["*.docs.rs names its subdomains", "https://serde.docs.rs/serde", "Allow"],
+    ["*.docs.rs does not name docs.rs itself", "https://docs.rs/", "Ask"],
+    ["a numeric IPv4 spelling is the dotted host", "http://2130706433/", "Allow"],
+    ["userinfo before @ is not the host", "https://example.com@evil.com/", "Deny"],
+    ["a backslash ends the authority as the URL parser reads it", "https://evil.com\\@example.com/", "Deny"],
+    ["a deny rule meets the subdomains of its host", "https://cdn.evil.com/x", "Deny"],
+    ["a deny rule ignores case", "https://EVIL.COM/", "Deny"],
+    ["file: names no host", "file:///etc/passwd", "Ask"],
+    ["a URL that does not parse is never allowed", "example.com/x", "Ask"],
+    ["a url that is not a string is never allowed", 42, "Ask"]
+  ]
+  for (const [name, url, expected] of table) {
+    it.effect(name, () =>
+      Effect.gen(function*() {
+        const { verdict } = yield* run(rules, "WebFetch", fetch(url))
+        expect(verdict._tag, JSON.stringify(verdict)).toBe(expected)
+      }))
+  }
+
+  it.effect("domain:* names every http(s) host and still no file: URL", () =>
+    Effect.gen(function*() {
+      expect((yield* run({ allow: ["WebFetch(domain:*)"] }, "WebFetch", fetch("https://anything.example/"))).verdict._tag).toBe("Allow")
+      expect((yield* run({ allow: ["WebFetch(domain:*)"] }, "WebFetch", fetch("file:///etc/passwd"))).verdict._tag).toBe("Ask")
+    }))
+
+  it.effect("a rule that names no host is rejected at load, in every list", () =>
+    Effect.gen(function*() {
+      for (const bad of ["WebFetch(https://evil.com)", "WebFetch(domain:https://evil.com)", "WebFetch(domain:evil.*)", "WebFetch(domain:)"]) {
+        for (const list of ["allow", "ask", "deny"] as const) {
+          const error = yield* Effect.flip(PolicyRules.make({ [list]: [bad] }))
+          expect(error._tag, bad).toBe("InvalidRule")
+          expect(error.message, bad).toContain("domain:example.com")
+        }
+      }
+    }))
+
+  it.effect("plan mode judges WebFetch by its rules instead of denying it as a change", () =>
+    Effect.gen(function*() {
+      expect((yield* run({ ...rules, mode: "plan" }, "WebFetch", fetch("https://example.com/"))).verdict._tag).toBe("Allow")
+      expect((yield* run({ ...rules, mode: "plan" }, "WebFetch", fetch("https://other.org/"))).verdict._tag).toBe("Ask")
+    }))
+
+  const Label = Schema.Literals(["example", "EXAMPLE", "evil", "com", "org", "xn--bcher-kva", "a", "0", "127", "docs", "rs"])
+  const Host = Schema.NonEmptyArray(Label)
+  it.effect.prop(
+    "an allow rule allows only a URL whose parsed host is the rule's host; a deny rule meets the host and everything under it",
+    { rule: Host, host: Host, upper: Schema.Boolean, dot: Schema.Boolean },
+    ({ rule, host, upper, dot }) =>
+      Effect.gen(function*() {
+        const ruleHost = rule.join(".")
+        const spelt = host.join(".")
+        const url = `https://${upper ? spelt.toUpperCase() : spelt}${dot ? "." : ""}/path`
+        // Some generated names are no host at all (`a.0`: a last label that
+        // is a number must be an IPv4 address): such a rule is refused at
+        // load and such a URL is never allowed.
+        const hostOf = (u: string) => URL.canParse(u) ? new URL(u).hostname.replace(/\.$/, "") : undefined
+        const parsed = hostOf(url)
+        const named = hostOf(`http://${ruleHost}/`)
+        if (named === undefined) {
+          expect((yield* Effect.flip(PolicyRules.make({ deny: [`WebFetch(domain:${ruleHost})`] })))._tag).toBe("InvalidRule")
+          return
+        }
+        const allowed = (yield* run({ allow: [`WebFetch(domain:${ruleHost})`] }, "WebFetch", fetch(url))).verdict._tag
+        expect(allowed, url).toBe(parsed === named ? "Allow" : "Ask")
+        const denied = (yield* run({ allow: ["WebFetch(domain:*)"], deny: [`WebFetch(domain:${ruleHost})`] }, "WebFetch", fetch(url))).verdict._tag
+        expect(denied, url).toBe(parsed === undefined ? "Ask" : parsed === named || parsed.endsWith(`.${named}`) ? "Deny" : "Allow")
+      }),
+    { arbitrary: { runs: 200 } }
+  )
+})

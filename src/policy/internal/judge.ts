@@ -19,7 +19,7 @@ import * as Matchers from "./matchers.ts"
 import * as Modes from "./modes.ts"
 import * as Resources from "./resources.ts"
 import * as RuleIndex from "./ruleIndex.ts"
-import type * as RuleSyntax from "./ruleSyntax.ts"
+import * as RuleSyntax from "./ruleSyntax.ts"
 import * as Programs from "./programs/index.ts"
 import { words as Shell_words } from "./shell.ts"
 import type * as Shell from "./shell.ts"
@@ -34,6 +34,7 @@ type Subject =
   | { readonly _tag: "Argv"; readonly views: ReadonlyArray<Shell.View> }
   | { readonly _tag: "Paths"; readonly paths: ReadonlyArray<string>; readonly search: boolean; readonly filters?: boolean }
   | { readonly _tag: "Value"; readonly value: string }
+  | { readonly _tag: "Host"; readonly host: string }
   | { readonly _tag: "None" }
   | { readonly _tag: "Unknown"; readonly why: string }
 
@@ -110,6 +111,11 @@ const matchRule = (entry: RuleIndex.RuleEntry, kind: PolicySubject.PolicySubject
     }
     case "Value":
       return RuleIndex.plainOf(entry).test(subject.value) ? "yes" : "no"
+    case "Host": {
+      const pattern = kind._tag === "Url" ? RuleSyntax.domainPattern(entry.specifier) : undefined
+      if (pattern === undefined) return cannotTell
+      return RuleSyntax.matchDomain(pattern, subject.host, entry.guard) ? "yes" : "no"
+    }
   }
 }
 
@@ -306,10 +312,12 @@ const combine = (segments: ReadonlyArray<Segment>, empty: () => ToolPolicy.Verdi
     segments[0]!.verdict
 }
 
+// WebFetch and WebSearch change nothing here (they are still judged by the
+// rules: a fetch can carry data out in its URL), so plan mode does not deny them.
 const isMutator = (request: Request): boolean =>
   request.toolClass !== undefined
     ? request.toolClass === "Mutating"
-    : !PolicySubject.standardReadOnly.has(request.name)
+    : !PolicySubject.standardReadOnly.has(request.name) && request.name !== "WebFetch" && request.name !== "WebSearch"
 
 // acceptEdits pre-approves a write only inside the root and never to a file
 // that configures git, an agent or the policy itself.
@@ -348,6 +356,8 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     ? explainCommand(ctx, request, kind)
     : kind._tag === "Path"
     ? explainPath(ctx, request, kind)
+    : kind._tag === "Url"
+    ? explainUrl(ctx, request, kind)
     : explainPlain(ctx, request, kind)
   if (mode !== "plan" || explanation.verdict._tag === "Deny" || !isMutator(request)) return explanation
   const verdict = ToolPolicy.Verdict.Deny({
@@ -401,6 +411,22 @@ const explainPlain = (ctx: Context, request: Request, kind: PolicySubject.Policy
     const verdict = ToolPolicy.Verdict.Ask({ reason: ambiguous, match: { _tag: "Fact", fact: "ambiguous MCP name" } })
     return { verdict, segments: [{ text: request.name, verdict }] }
   }
+  return one(ctx, typeof raw === "string" ? raw : request.name, j)
+}
+
+// A URL tool is judged on the host the URL parser reads (what the fetch
+// will reach, however the URL spells it: case, punycode, a trailing dot,
+// `user@host`, numeric IPv4). A URL that does not parse or is not http(s)
+// (`file:`, `ftp:`) names no host: never allowed by a domain rule.
+const explainUrl = (ctx: Context, request: Request, kind: PolicySubject.PolicySubject & { readonly _tag: "Url" }): Explanation => {
+  const raw = param(request.params, kind.param)
+  let subject: Subject
+  if (typeof raw !== "string") subject = raw
+  else {
+    const host = RuleSyntax.hostOf(raw)
+    subject = host === undefined ? { _tag: "Unknown", why: `${JSON.stringify(raw.slice(0, 200))} is not an http(s) URL with a host` } : { _tag: "Host", host }
+  }
+  const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
   return one(ctx, typeof raw === "string" ? raw : request.name, j)
 }
 

@@ -181,3 +181,59 @@ const readCommandPattern = (specifier: string): CommandPattern | undefined => {
   }
   return { words: patterns, prefix }
 }
+
+// -----------------------------------------------------------------------------
+// Domain specifiers (`WebFetch(domain:example.com)`)
+// -----------------------------------------------------------------------------
+
+/**
+ * A URL tool's rule: every host, one host, or the subdomains of one
+ * (`*.example.com`). Hosts are kept as the WHATWG URL parser spells them
+ * (lowercase, punycode, IPv4 in dotted form) so a rule and a URL that name
+ * the same host compare equal however either was written.
+ */
+export type DomainPattern =
+  | { readonly _tag: "Any" }
+  | { readonly _tag: "Host"; readonly host: string; readonly subdomains: boolean }
+
+export const domainProblem =
+  "a URL rule names a host: domain:example.com, domain:*.example.com (its subdomains) or domain:* (every host)"
+
+export const domainPattern = (specifier: string): DomainPattern | undefined => {
+  const src = specifier.trim()
+  if (!src.startsWith("domain:")) return undefined
+  const text = src.slice("domain:".length).trim()
+  if (text === "*") return { _tag: "Any" }
+  const subdomains = text.startsWith("*.")
+  const name = subdomains ? text.slice(2) : text
+  if (name.length === 0 || /[*/\\:@?#\s]/.test(name)) return undefined
+  const host = hostOf(`http://${name}/`)
+  return host === undefined ? undefined : { _tag: "Host", host, subdomains }
+}
+
+/** The host of an http(s) URL as the URL parser reads it (no trailing dot), or undefined. */
+export const hostOf = (url: string): string | undefined => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return undefined
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return undefined
+  const host = parsed.hostname.replace(/\.$/, "")
+  return host.length === 0 ? undefined : host
+}
+
+/**
+ * Whether a host is one a domain pattern names. An allow rule names exactly
+ * what it spells: `example.com` is not `api.example.com`, `*.example.com`
+ * is not `example.com`. A deny or ask rule (`guard`) also meets the host's
+ * subdomains and, for `*.example.com`, the domain itself: whoever controls a
+ * domain controls the names under it.
+ */
+export const matchDomain = (pattern: DomainPattern, host: string, guard: boolean): boolean => {
+  if (pattern._tag === "Any") return true
+  const under = host.endsWith(`.${pattern.host}`)
+  if (guard) return host === pattern.host || under
+  return pattern.subdomains ? under : host === pattern.host
+}
