@@ -113,6 +113,8 @@ describe("every failure blocks the call", () => {
       const r = yield* reply(bash("git status"), { policy: [file("missing.json")] })
       expect(decision(r)?.permissionDecision).toBe("deny")
       expect(decision(r)?.permissionDecisionReason).toContain("missing.json")
+      // the error's own sentence, not the rendering of the cause around it
+      expect(decision(r)?.permissionDecisionReason).toMatch(/nothing from it was applied\.$/)
     }))
   it.effect("a policy file that does not parse: deny, with the line", () =>
     Effect.gen(function*() {

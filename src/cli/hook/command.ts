@@ -18,6 +18,7 @@
  * @since 0.3.0
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as NodeFs from "node:fs"
@@ -123,11 +124,12 @@ export const respond = (args: HookArgs, input: string): Effect.Effect<Claude.Rep
   )
 }
 
-const describe = (cause: unknown): string => {
-  const text = String(cause)
-  // A PolicyFileError's message names the file, the line and the problem.
-  const match = /PolicyFileError: (.*)/.exec(text)
-  return (match?.[1] ?? text.split("\n")[0] ?? "an unexpected error").trim()
+// The failure's own message (a PolicyFileError's names the file, the line
+// and the problem), not the cause's rendering around it.
+const describe = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  const text = error instanceof Error ? error.message : String(error)
+  return (text.split("\n")[0] ?? "").trim() || "an unexpected error"
 }
 
 /**
