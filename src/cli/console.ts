@@ -46,6 +46,25 @@ export const otlpFlag = Flag.String("otlp").pipe(
 )
 
 /**
+ * `--trace-params`: put each call's params (as asked and as executed) on its
+ * `toolgate.call` span. Off by default: params can hold secrets, and a trace
+ * collector is often kept longer and shared wider than an audit log.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "effect/cli"
+ * import { traceParamsFlag } from "../src/cli/console.ts"
+ * const cmd = Command.make("x", { traceParams: traceParamsFlag })
+ * ```
+ *
+ * @since 0.4.0
+ */
+export const traceParamsFlag = Flag.Boolean("trace-params").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("put each call's params (as asked and as executed) on its span; off by default, since params can hold secrets")
+)
+
+/**
  * The console would not be safe to start; reported like a port that cannot
  * be listened on.
  */

@@ -11,7 +11,7 @@
  */
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { otlpFlag, portFlag } from "./console.ts"
+import { otlpFlag, portFlag, traceParamsFlag } from "./console.ts"
 import { modeFlag } from "./options.ts"
 
 const configFlag = Flag.String("config").pipe(
@@ -54,6 +54,7 @@ export const mcp = Command.make("mcp", {
   audit: auditFlag,
   port: portFlag,
   otlp: otlpFlag,
+  traceParams: traceParamsFlag,
   callTimeout: timeoutFlag
 }, (flags) =>
   // the gateway, its HTTP console and the MCP modules load only when `mcp` runs

@@ -12,6 +12,7 @@ import { FetchHttpClient } from "effect/http"
 import * as NodePath from "node:path"
 import * as Approval from "../Approval.ts"
 import * as AuditLog from "../node/AuditLog.ts"
+import * as Executor from "../Executor.ts"
 import * as McpGateway from "../node/McpGateway.ts"
 import * as Tracing from "../node/Tracing.ts"
 import * as PolicyFile from "../policy/PolicyFile.ts"
@@ -35,6 +36,7 @@ export interface Flags {
   readonly audit: Option.Option<string>
   readonly port: Option.Option<number>
   readonly otlp: Option.Option<string>
+  readonly traceParams: boolean
   readonly callTimeout: number
 }
 
@@ -55,7 +57,7 @@ const openConsole = (port: Option.Option<number>, parameters: (name: string) => 
  * import { Option } from "effect"
  * import { serve } from "../src/cli/mcpServe.ts"
  * const program = serve({ config: "mcp.json", policy: [], mode: Option.none(), approver: "deny",
- *   audit: Option.none(), port: Option.none(), otlp: Option.none(), callTimeout: 60 })
+ *   audit: Option.none(), port: Option.none(), otlp: Option.none(), traceParams: false, callTimeout: 60 })
  * ```
  *
  * @since 0.1.0
@@ -107,6 +109,7 @@ export const serve = (flags: Flags) =>
     if (EffectExit.isFailure(ended) && !Cause.hasInterruptsOnly(ended.cause)) return yield* Effect.failCause(ended.cause)
   })).pipe(
     Effect.provide(Tracing.layerFromEnv(flags.otlp)),
+    Effect.provideService(Executor.TraceParams, flags.traceParams),
     Effect.catchTag("ConfigError", (e) => bad(`bad OpenTelemetry settings: ${e.message}`)),
     // stdout carries the protocol: logs, from anywhere, go to stderr
     Effect.provideService(Logger.LogToStderr, true)

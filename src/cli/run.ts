@@ -22,6 +22,7 @@ import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Agent from "../Agent.ts"
 import * as Approval from "../Approval.ts"
+import * as Executor from "../Executor.ts"
 import * as AuditLog from "../node/AuditLog.ts"
 import * as BuiltinTools from "../node/BuiltinTools.ts"
 import * as DomainProxy from "../node/internal/domainProxy.ts"
@@ -35,7 +36,7 @@ import * as ToolEvents from "../ToolEvents.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import type { DecidedBy } from "../ToolResult.ts"
 import { Exit } from "./check.ts"
-import { otlpFlag, portFlag, startConsole } from "./console.ts"
+import { otlpFlag, portFlag, startConsole, traceParamsFlag } from "./console.ts"
 import * as Environment from "./environment.ts"
 import { environment, modeFlag } from "./options.ts"
 
@@ -281,10 +282,13 @@ export const run = Command.make("run", {
   approver: approverFlag,
   port: portFlag,
   otlp: otlpFlag,
+  traceParams: traceParamsFlag,
   store: storeFlag,
   runId: runIdFlag,
   task: taskArgument
-}, (config) => Effect.scoped(runCommand(config))).pipe(Command.withDescription(description))
+}, (config) =>
+  Effect.scoped(runCommand(config)).pipe(Effect.provideService(Executor.TraceParams, config.traceParams))
+).pipe(Command.withDescription(description))
 
 interface Config {
   readonly policy: ReadonlyArray<string>
@@ -295,6 +299,7 @@ interface Config {
   readonly approver: Option.Option<"web">
   readonly port: Option.Option<number>
   readonly otlp: Option.Option<string>
+  readonly traceParams: boolean
   readonly audit: Option.Option<string>
   readonly auditParams: AuditLog.ParamsMode
   readonly root: Option.Option<string>

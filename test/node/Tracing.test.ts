@@ -142,6 +142,22 @@ describe("Tracing", () => {
       }
     }), 90_000)
 
+  it.live("toolgate mcp --trace-params puts the call's params on its toolgate.call span", () =>
+    Effect.gen(function*() {
+      const { spans, endpoint } = yield* collector
+      const ws = workspace({ policy: { permissions: { allow: ["mcp__up__echo"] } } })
+      yield* Effect.addFinalizer(() => Effect.sync(ws.remove))
+      yield* Effect.promise(async () => {
+        const gateway = await start(["--config", ws.config, "--policy", ws.policy, "--otlp", endpoint, "--trace-params"])
+        await gateway.call("up__echo", { message: "traced-params" })
+        await gateway.close()
+      })
+      // the exporter flushes as the gateway shuts down; allow the last POST to land
+      for (let i = 0; i < 50 && !spans.some((s) => s.name === "toolgate.call"); i++) yield* Effect.sleep("100 millis")
+      const call = spans.find((s) => s.name === "toolgate.call")
+      expect(call?.attributes["toolgate.params"]).toBe(JSON.stringify({ message: "traced-params" }))
+    }), 90_000)
+
   it.live("with no URL and no OTEL_EXPORTER_OTLP_ENDPOINT, tracing adds nothing", () =>
     Effect.gen(function*() {
       const before = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"]
