@@ -305,8 +305,7 @@ export const guard = (
 ): ToolPolicy.ToolPolicy => {
   if (confinement._tag === "Sandboxed" || confinement.optedOut) return policy
   const reason = `Bash is not sandboxed here (${confinement.reason}), so every command needs a human`
-  const guarded: ToolPolicy.ToolPolicy & { readonly [BashTool.asksEveryCommand]: true } = {
-    [BashTool.asksEveryCommand]: true,
+  return BashTool.markGuarded({
     decide: (request) =>
       Effect.map(policy.decide(request), (verdict) =>
         request.call.name !== Bash.name || verdict._tag !== "Allow"
@@ -317,8 +316,7 @@ export const guard = (
             match: verdict.match
           })
           : ToolPolicy.Verdict.Ask({ reason, match: verdict.match }))
-  }
-  return guarded
+  })
 }
 
 /**

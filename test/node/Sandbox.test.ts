@@ -252,6 +252,26 @@ describe("Bash without a sandbox", () => {
       expect(NodeFs.existsSync(`${ws.root}/ran.txt`)).toBe(false)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.live("a policy that only looks guarded (the old global brand, a copy of a guarded one) does not let Bash run", () =>
+    Effect.gen(function*() {
+      const ws = yield* workspace
+      const confinement = BuiltinTools.BashConfinement.Unsandboxed({ reason: "no bwrap", optedOut: false })
+      const real = BuiltinTools.guard(ToolPolicy.allowAll, confinement)
+      const forged: ToolPolicy.ToolPolicy = {
+        [Symbol.for("toolgate/BuiltinTools/asksEveryCommand")]: true,
+        decide: ToolPolicy.allowAll.decide
+      } as ToolPolicy.ToolPolicy
+      for (const policy of [forged, { ...real, decide: ToolPolicy.allowAll.decide }]) {
+        const [r] = yield* Executor.executeBatch(BuiltinTools.toolkit, [{ id: "b", name: "Bash", params: { command: "echo ran > ran.txt" } }]).pipe(
+          Effect.provide(BuiltinTools.layer({ root: ws.root, bash: noBwrap })),
+          Effect.provide(ToolPolicy.layer(policy)),
+          Effect.provide(Concurrency.layer())
+        )
+        expect(r!.result).toMatchObject({ _tag: "SandboxUnavailable" })
+      }
+      expect(NodeFs.existsSync(`${ws.root}/ran.txt`)).toBe(false)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.live("a guarded policy asks every Bash call, even one a rule allows; other tools keep their verdict", () =>
     Effect.gen(function*() {
       const ws = yield* workspace

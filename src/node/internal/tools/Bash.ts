@@ -29,12 +29,19 @@ export const Bash = PolicySubject.command("command")(Tool.make("Bash", {
   failure: Schema.Union([CommandTimedOut, SandboxUnavailable, IoFailure])
 }))
 
-/**
- * Set on a policy by `BuiltinTools.guard` built for an unsandboxed machine:
- * the proof, checked at each unsandboxed call, that no rule could have
- * pre-approved it.
- */
-export const asksEveryCommand: unique symbol = Symbol.for("toolgate/BuiltinTools/asksEveryCommand")
+// The policies `BuiltinTools.guard` built for an unsandboxed machine: the
+// proof, checked at each unsandboxed call, that the policy in force is one
+// under which no rule could have pre-approved the command. A module-private
+// set of the policy objects themselves, not a mark on them (a `Symbol.for`
+// brand anyone could forge) nor a service of its own (which proves only
+// that someone provided it, not that the ToolPolicy in force is guarded).
+const guarded = new WeakSet<ToolPolicy.ToolPolicy>()
+
+/** Registers a policy `BuiltinTools.guard` built: every Bash call it would allow is asked or denied. */
+export const markGuarded = <P extends ToolPolicy.ToolPolicy>(policy: P): P => {
+  guarded.add(policy)
+  return policy
+}
 
 /** The shortest timeout a call may ask for (the host's own `bash.timeout` may be shorter). */
 export const minimumTimeout = Duration.seconds(1)
@@ -53,8 +60,7 @@ export interface Settings {
 export const handler = (settings: Settings) =>
   Effect.fn("toolgate.Bash")(function*({ command, timeout }: Tool.Parameters<typeof Bash>) {
     if (settings.sandbox === undefined && settings.unsandboxed !== undefined) {
-      const policy: ToolPolicy.ToolPolicy & { readonly [asksEveryCommand]?: boolean } = yield* ToolPolicy.ToolPolicy
-      if (policy[asksEveryCommand] !== true) {
+      if (!guarded.has(yield* ToolPolicy.ToolPolicy)) {
         return yield* new SandboxUnavailable({
           reason: settings.unsandboxed,
           message: `Bash cannot run here: there is no sandbox (${settings.unsandboxed}) and the policy in force ` +
