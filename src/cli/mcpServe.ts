@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { NodeStdio } from "@effect/platform-node"
-import { Cause, Console, Duration, Exit as EffectExit, Fiber, Effect, Layer, Logger, Option, type Schema } from "effect"
+import { Cause, Console, Duration, Exit as EffectExit, Fiber, Effect, Layer, Logger, Option, PubSub, type Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as NodePath from "node:path"
 import * as Approval from "../Approval.ts"
@@ -78,14 +78,17 @@ export const serve = (flags: Flags) =>
     // approver), yet checks edited params with the gateway's tool schemas:
     // it looks them up when a reviewer edits, once the gateway exists.
     const tools: { parameters: McpGateway.Gateway["parameters"] } = { parameters: () => undefined }
+    // One event hub for the command: the audit log writes from it and the
+    // console shows from it how each answered call really ended.
+    const hub = Layer.succeed(ToolEvents.ToolEvents, yield* PubSub.unbounded<ToolEvents.ToolEvent>())
     const approvalLayer = flags.approver === "web"
-      ? Approval.layer((yield* openConsole(flags.port, (name) => tools.parameters(name))).handler)
+      ? Approval.layer((yield* openConsole(flags.port, (name) => tools.parameters(name)).pipe(Effect.provide(hub))).handler)
       : Approval.layer(Approval.denyAll(
         "nobody is there to approve it (the gateway runs with --approver deny); allow it in the policy or use --approver web"
       ))
     const events = Option.isSome(flags.audit)
-      ? AuditLog.layer(NodePath.resolve(flags.audit.value)).pipe(Layer.provideMerge(ToolEvents.layer))
-      : Layer.empty
+      ? AuditLog.layer(NodePath.resolve(flags.audit.value)).pipe(Layer.provideMerge(hub))
+      : hub
 
     yield* Console.error(
       `toolgate mcp: gating ${Object.keys(config.mcpServers).join(", ")}; ` +

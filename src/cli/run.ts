@@ -601,7 +601,8 @@ const runCommand = (config: Config) =>
     const events = Layer.succeed(ToolEvents.ToolEvents, yield* ToolEvents.ToolEvents.pipe(Effect.provide(ToolEvents.layer)))
     const auditLog = yield* openAudit(config, events)
     const screen = yield* makeScreen
-    const approver = yield* chooseApprover(config, screen, demo, model.scripted)
+    // the web console shows, from the run's events, how each answered call ended
+    const approver = yield* chooseApprover(config, screen, demo, model.scripted).pipe(Effect.provide(events))
     const bash = yield* confine(config, root, policyFiles, approver.human)
 
     yield* Console.log([

@@ -17,12 +17,13 @@
  */
 // the module, not the package barrel: importing the barrel sets a global (a test checks none is)
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Effect, Layer, Redacted, Schema, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, Option, type PubSub, Redacted, Schema, type Scope, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { HttpRouter, type HttpServerError, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Crypto from "node:crypto"
 import { createServer } from "node:http"
 import * as Approval from "../Approval.ts"
+import * as ToolEvents from "../ToolEvents.ts"
 import * as Board from "./internal/console/board.ts"
 import { page } from "./internal/console/page.ts"
 import { script } from "./internal/console/script.ts"
@@ -78,6 +79,12 @@ export interface Options {
   readonly recent?: number | undefined
   readonly title?: string | undefined
   readonly token?: Redacted.Redacted<string> | undefined
+  /**
+   * The run's tool events, so that each answered card's entry shows how the
+   * call really ended (the policy re-check of an edit, a failure, the params
+   * as executed). Default: the `ToolEvents` service, when in context.
+   */
+  readonly events?: PubSub.PubSub<ToolEvents.ToolEvent> | undefined
 }
 
 const sameToken = (given: string | undefined, token: Redacted.Redacted<string>): boolean => {
@@ -206,7 +213,8 @@ export const make = Effect.fn("toolgate.WebConsole.make")(function*(
   options: Options = {}
 ): Effect.fn.Return<WebConsole, HttpServerError.ServeError, Scope.Scope> {
   const token = options.token ?? Redacted.make(Crypto.randomBytes(24).toString("base64url"))
-  const board = yield* Board.make({ recent: options.recent ?? 50, parameters: options.parameters ?? (() => undefined) })
+  const events = options.events ?? Option.getOrUndefined(yield* Effect.serviceOption(ToolEvents.ToolEvents))
+  const board = yield* Board.make({ recent: options.recent ?? 50, parameters: options.parameters ?? (() => undefined), events })
   // The port is known only once the server listens; the routes read it per request.
   const address = { port: options.port ?? 0 }
   const served = HttpRouter.serve(routes(board, token, address, options.title ?? "toolgate approvals"), {

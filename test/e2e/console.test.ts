@@ -85,6 +85,10 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
       await card("mcp__up__echo").getByRole("button", { name: "Allow", exact: true }).click()
       await page.waitForFunction(count("article.card", 0))
       await page.waitForFunction(count("#recent li", 3))
+      // then how each answered call really ended, from the gateway's events:
+      // the edit that ran shows the params it ran with
+      const strictEntry = page.locator("#recent li", { has: page.locator(".tool", { hasText: "mcp__up__strict" }) })
+      await strictEntry.locator(".outcome", { hasText: 'ran with {"count":7}' }).waitFor({ timeout: 20_000 })
       await page.screenshot({ path: path.join(shots, "3-all-decided.png") })
 
       const [w, e, s] = await Promise.all([write, echo, strict])

@@ -5,8 +5,8 @@
  * because real sockets are the point.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted } from "effect"
-import { Approval, Concurrency, Executor, ToolPolicy } from "toolgate"
+import { Effect, Fiber, Layer, PubSub, Redacted } from "effect"
+import { Approval, Concurrency, Executor, ToolEvents, ToolPolicy } from "toolgate"
 import { WebConsole } from "toolgate/node"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
 
@@ -124,6 +124,50 @@ describe("WebConsole", () => {
       expect(results.map((r) => r.outcome._tag)).toEqual(["Succeeded", "ApprovalDenied"])
       expect(results[1]!.outcome).toMatchObject({ reason: "b stays", stop: true })
       expect([...tracker.store]).toEqual([["a", "1"]])
+    }))
+
+  it.live("an answered call's entry shows how it really ended: an edit the policy re-check refuses reads as denied, an edit that ran shows its params", () =>
+    Effect.gen(function*() {
+      const hub = yield* PubSub.unbounded<ToolEvents.ToolEvent>()
+      const console = yield* WebConsole.make({ parameters, events: hub })
+      const policy = ToolPolicy.layer(ToolPolicy.make((request) =>
+        (request.call.params as { value?: unknown }).value === "forbidden"
+          ? ToolPolicy.Verdict.Deny({ reason: "forbidden values are refused" })
+          : ToolPolicy.Verdict.Ask({ reason: "writes need a human" })
+      ))
+      const layer = Layer.mergeAll(policy, Approval.layer(console.handler), handlers(makeTracker()), Layer.succeed(ToolEvents.ToolEvents, hub))
+      const api = (path: string, init: RequestInit = {}) =>
+        Effect.promise(() => fetch(`http://127.0.0.1:${console.port}${path}`, { ...init, headers: { "x-toolgate-token": Redacted.value(console.token), ...init.headers } }))
+      const state = Effect.flatMap(api("/api/state"), (r) => Effect.promise(() => r.json() as Promise<any>))
+      const fiber = yield* Effect.forkChild(Executor.executeBatch(toolkit, [
+        { id: "w1", name: "Write", params: { key: "a", value: "1" } },
+        { id: "w2", name: "Write", params: { key: "b", value: "2" } }
+      ]).pipe(Effect.provide(layer)))
+      const answer = (callId: string, params: unknown) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 400; i++) {
+            const card = (yield* state).pending.find((c: any) => c.callId === callId)
+            if (card !== undefined) {
+              yield* api(`/api/decide/${card.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "allow", params }) })
+              return
+            }
+            yield* Effect.sleep("25 millis")
+          }
+          throw new Error(`never saw ${callId}`)
+        })
+      yield* answer("w1", { key: "a", value: "forbidden" })
+      yield* answer("w2", { key: "b", value: "edited" })
+      const results = yield* Fiber.join(fiber)
+      expect(results.map((r) => r.outcome._tag)).toEqual(["PolicyDenied", "Succeeded"])
+      // the board updates from the events it takes in its own fiber
+      let recent: Array<any> = []
+      for (let i = 0; i < 400 && recent.filter((r) => r.outcome !== undefined).length < 2; i++) {
+        recent = (yield* state).recent
+        yield* Effect.sleep("10 millis")
+      }
+      const byCall = Object.fromEntries(recent.map((r) => [r.callId, r]))
+      expect(byCall["w1"]).toMatchObject({ verdict: "allowed", outcome: { outcome: "PolicyDenied", isError: true, reason: "edited params: forbidden values are refused" } })
+      expect(byCall["w2"]).toMatchObject({ verdict: "allowed", outcome: { outcome: "Succeeded", isError: false, executedParams: { key: "b", value: "edited" } } })
     }))
 
   it.live("edited params are checked against the tool's schema before they are sent", () =>

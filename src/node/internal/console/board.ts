@@ -10,6 +10,7 @@
  */
 import { Effect, Exit, PubSub, Schema, type Scope } from "effect"
 import * as Approval from "../../../Approval.ts"
+import type * as ToolEvents from "../../../ToolEvents.ts"
 import * as ToolPolicy from "../../../ToolPolicy.ts"
 
 /** A pending approval as the page shows it. */
@@ -29,16 +30,33 @@ export interface Card {
 /** A decision in the recent list. */
 export interface Recent {
   readonly id: string
+  readonly callId: string
   readonly tool: string
   readonly verdict: "allowed" | "denied" | "withdrawn"
   readonly detail: string | undefined
   readonly at: number
+  /** What then happened to the call, from the executor's record (when the console sees its events). */
+  readonly outcome?: Outcome | undefined
+}
+
+/**
+ * What the executor recorded for a call after the reviewer's answer: how it
+ * ended (`Succeeded`, `Failed`, `PolicyDenied` when the policy re-checked
+ * edited params and refused them, ...), whether the model sees an error,
+ * and the params the tool really ran with when they were edited.
+ */
+export interface Outcome {
+  readonly outcome: string
+  readonly isError: boolean
+  readonly reason: string | undefined
+  readonly executedParams: unknown
 }
 
 export type BoardEvent =
   | { readonly type: "pending"; readonly card: Card }
   | { readonly type: "withdrawn"; readonly id: string; readonly recent: Recent }
   | { readonly type: "decided"; readonly id: string; readonly recent: Recent }
+  | { readonly type: "outcome"; readonly id: string; readonly recent: Recent }
 
 /** What a reviewer sends for one card. */
 export const DecisionBody = Schema.Union([
@@ -98,8 +116,9 @@ const decisionOf = (body: DecisionBody): Approval.ApprovalDecision =>
     })
     : Approval.ApprovalDecision.Deny({ reason: body.reason, ...(body.stop === true ? { stop: true } : {}) })
 
-const recentOf = (id: string, tool: string, body: DecisionBody): Recent => ({
+const recentOf = (id: string, callId: string, tool: string, body: DecisionBody): Recent => ({
   id,
+  callId,
   tool,
   verdict: body.action === "allow" ? "allowed" : "denied",
   detail: body.action === "allow"
@@ -109,9 +128,21 @@ const recentOf = (id: string, tool: string, body: DecisionBody): Recent => ({
   at: Date.now()
 })
 
+const outcomeOf = (record: ToolEvents.CallRecord): Outcome => {
+  const outcome = record.result.outcome
+  return {
+    outcome: outcome._tag,
+    isError: record.isError,
+    reason: "reason" in outcome ? outcome.reason : "message" in outcome ? outcome.message : undefined,
+    executedParams: record.edited ? record.executedParams : undefined
+  }
+}
+
 export const make = (options: {
   readonly recent: number
   readonly parameters: (tool: string) => Schema.Top | undefined
+  /** The run's tool events: each decided call's entry then shows how the call really ended. */
+  readonly events?: PubSub.PubSub<ToolEvents.ToolEvent> | undefined
 }): Effect.Effect<Board, never, Scope.Scope> =>
   Effect.gen(function*() {
     const bridge = yield* Approval.queueBridge
@@ -134,6 +165,7 @@ export const make = (options: {
           cards.delete(id)
           const entry: Recent = {
             id,
+            callId: held.card.callId,
             tool: held.card.tool,
             verdict: "withdrawn",
             detail: "decided elsewhere (timed out or cancelled)",
@@ -162,11 +194,27 @@ export const make = (options: {
         }
         const accepted = yield* held.pending.decide(decisionOf(body))
         if (!accepted || !cards.delete(id)) return { _tag: "Gone" } as const
-        const entry = recentOf(id, held.card.tool, body)
+        const entry = recentOf(id, held.card.callId, held.card.tool, body)
         remember(entry)
         yield* PubSub.publish(hub, { type: "decided", id, recent: entry })
         return { _tag: "Decided" } as const
       })
+
+    // The answer is not the end of the story: an edit the policy re-checks
+    // can still be denied, the tool can fail. Each Finished record updates
+    // the entry of the decision that let its call through.
+    if (options.events !== undefined) {
+      const finished = yield* PubSub.subscribe(options.events)
+      yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+        const event = yield* PubSub.take(finished)
+        if (event._tag !== "Finished") return
+        const index = recent.findIndex((r) => r.callId === event.call.id && r.verdict === "allowed" && r.outcome === undefined)
+        if (index < 0) return
+        const entry: Recent = { ...recent[index]!, outcome: outcomeOf(event.record) }
+        recent[index] = entry
+        yield* PubSub.publish(hub, { type: "outcome", id: entry.id, recent: entry })
+      })))
+    }
 
     return {
       handler: bridge.handler,

@@ -54,6 +54,8 @@ export const page = (options: { readonly token: string; readonly title: string }
   .recent .denied .verdict { color: var(--deny); }
   .recent .withdrawn .verdict { color: var(--muted); }
   .recent .detail { color: var(--muted); font-size: 12.5px; }
+  .recent .outcome { font-size: 12.5px; }
+  .recent .outcome.error { color: var(--deny); }
   .count { font-variant-numeric: tabular-nums; }
 </style>
 </head>

@@ -93,14 +93,29 @@ export const script = String.raw`"use strict";
     refresh();
   };
 
-  const addRecent = (entry) => {
-    const li = el("li", { className: entry.verdict },
+  // How an answered call really ended, from the executor's record: an
+  // allowed edit the policy then refused reads as a denial, not as allowed.
+  const outcomeOf = (o) => {
+    const what = o.outcome === "Succeeded" ? "ran" : o.outcome === "PolicyDenied" ? "then denied by policy" : o.outcome;
+    return el("div", { className: "outcome" + (o.isError ? " error" : ""),
+      textContent: what + (o.reason ? ": " + o.reason : "") +
+        (o.executedParams !== undefined ? " · ran with " + JSON.stringify(o.executedParams) : "") });
+  };
+  const recentItem = (entry) => {
+    const li = el("li", { className: entry.verdict + (entry.outcome && entry.outcome.isError ? " failed" : "") },
       el("span", { className: "verdict", textContent: entry.verdict }),
       el("span", { className: "tool", textContent: entry.tool }),
-      entry.detail ? el("div", { className: "detail", textContent: entry.detail }) : null);
+      entry.detail ? el("div", { className: "detail", textContent: entry.detail }) : null,
+      entry.outcome ? outcomeOf(entry.outcome) : null);
     li.dataset.id = entry.id;
-    recentEl.prepend(li);
+    return li;
+  };
+  const addRecent = (entry) => {
+    recentEl.prepend(recentItem(entry));
     while (recentEl.children.length > 50) recentEl.lastElementChild.remove();
+  };
+  const updateRecent = (entry) => {
+    for (const li of recentEl.children) if (li.dataset.id === entry.id) li.replaceWith(recentItem(entry));
   };
 
   const events = new EventSource("/api/events");
@@ -116,6 +131,7 @@ export const script = String.raw`"use strict";
   events.addEventListener("pending", (e) => addCard(JSON.parse(e.data).card));
   events.addEventListener("decided", (e) => { const m = JSON.parse(e.data); removeCard(m.id); addRecent(m.recent); });
   events.addEventListener("withdrawn", (e) => { const m = JSON.parse(e.data); removeCard(m.id); addRecent(m.recent); });
+  events.addEventListener("outcome", (e) => updateRecent(JSON.parse(e.data).recent));
   refresh();
 })();
 `
