@@ -221,7 +221,15 @@ export const make = Effect.fn("toolgate.WebConsole.make")(function*(
     disableLogger: true,
     // the MCP gateway's stdout is the protocol: nothing else may print there
     disableListenLog: true
-  }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { port: address.port, host: "127.0.0.1" })))
+  }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, {
+    port: address.port,
+    host: "127.0.0.1",
+    // An open page holds an event stream that never ends by itself: waiting
+    // the default 20 s for it held every command that closes a console (the
+    // end of `toolgate run --approver web`) for 20 s. Decisions are short
+    // requests; a second is plenty for one in flight.
+    gracefulShutdownTimeout: "1 second"
+  })))
   const context = yield* Layer.build(served)
   const listening = Context.get(context, HttpServer.HttpServer).address
   if (listening._tag !== "UnixPathAddress") address.port = listening.port

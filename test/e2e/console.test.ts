@@ -108,6 +108,44 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
     }
   })
 
+  it("invisible and direction-changing characters show as markers with a warning, an untouched edit is the model's params, and the page says when the process has gone", async () => {
+    const tracker = makeTracker()
+    // U+202E (right-to-left override) and U+200B (zero width space) in a value
+    const sneaky = "notes.txt\u202e\u200bfdp.exe"
+    let pageRef: Awaited<ReturnType<Browser["newPage"]>> | undefined
+    const program = Effect.scoped(Effect.gen(function*() {
+      const console = yield* WebConsole.make()
+      const layer = Layer.mergeAll(ToolPolicy.layer(ToolPolicy.permitAll), Approval.layer(console.handler), handlers(tracker))
+      const fiber = yield* Effect.forkChild(
+        Executor.executeBatch(toolkit, [{ id: "s1", name: "Write", params: { key: sneaky, value: "1" } }]).pipe(Effect.provide(layer))
+      )
+      const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1200, height: 860 } }))
+      pageRef = page
+      yield* Effect.promise(async () => {
+        await page.goto(console.url)
+        await page.waitForFunction(count("article.card", 1), undefined, { timeout: 20_000 })
+        const card = page.locator("article.card").first()
+        await expect(card.locator(".warning").textContent()).resolves.toContain("invisible or direction-changing")
+        const shown = await card.locator("textarea").inputValue()
+        expect(shown).toContain("notes.txt\\u202e\\u200bfdp.exe")
+        expect(shown).not.toContain("\u202e")
+        await page.screenshot({ path: path.join(shots, "5-bidi-markers.png") })
+        await card.getByRole("button", { name: "Allow", exact: true }).click()
+        await page.waitForFunction(count("article.card", 0))
+      })
+      return yield* Fiber.join(fiber)
+    }))
+    const [result] = await Effect.runPromise(program)
+    // the textarea's escapes parse back to what the model sent: no edit was made
+    expect(result!.outcome._tag).toBe("Succeeded")
+    expect([...tracker.store]).toEqual([[sneaky, "1"]])
+    // the console's scope is closed: the server is gone, and the page says so
+    const page = pageRef!
+    await page.waitForFunction(`document.getElementById("status").classList.contains("gone")`, undefined, { timeout: 30_000 })
+    await expect(page.locator("#status").textContent()).resolves.toContain("has gone")
+    await page.close()
+  })
+
   it("100 pending cards render and stay answerable", async () => {
     const tracker = makeTracker()
     const program = Effect.scoped(Effect.gen(function*() {

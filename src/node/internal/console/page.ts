@@ -25,6 +25,7 @@ export const page = (options: { readonly token: string; readonly title: string }
   header h1 { margin: 0; font-size: 17px; font-weight: 600; }
   header .status { color: #9ca3af; font-size: 13px; }
   header .status.live::before { content: "●"; color: #34d399; margin-right: 6px; }
+  header .status.gone { color: #fca5a5; }
   main { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 20px; padding: 20px 24px; }
   h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 10px; }
   .empty { color: var(--muted); padding: 18px; border: 1px dashed var(--line); border-radius: 8px; text-align: center; }
@@ -37,6 +38,7 @@ export const page = (options: { readonly token: string; readonly title: string }
   .badge.origin { background: #f2f4f7; color: var(--muted); }
   .why { color: var(--muted); margin: 6px 0 8px; }
   .why b { color: var(--ink); font-weight: 500; }
+  .warning { color: var(--deny); font-weight: 600; margin: 6px 0; }
   textarea { width: 100%; min-height: 64px; font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; border: 1px solid var(--line);
              border-radius: 6px; padding: 8px; background: #fbfcfd; resize: vertical; }
   .row { display: flex; gap: 8px; align-items: center; margin-top: 8px; flex-wrap: wrap; }
