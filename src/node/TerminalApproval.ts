@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Layer, Path, Queue, Schema, Scope, Semaphore, Terminal } from "effect"
+import { Clock, Duration, Effect, FileSystem, Layer, Path, Queue, Schema, Scope, Semaphore, Terminal } from "effect"
 import { Prompt } from "effect/cli"
 import * as Approval from "../Approval.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
@@ -177,26 +177,40 @@ const chosen = (request: Approval.ApprovalRequest, waiting: number): Readonly<Re
  * to walk with arrows, and the prompt must also end from outside when the
  * request is withdrawn, which `Prompt.Custom`'s event queue allows.
  */
-const choose = (request: Approval.ApprovalRequest, waiting: number, withdrawn: Queue.Dequeue<void>) => {
+const choose = (request: Approval.ApprovalRequest, waiting: number, withdrawn: Queue.Dequeue<void>, settle: Duration.Duration) => {
   const frame = render(request, waiting)
   const lines = chosen(request, waiting)
+  // When the frame was first drawn. A terminal holds the keys typed while
+  // no prompt reads them and hands them all over when the next prompt
+  // starts reading: a `y` typed early would approve a call its user never
+  // saw. A key that comes within `settle` of the frame is one nobody could
+  // have typed in answer to it, and is ignored (quit keys still stop).
+  let drawnAt: number | undefined
   return Prompt.Custom<undefined, Choice, void>(undefined, withdrawn, {
     render: (_, action) =>
-      Effect.succeed(
-        action._tag === "Submit" ? lines[action.value] : action._tag === "NextFrame" ? frame : ""
-      ),
-    process: (input) => {
-      if (input._tag === "Event") return Effect.succeed({ _tag: "Submit", value: "withdrawn" })
-      const { key } = input.input
-      // The terminal's quit keys (Ctrl+C, Ctrl+D, Esc) end the input queue
-      // after delivering the key; treat them as "stop" here rather than
-      // leaving the choice to whichever prompt reads next.
-      if (key.ctrl && (key.name === "c" || key.name === "d") || key.name === "escape") {
-        return Effect.succeed({ _tag: "Submit", value: "quit" })
-      }
-      const choice = key.ctrl || key.meta ? undefined : keys[key.name.toLowerCase()]
-      return Effect.succeed(choice === undefined ? { _tag: "Beep" } : { _tag: "Submit", value: choice })
-    },
+      action._tag === "Submit"
+        ? Effect.succeed(lines[action.value])
+        : action._tag === "NextFrame"
+        ? Effect.map(Clock.currentTimeMillis, (now) => {
+          drawnAt ??= now
+          return frame
+        })
+        : Effect.succeed(""),
+    process: (input) =>
+      Effect.gen(function*() {
+        if (input._tag === "Event") return { _tag: "Submit", value: "withdrawn" } as const
+        const { key } = input.input
+        // The terminal's quit keys (Ctrl+C, Ctrl+D, Esc) end the input queue
+        // after delivering the key; treat them as "stop" here rather than
+        // leaving the choice to whichever prompt reads next.
+        if (key.ctrl && (key.name === "c" || key.name === "d") || key.name === "escape") {
+          return { _tag: "Submit", value: "quit" } as const
+        }
+        const now = yield* Clock.currentTimeMillis
+        if (drawnAt === undefined || now - drawnAt < Duration.toMillis(settle)) return { _tag: "Beep" } as const
+        const choice = key.ctrl || key.meta ? undefined : keys[key.name.toLowerCase()]
+        return choice === undefined ? { _tag: "Beep" } as const : { _tag: "Submit", value: choice } as const
+      }),
     clear: (_, action) =>
       action._tag === "Submit"
         ? Effect.gen(function*() {
@@ -257,7 +271,7 @@ const ask = (pending: Approval.PendingApproval, waiting: number, options: Option
     yield* Effect.forkScoped(Effect.andThen(pending.withdrawn, Queue.offer(withdrawn, undefined)))
     const run = <A>(prompt: Prompt.Prompt<A>) => Effect.provideService(Prompt.run(prompt), Terminal.Terminal, local)
 
-    const choice = yield* run(choose(request, waiting, withdrawn))
+    const choice = yield* run(choose(request, waiting, withdrawn, Duration.fromInputUnsafe(options.settle ?? defaultSettle)))
     switch (choice) {
       case "withdrawn":
         return undefined
@@ -320,6 +334,10 @@ const ask = (pending: Approval.PendingApproval, waiting: number, options: Option
  *   printing into a live prompt.
  * - `freshLine`: run (holding `screen`) before a prompt is drawn; it should
  *   end the current line if output left the cursor mid-line.
+ * - `settle`: keys that arrive within this time of a prompt being drawn are
+ *   ignored (default {@link defaultSettle}): a terminal hands a new prompt
+ *   every key typed while none was reading, and a `y` typed early must not
+ *   approve a call nobody saw. Ctrl-C, Ctrl-D and Esc still stop the run.
  *
  * @since 0.1.0
  */
@@ -327,7 +345,16 @@ export interface Options {
   readonly validate?: ((request: Approval.ApprovalRequest, params: unknown) => Effect.Effect<void, string>) | undefined
   readonly screen?: Semaphore.Semaphore | undefined
   readonly freshLine?: Effect.Effect<void> | undefined
+  readonly settle?: Duration.Input | undefined
 }
+
+/**
+ * How long after a prompt is drawn keys are still taken as typed before it:
+ * faster than anyone reads.
+ *
+ * @since 0.4.0
+ */
+export const defaultSettle: Duration.Input = "250 millis"
 
 /**
  * A `validate` option checking edited params against the tools' parameter

@@ -44,6 +44,14 @@ const waitForScreen = async (session: string, predicate: (screen: string) => boo
   throw new Error(`timed out waiting for the screen; it shows:\n${screen}`)
 }
 
+// A person reads a prompt before answering it; keys that come within the
+// approver's settle time (250 ms) of the prompt being drawn are ignored as
+// typed before it. So a one-key answer waits as a reader would.
+const readThenPress = async (session: string, key: string) => {
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  tmux("send-keys", "-t", session, key)
+}
+
 describe("terminal approver end to end", () => {
   it.skipIf(!hasTmux)("y allows the first Write, n with a typed reason denies the second; files and screen agree", async () => {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "toolgate-e2e-"))
@@ -53,13 +61,13 @@ describe("terminal approver end to end", () => {
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
 
     await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("a.txt"))
-    tmux("send-keys", "-t", session, "y")
+    await readThenPress(session, "y")
     await waitForScreen(session, (s) => s.includes("✔ Write allowed by you") && s.includes("b.txt"))
     expect(fs.readFileSync(path.join(workspace, "a.txt"), "utf8")).toBe("from the first call\n")
 
     // The reason is typed straight after `n`, without waiting for its prompt:
     // keys of one dialogue are not lost between its prompts.
-    tmux("send-keys", "-t", session, "n")
+    await readThenPress(session, "n")
     tmux("send-keys", "-t", session, "not this one", "Enter")
     const screen = await waitForScreen(session, (s) => s.includes("DEMO-EXITED"))
 
@@ -85,7 +93,7 @@ describe("terminal approver end to end", () => {
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command)
 
     await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("SUMMARY.md"))
-    tmux("send-keys", "-t", session, "n")
+    await readThenPress(session, "n")
     tmux("send-keys", "-t", session, "keep the workspace clean", "Enter")
     const screen = await waitForScreen(session, (s) => s.includes("RUN-EXITED"))
 
@@ -105,6 +113,22 @@ describe("terminal approver end to end", () => {
     fs.rmSync(audit, { force: true })
   }, 90_000)
 
+  it.skipIf(!hasTmux)("a y typed before the prompt is drawn does not approve the call it then shows", async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "toolgate-e2e-early-"))
+    const session = `toolgate-e2e-early-${process.pid}-${Date.now()}`
+    sessions.push(session)
+    const command = `cd ${JSON.stringify(repo)} && npx node test/e2e/approve-demo.ts ${JSON.stringify(workspace)}; echo DEMO-EXITED $?; sleep 60`
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    // typed while the program starts: the terminal keeps the keys for whoever reads next
+    tmux("send-keys", "-t", session, "yy")
+    await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("a.txt"))
+    await readThenPress(session, "s")
+    const screen = await waitForScreen(session, (s) => s.includes("DEMO-EXITED"))
+    expect(screen).toContain("demo: w1 ApprovalDenied: denied by the user, who stopped the run")
+    expect(fs.existsSync(path.join(workspace, "a.txt"))).toBe(false)
+    fs.rmSync(workspace, { recursive: true, force: true })
+  }, 90_000)
+
   it.skipIf(!hasTmux)("s in a batch of two asked calls: the second is never prompted for, nothing is written", async () => {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "toolgate-e2e-stop-"))
     const session = `toolgate-e2e-stop-${process.pid}-${Date.now()}`
@@ -113,7 +137,7 @@ describe("terminal approver end to end", () => {
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
 
     await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("a.txt"))
-    tmux("send-keys", "-t", session, "s")
+    await readThenPress(session, "s")
     const screen = await waitForScreen(session, (s) => s.includes("DEMO-EXITED"))
     expect(screen).toContain("✘ Write denied by you; stopping the run")
     expect(screen).not.toContain("wants to run")
@@ -137,7 +161,7 @@ describe("terminal approver end to end", () => {
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command)
 
     await waitForScreen(session, (s) => s.includes("Write (Mutating) wants to run") && s.includes("SUMMARY.md"))
-    tmux("send-keys", "-t", session, "n")
+    await readThenPress(session, "n")
     // the request stays on screen while the reason is typed
     const asking = await waitForScreen(session, (s) => s.includes("Reason the model reads") && s.includes("SUMMARY.md"))
     // the prompt started on a fresh line, not on the model's text line

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Semaphore, Terminal } from "effect"
+import { TestClock } from "effect/testing"
 import { Approval, Concurrency, Executor } from "toolgate"
 import * as TerminalApproval from "../../src/node/TerminalApproval.ts"
 import { approvalRequest, handlers, makeTracker, toolkit } from "../fixtures.ts"
@@ -12,10 +13,14 @@ const request = (
   extra: Partial<Approval.ApprovalRequest> = {}
 ) => approvalRequest(id, name, input, extra)
 
+// The tests below type their keys before or as a prompt is drawn, and the
+// TestClock never moves: keys count at once (`settle` has tests of its own).
+const instant = { settle: 0 } as const
+
 /** A terminal handler on a scripted terminal, its UI fiber in the test's scope. */
 const setup = Effect.gen(function*() {
   const term = yield* ScriptedTerminal.make
-  const handler = yield* Effect.provideService(TerminalApproval.make, Terminal.Terminal, term.terminal)
+  const handler = yield* Effect.provideService(TerminalApproval.makeWith(instant), Terminal.Terminal, term.terminal)
   return { term, handler }
 })
 
@@ -42,6 +47,30 @@ describe("TerminalApproval", () => {
       const decision = yield* Fiber.join(fiber)
       expect(decision).toEqual(Approval.ApprovalDecision.Allow())
       expect(term.screen()).toBe("✔ Bash allowed by you")
+    }))
+
+  it.effect("keys that come before a person could have read the prompt are ignored; quit keys still stop", () =>
+    Effect.gen(function*() {
+      const term = yield* ScriptedTerminal.make
+      const handler = yield* Effect.provideService(TerminalApproval.make, Terminal.Terminal, term.terminal)
+      // typed while no prompt was reading: the terminal hands them to the next one
+      yield* term.type("yyy")
+      const fiber = yield* handler.approve(request("1")).pipe(Effect.forkChild)
+      expect(yield* term.waitFor((s) => s.includes("wants to"))).toBe(true)
+      yield* term.type("a")
+      yield* TestClock.adjust("249 millis")
+      yield* term.type("y")
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+      expect(term.screen()).toContain("wants to")
+      yield* TestClock.adjust("1 millis")
+      yield* term.type("n")
+      yield* term.press("return")
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Deny", reason: "denied by the user" })
+
+      const quit = yield* handler.approve(request("2")).pipe(Effect.forkChild)
+      expect(yield* term.waitFor((s) => s.includes("wants to"))).toBe(true)
+      yield* term.press("c", { ctrl: true })
+      expect(yield* Fiber.join(quit)).toMatchObject({ _tag: "Deny", stop: true })
     }))
 
   it.effect("unknown keys are ignored until a known one comes", () =>
@@ -79,7 +108,7 @@ describe("TerminalApproval", () => {
         .pipe(
           Effect.provide(handlers(t)),
           Effect.provide(Concurrency.layer()),
-          Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+          Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
         )
       expect(results.map((r) => r.outcome)).toMatchObject([
         { _tag: "Succeeded" },
@@ -97,7 +126,7 @@ describe("TerminalApproval", () => {
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "1"), write("2", "a", "1")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
-        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
       )
       expect(results.map((r) => r.outcome._tag)).toEqual(["Succeeded", "Succeeded"])
       expect(term.transcript().match(/wants to run/g)).toHaveLength(1)
@@ -117,7 +146,7 @@ describe("TerminalApproval", () => {
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "model")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
-        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
       )
       expect(results[0]!.outcome._tag).toBe("Succeeded")
       expect(t.store.get("a")).toBe("edited")
@@ -135,7 +164,7 @@ describe("TerminalApproval", () => {
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "model")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
-        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
       )
       expect(results[0]!.outcome._tag).toBe("InvalidParams")
       expect(t.store.size).toBe(0)
@@ -230,7 +259,7 @@ describe("TerminalApproval", () => {
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "1"), write("2", "b", "2"), write("3", "c", "3")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
-        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
       )
       expect(results.map((r) => r.outcome._tag)).toEqual(["Succeeded", "Succeeded", "Succeeded"])
       expect(term.transcript().match(/wants to run/g)).toHaveLength(1)
@@ -248,7 +277,7 @@ describe("TerminalApproval", () => {
       yield* term.press("u", { ctrl: true })
       yield* term.type(`{"key":"a","value":"fixed"}`)
       yield* term.press("return")
-      const approver = TerminalApproval.layerWith({ validate: TerminalApproval.validateWith(toolkit) })
+      const approver = TerminalApproval.layerWith({ ...instant, validate: TerminalApproval.validateWith(toolkit) })
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "model")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
@@ -276,7 +305,7 @@ describe("TerminalApproval", () => {
       const results = yield* Executor.executeBatch(toolkit, [write("1", "a", "1"), write("2", "b", "2")]).pipe(
         Effect.provide(handlers(t)),
         Effect.provide(Concurrency.layer()),
-        Effect.provide(TerminalApproval.layer.pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
+        Effect.provide(TerminalApproval.layerWith(instant).pipe(Layer.provide(Layer.succeed(Terminal.Terminal, term.terminal))))
       )
       expect(results[0]!.outcome).toMatchObject({ _tag: "ApprovalDenied", stop: true })
       // denied by the terminal without a prompt, or cancelled by the executor's stop
@@ -289,7 +318,7 @@ describe("TerminalApproval", () => {
     Effect.gen(function*() {
       const term = yield* ScriptedTerminal.make
       const screen = yield* Semaphore.make(1)
-      const handler = yield* Effect.provideService(TerminalApproval.makeWith({ screen }), Terminal.Terminal, term.terminal)
+      const handler = yield* Effect.provideService(TerminalApproval.makeWith({ ...instant, screen }), Terminal.Terminal, term.terminal)
       const fiber = yield* Effect.forkChild(handler.approve(request("1")))
       expect(yield* term.waitFor((s) => s.includes("wants to run"))).toBe(true)
       const printed = yield* Effect.forkChild(screen.withPermits(1)(term.terminal.display("an event line\n")))
