@@ -663,6 +663,15 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
         continue
       case "runs-code":
       case "env":
+        if (e.local === true) {
+          // the project's own code (its repository, its tests) is covered where the program is;
+          // code from outside the workspace only by a rule that spells the word naming it
+          const named = e.value === undefined ? undefined : inDirs(e.value, cwdOf(segment))
+          const subject = named === undefined ? undefined : manyPaths(named, ctx, false)
+          if (subject?._tag === "Paths" && subject.paths.every((p) => Modes.inside(ctx.root, p))) continue
+          if (byRule ? e.at >= 0 && spelt(j.cover, e) : !facts.bashDeny) continue
+          return `${e.why} (${e.value ?? "a directory the shell computes"}), outside the workspace${byRule ? ", which the rule does not spell out" : ", which deny rules guarding Bash cannot see into"}`
+        }
         if (byRule ? spelt(j.cover, e) : !facts.bashDeny) continue
         return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which ${byRule ? `the rule does not spell out` : "deny rules guarding Bash cannot see into"}`
       case "network":

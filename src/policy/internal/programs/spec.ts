@@ -40,6 +40,13 @@ export interface Effect {
   readonly argv?: ReadonlyArray<Word>
   /** runs-command: how the inner command's segment is labelled (`-exec rm …`) */
   readonly label?: string
+  /**
+   * runs-code: the code is found at `value` (a directory or file: a
+   * repository's configuration, a test file, a project): the project's own
+   * when that lies inside the workspace, covered then like any other file of
+   * it; outside, covered only by a rule that spells the word naming it.
+   */
+  readonly local?: boolean
   readonly why: string
 }
 

@@ -8,6 +8,9 @@
  */
 import { effect, type Effect, type Parsed, program, type ProgramSpec } from "./spec.ts"
 
+// openssl options whose value is a file it writes.
+const opensslWrites = new Set(["-out", "-keyout", "-certout", "-sess_out", "-writerand", "-msgfile", "-signer", "-CAserial", "-keylogfile", "-outdir", "-respout", "-reqout", "-rand_out", "-pubout_file", "-dcert_out", "-serverinfo_out"])
+
 const makeTable = "-b -m|-B --always-make|-C --directory=DIR|-d|--debug[=FLAGS|-e --environment-overrides|-E --eval=|-f --file --makefile=FILE|-h --help|-i --ignore-errors|-I --include-dir=DIR|-j --jobs[=N|-k --keep-going|-l --load-average --max-load[=N|-L --check-symlink-times|-n --just-print --dry-run --recon|-o --old-file --assume-old=FILE|-O --output-sync[=TYPE|-p --print-data-base|-q --question|-r --no-builtin-rules|-R --no-builtin-variables|--shuffle[=|-s --silent --quiet|--no-silent|-S --no-keep-going --stop|-t --touch|--trace|-v --version|-w --print-directory|--no-print-directory|-W --what-if --new-file --assume-new=FILE|--warn-undefined-variables"
 
 // make: each target runs its recipe (code in the Makefile); no target runs the first one.
@@ -75,16 +78,26 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       if (sub === undefined) return a.length > 1 ? "openssl has a computed subcommand" : "openssl without a subcommand reads commands from its input"
       if (["s_client", "s_server", "s_time", "ocsp"].includes(sub)) out.push(effect("network", 1, sub, `openssl ${sub} reaches the network`))
       if (sub === "engine" || a.some((w) => w === "-engine" || w === "-provider-path" || w === "-provider")) return "openssl -engine/-provider loads a shared library"
+      // openssl's subcommands take hundreds of options: every word that is
+      // not an option may be a file it reads (`openssl dgst FILE`, `-in FILE`,
+      // `-pass file:F`); the options that name a file it writes are listed.
       for (let i = 2; i < a.length; i++) {
         const w = a[i]
         if (w === undefined) return "openssl has a computed argument"
-        if (["-out", "-keyout", "-signer", "-sess_out", "-writerand", "-msgfile"].includes(w)) out.push(effect("writes-file", i + 1, a[i + 1], `openssl ${w} writes a file`))
-        if (["-in", "-inkey", "-key", "-CAfile", "-cert", "-config", "-rand", "-kfile", "-sess_in", "-certfile", "-passin"].includes(w)) {
-          const v = a[i + 1]
-          if (w === "-passin") {
-            if (v !== undefined && v.startsWith("file:")) out.push(effect("reads-file", i + 1, v.slice(5), "openssl -passin file: reads a file"))
-          } else out.push(effect("reads-file", i + 1, v, `openssl ${w} reads a file`))
+        if (opensslWrites.has(w)) {
+          out.push(effect("writes-file", i + 1, a[i + 1], `openssl ${w} writes a file`))
+          i++
+          continue
         }
+        // a config file can load engines and providers (shared libraries)
+        if (w === "-config" || w === "-conf") {
+          out.push(effect("runs-code", i + 1, a[i + 1], `openssl ${w} reads a config, which can load shared libraries`))
+          i++
+          continue
+        }
+        if (w.startsWith("-")) continue
+        const path = w.startsWith("file:") ? w.slice(5) : w
+        out.push(effect("reads-file", i, path, "openssl may read the file its argument names"))
       }
       return out
     }

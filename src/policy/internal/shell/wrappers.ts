@@ -8,6 +8,7 @@
  * stdin, `source`) makes the command opaque — never a guess at where the
  * wrapped command starts.
  */
+import { inertConfig } from "../programs/git.ts"
 import type { Word } from "./read.ts"
 
 export type Unwrapped =
@@ -266,6 +267,8 @@ const git = (argv: ReadonlyArray<Word>): Unwrapped => {
     if (!w.startsWith("-")) break
     if (plain.has(w)) i += 1
     else if (w === "-C") i += 2
+    // `-c color.ui=always`: the keys that only change what git prints (its spec reads them)
+    else if (w === "-c" && argv[i + 1] !== undefined && inertConfig.test(argv[i + 1]!.split("=")[0]!)) i += 2
     else return opaque(`git ${w.split("=")[0]} can run configured programs the engine cannot see`)
   }
   const sub = argv[i]
