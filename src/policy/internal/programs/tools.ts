@@ -20,11 +20,11 @@ const makeRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
     if (f.name === "-f" || f.name === "--file" || f.name === "-E" || f.name === "--eval" || f.name === "-I" || f.name === "--include-dir") out.push(effect("runs-code", f.at, f.value, `make ${f.written} reads code`))
     if (f.name === "-C" || f.name === "--directory") out.push(effect("sets-cwd", f.at, f.value, "make -C changes the directory"), effect("runs-code", f.at, f.value, "make -C runs another directory's Makefile"))
   }
-  const dry = p.found.some((f) => ["-n", "--just-print", "-q", "--question", "-p", "--print-data-base"].includes(f.name))
+  // -n, -q and -p still read the Makefile (its `$(shell …)` runs) and -n runs
+  // the recipe lines that use $(MAKE) or start with `+`: a dry run runs code too.
   const targets = p.operands.filter((o) => o.value === undefined || !/^[A-Za-z_][A-Za-z0-9_.]*[:+?]?=/.test(o.value))
   const assigns = p.operands.filter((o) => !targets.includes(o))
   for (const a of assigns) out.push(effect("runs-code", a.at, a.value, "make VAR=value can change what recipes run"))
-  if (dry) return out
   if (targets.length === 0) out.push(effect("runs-code", 0, p.argv[0], "make runs the default target's recipe"))
   for (const t of targets) out.push(effect("runs-code", t.at, t.value, "make runs the target's recipe"))
   return out
@@ -123,7 +123,16 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   }, {
     operands: "reads-file",
     // tsc emits next to its inputs or where tsconfig says, inside the project unless told otherwise.
-    refine: (p) => p.found.some((f) => f.name === "--noEmit" || f.name === "--showConfig" || f.name === "--listFilesOnly" || f.name === "-v" || f.name === "--version") ? [] : [effect("writes-file", -1, ".", "tsc emits output into the project", { recursive: true })]
+    // A project elsewhere (`-p DIR`, `--build DIR`) or a file elsewhere emits there.
+    refine: (p) => {
+      if (p.found.some((f) => f.name === "--noEmit" || f.name === "--showConfig" || f.name === "--listFilesOnly" || f.name === "-v" || f.name === "--version")) return []
+      const dir = (w: string | undefined) => w === undefined ? undefined : /\.json$/i.test(w) || /\.[cm]?[jt]sx?$/i.test(w) ? (w.includes("/") ? w.slice(0, w.lastIndexOf("/")) || "/" : ".") : w
+      const project = p.found.filter((f) => f.name === "-p" || f.name === "--project")
+      const out = [effect("writes-file", -1, ".", "tsc emits output into the project", { recursive: true })]
+      for (const f of project) out.push(effect("writes-file", f.at, dir(f.value), "tsc emits into its project's directory", { recursive: true }))
+      for (const o of p.operands) out.push(effect("writes-file", o.at, dir(o.value), "tsc emits beside its input or into the project it builds", { recursive: true }))
+      return out
+    }
   }),
   program("vitest jest", "-c --config=|-r --root=|--dir=|-w --watch|-u --update|-t --testNamePattern=|--reporter=|--coverage|--coverage.enabled|--ui|--silent|--bail=|--passWithNoTests|--no-watch|--project=|--environment=|--pool=|--maxWorkers=|--minWorkers=|--typecheck|--changed[=|--related|--run|--shard=|--sequence.shuffle|--retry=|--testTimeout=|--hookTimeout=|--no-color|--allowOnly|--logHeapUsage|--clearCache|--outputFile=|--json|--ci|--runInBand -i|--verbose|--watchAll|--onlyChanged -o|--detectOpenHandles|--forceExit|--listTests|--noStackTrace|--expand -e|--testPathPattern=|--selectProjects=|--setupFiles=|--globals|--exclude=|-h --help|-v --version|--standalone|--inspect|--inspect-brk|--no-file-parallelism|--isolate|--no-isolate|--mode=|--browser[=", {
     "--config": "runs-code", "--root": "runs-code", "--dir": "runs-code", "--outputFile": "writes-file", "--setupFiles": "runs-code", "--environment": "runs-code", "--pool": "runs-code", "--project": "runs-code"
