@@ -56,6 +56,14 @@ const npm = (p: Parsed): ReadonlyArray<Effect> | string => {
   }
   if (sub === "init" || sub === "create") return argv.length > i + 1 ? `${who} ${sub} <initializer> runs a package` : []
   if (scripts.has(sub)) return [effect("runs-code", i, sub, `${who} ${sub} runs a package.json script`)]
+  // `npm version <bump>` runs the preversion/version/postversion scripts (and commits)
+  if ((sub === "version" || sub === "verison") && argv.slice(i + 1).some((w) => w === undefined || !w.startsWith("-"))) return [effect("runs-code", i, sub, `${who} version runs the version scripts`)]
+  // `npm audit fix` installs what it fixes; `npm cache add` fetches (and prepares git dependencies)
+  if (sub === "audit" && argv.slice(i + 1).some((w) => w === undefined || w === "fix")) {
+    const at = argv.indexOf("fix", i + 1)
+    return [effect("network", i, sub, `${who} audit reaches the registry`), effect("runs-code", at < 0 ? i + 1 : at, "fix", `${who} audit fix installs packages, whose scripts run`)]
+  }
+  if (sub === "cache" && argv.slice(i + 1).some((w) => w === undefined || w === "add")) return [effect("network", i, sub, `${who} cache add fetches packages`), effect("runs-code", i + 2, argv[i + 2], `${who} cache add prepares packages, whose scripts may run`)]
   if (runScript.has(sub)) {
     const name = argv.slice(i + 1).findIndex((w) => w === undefined || !w.startsWith("-"))
     if (name < 0) return []

@@ -67,7 +67,9 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     names: ["sqlite3", "psql", "mysql", "mariadb", "duckdb", "redis-cli", "mongo", "mongosh"], options: [], operands: "inert", raw: true,
     // their dot/backslash commands run shell commands and write files (`.shell`, `.system`, `\!`, `.output`):
     // a database shell runs code.
-    refine: (p) => [effect("runs-code", p.argv.length > 1 ? 1 : 0, p.argv[p.argv.length > 1 ? 1 : 0], `${p.argv[0]} runs SQL and its own commands, which can run programs and write files`), effect("network", 0, p.argv[0], `${p.argv[0]} may reach a database server`)]
+    // The code is its SQL: an argument or, without one, whatever its input holds
+    // (`cat x.sql | psql`), so only a rule spelling the whole command covers it.
+    refine: (p) => [effect("runs-code", p.argv.length, undefined, `${p.argv[0]} runs SQL and its own commands (from its arguments or its input), which can run programs and write files`), effect("network", 0, p.argv[0], `${p.argv[0]} may reach a database server`)]
   },
   {
     names: ["openssl"], options: [], operands: "inert", raw: true,
