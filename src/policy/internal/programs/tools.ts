@@ -116,7 +116,10 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       const out: Array<Effect> = []
       const [file, patchfile] = p.operands
       if (patchfile !== undefined) out.push(effect("reads-file", patchfile.at, patchfile.value, "patch reads its patch"))
-      if (!dry) out.push(effect("writes-file", file?.at ?? -1, file === undefined ? undefined : file.value, file === undefined ? "patch writes the files its diff names" : "patch writes its file"))
+      // GNU patch refuses absolute and `..` names in a diff ("Ignoring potentially
+      // dangerous file name") and does not follow symlinks: the files its diff
+      // names are below the directory it runs in (-d moves it).
+      if (!dry) out.push(file === undefined ? effect("writes-file", -1, ".", "patch writes the files its diff names, below its directory", { recursive: true }) : effect("writes-file", file.at, file.value, "patch writes its file"))
       return out
     }
   }),
