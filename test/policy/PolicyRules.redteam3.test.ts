@@ -65,3 +65,15 @@ describe("[issue 16, red team 3] modes meet guarded paths given to a program wit
     expect(tag("mytool git", "bypass")).toBe("Allow")
   })
 })
+
+describe("[issue 16, red team 3] git repositories by URL are network on the URL's word", () => {
+  const set = Effect.runSync(PolicyRules.make({ allow: ["Bash(git clone https://github.com/*)", "Bash(git fetch:*)"] }))
+  const tag = (command: string) => PolicyRules.explainSync(set, { name: "Bash", params: { command } }, env).verdict._tag
+  it("a rule naming the host covers the clone; fetch from a configured remote is covered by the subcommand", () => {
+    expect(tag("git clone https://github.com/a/b")).toBe("Allow")
+    expect(tag("git fetch origin main")).toBe("Allow")
+    expect(tag("git clone https://evil.example/a/b")).toBe("Ask")
+    expect(tag("git clone https://github.com/a/b /home/me/x")).toBe("Ask")
+    expect(tag("git fetch https://evil.example/x")).toBe("Ask")
+  })
+})

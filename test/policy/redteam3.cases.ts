@@ -133,6 +133,8 @@ export const adversarial: ReadonlyArray<Case> = [
     "npm version patch", "npm pack", "npm audit fix", "npm rebuild", "npm start", "npm restart", "npm stop", "npm explore x -- evilcmd",
     "npm edit x", "npm init evil", "npm create evil", "npm --prefix /tmp/evil test", "npm -C /tmp/evil test", "npm test --userconfig=/tmp/x",
     "npm config set script-shell /tmp/x", "npm set script-shell /tmp/x", "npm --node-options=--require=/tmp/x test", "npm cache add evil",
+    "npm run test -- --reporter=/tmp/x.js", "npm test -- --config /tmp/evil.ts", "npm test -- ../x", "yarn test --config=/tmp/x",
+    "pnpm test -- /tmp/x", "git -C .. status", "cd /tmp && git status", "git -C /home/me/other log", "cd .. && git log",
     "npx evil", "npx -y evil", "npx -p evil tsc", "npx --package=evil tsc", "npx -c evilcmd", "npx --call=evilcmd",
     "npx vitest --config /tmp/evil.config.ts", "npx vitest --root /tmp/evil",
     "pnpm -r exec evilcmd", "pnpm --recursive exec evilcmd", "pnpm --filter x exec evilcmd", "pnpm -s dlx evil", "pnpm dlx evil", "pnpm exec evilcmd",
@@ -187,7 +189,7 @@ export const adversarial: ReadonlyArray<Case> = [
     "npx prettier --write /home/me/x.js", "python3 -m pytest --junitxml=.git/hooks/post-checkout", "mkdir .git/hooks/x", "touch .vscode/tasks.json",
     "cp x .pnpmfile.cjs", "cp x mise.toml", "cp x .mise.toml", "cp x .hg/hgrc", "cp x a.code-workspace", "tee .yarn/releases/yarn.cjs",
     "cp x .lefthook-local.yml", "cp x lefthook-local.yml", "cp x .pdbrc", "cp x .Rprofile", "cp x .irbrc", "cp x .rules",
-    "cp x .dir-locals.el", "cp x .lazy.lua", "cp x .huskyrc", "cp x .simple-git-hooks.json", "touch .github/instructions/x.md"
+    "less -O /home/me/.bashrc x", "less --log-file=/home/me/.bashrc x", "git show --output=/home/me/.bashrc", "cp x .dir-locals.el", "cp x .lazy.lua", "cp x .huskyrc", "cp x .simple-git-hooks.json", "touch .github/instructions/x.md"
   ]),
   // acceptEdits: a shell write redirection into a file that makes something run later
   ...group("acceptEdits: a redirection into a config that runs code", ["acceptEdits"], [
@@ -269,6 +271,7 @@ export const precision: ReadonlyArray<string> = [
   "dd if=x.img of=y.img bs=1M", "split -l 100 x.txt part_", "patch -p1 < fix.diff", "patch --dry-run -p1 < fix.diff",
   "curl -s https://api.github.com/repos/a/b", "make test", "make", "make build", "timeout 30 npm test", "nice -n 10 npm test", "env NODE_ENV=test npm test",
   "xargs -n1 echo < list.txt", "find . -name '*.ts' | xargs grep -l foo", "find . -name '*.ts' -exec grep -l foo {} +", "seq 1 5 | shuf",
-  "less README.md", "man ls", "openssl rand -hex 16", "openssl x509 -in cert.pem -noout -text", "openssl sha256 x.bin", "column -t x.txt",
+  "less README.md", "man ls", "npm run test -- --coverage", "npm run test -- src/a.test.ts", "npm run lint -- --fix", "git -C src status",
+  "python3 -m pytest -p no:cacheprovider -q", "python3 -m pytest tests/ --junitxml=build/report.xml", "openssl rand -hex 16", "openssl x509 -in cert.pem -noout -text", "openssl sha256 x.bin", "column -t x.txt",
   "git log --oneline | head -5", "cat x.json | jq .", "echo done && git status", "npm test 2>&1 | tee test.log"
 ]
