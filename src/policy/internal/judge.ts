@@ -659,14 +659,16 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
   if (name === undefined) return undefined
   if (segment.program === undefined) {
     if (inertBuiltins.has(name)) return undefined
-    if (!byRule) return facts.bashDeny ? `${name} has no spec, and deny rules guard Bash: it is not pre-approved` : undefined
+    if (!byRule && facts.bashDeny) return `${name} has no spec, and deny rules guard Bash: it is not pre-approved`
     // A program the engine has no spec for: a word that names a denied
-    // program, a shell or interpreter, or a guarded path may be what it runs or opens.
+    // program, a shell or interpreter, or a guarded path may be what it runs
+    // or opens. A mode (bypass, `default: allow`) still meets the guarded paths.
     const words = run.argv.slice(1).flatMap((w) => w === undefined ? [] : w.includes("=") ? [w, w.slice(w.indexOf("=") + 1)] : [w])
     for (const w of words) {
       const base = w.slice(w.lastIndexOf("/") + 1)
-      if (facts.programs.has(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
-      if (interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
+      // (bypass pre-approves what ask rules ask; with no Bash deny rule, only ask rules name programs)
+      if (facts.programs.has(base) && (byRule || ctx.mode !== "bypass")) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
+      if (byRule && interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
       const named = inDirs(w, cwdOf(segment))
       if (named === undefined) continue
       const subject = manyPaths(named, ctx, false)
@@ -689,6 +691,15 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
         continue
       case "runs-code":
       case "env":
+        if (e.local === true) {
+          // the project's own code (its repository, its tests) is covered where the program is;
+          // code from outside the workspace only by a rule that spells the word naming it
+          const named = e.value === undefined ? undefined : inDirs(e.value, cwdOf(segment))
+          const subject = named === undefined ? undefined : manyPaths(named, ctx, false)
+          if (subject?._tag === "Paths" && subject.paths.every((p) => Modes.inside(ctx.root, p))) continue
+          if (byRule ? e.at >= 0 && spelt(j.cover, e) : !facts.bashDeny) continue
+          return `${e.why} (${e.value ?? "a directory the shell computes"}), outside the workspace${byRule ? ", which the rule does not spell out" : ", which deny rules guarding Bash cannot see into"}`
+        }
         if (byRule ? spelt(j.cover, e) : !facts.bashDeny) continue
         return `${e.why}${e.value === undefined ? "" : ` (${e.value})`}, which ${byRule ? `the rule does not spell out` : "deny rules guarding Bash cannot see into"}`
       case "network":

@@ -31,7 +31,10 @@ const protectedDirs = new Set([
   ".git", ".githooks", ".husky", ".claude", ".toolgate", ".codex", ".gemini", ".cursor", ".windsurf", ".continue", ".roo",
   ".kiro", ".amazonq", ".junie", ".aider", ".clinerules", ".augment", ".opencode",
   // editor task and launch files, dev containers, direnv, per-user config
-  ".vscode", ".idea", ".zed", ".devcontainer", ".direnv", ".config", ".pip", ".ssh", ".gnupg", ".docker", ".cargo", ".bundle"
+  ".vscode", ".idea", ".zed", ".devcontainer", ".direnv", ".config", ".pip", ".ssh", ".gnupg", ".docker", ".cargo", ".bundle",
+  // Mercurial's repository config (hooks), mise's config directory, yarn's releases and plugins (`yarnPath` runs them),
+  // lefthook's script directory, and more agents' settings
+  ".hg", ".mise", ".yarn", ".lefthook", ".qwen", ".crush", ".kilocode", ".trae", ".amp"
 ])
 const protectedFiles = new Set([
   // the policy and MCP servers
@@ -48,7 +51,17 @@ const protectedFiles = new Set([
   ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmrc", "bunfig.toml", ".bunfig.toml", ".pypirc", "pip.conf", "pip.ini", "poetry.toml",
   "uv.toml", "sitecustomize.py", "usercustomize.py", ".pre-commit-config.yaml", "lefthook.yml", ".lefthook.yml",
   // editors that read per-directory scripts
-  ".exrc", ".vimrc", ".nvimrc", ".nvim.lua", ".lvimrc", ".gvimrc"
+  ".exrc", ".vimrc", ".nvimrc", ".nvim.lua", ".lvimrc", ".gvimrc", ".lazy.lua", ".dir-locals.el", ".dir-locals-2.el",
+  // pnpm runs .pnpmfile.cjs on install; mise runs its hooks and tasks on entering the directory
+  ".pnpmfile.cjs", ".pnpmfile.mjs", "mise.toml", ".mise.toml", "mise.local.toml", ".mise.local.toml",
+  // git hook managers' local and legacy configs
+  "lefthook-local.yml", ".lefthook-local.yml", "lefthook.yaml", ".lefthook.yaml", "lefthook-local.yaml", ".lefthook-local.yaml",
+  "lefthook.toml", ".lefthook.toml", "lefthook.json", ".lefthook.json", ".huskyrc", ".huskyrc.json", ".huskyrc.js", ".huskyrc.cjs",
+  ".simple-git-hooks.json", ".simple-git-hooks.js", ".simple-git-hooks.cjs", "simple-git-hooks.json", "simple-git-hooks.js", "simple-git-hooks.cjs",
+  // interpreters that run a start-up file from the working directory (pdb, irb, R)
+  ".pdbrc", ".irbrc", ".rprofile",
+  // more agents' instruction files (Zed's .rules, Qwen, Crush, opencode)
+  ".rules", "qwen.md", "crush.md", "opencode.json", "opencode.jsonc"
 ])
 
 /**
@@ -62,6 +75,8 @@ export const isProtected = (path: string, policyFiles: ReadonlyArray<string>): b
   if (protectedDirs.has(name) || protectedFiles.has(name)) return true
   // Python runs the code in a site directory's `.pth` files at start-up.
   if (name.endsWith(".pth")) return true
+  // A VS Code workspace file carries settings and tasks, as .vscode/ does.
+  if (name.endsWith(".code-workspace")) return true
   // GitHub's instruction files for Copilot and its agents.
   if (parts.includes(".github") && (parts.includes("instructions") || parts.includes("prompts") || parts.includes("chatmodes") || parts.includes("agents"))) return true
   return policyFiles.some((f) => NodePath.posix.resolve(f) === path)

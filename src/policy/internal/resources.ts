@@ -149,7 +149,9 @@ const readOptions: Readonly<Record<string, ReadonlySet<string>>> = {
   wget: new Set(["-i", "--input-file", "--post-file", "--body-file", "--load-cookies", "--certificate", "--private-key", "--config"]),
   ssh: new Set(["-i", "-F"]),
   git: new Set(["-F", "--file"]),
-  "ssh-keygen": new Set(["-f"])
+  "ssh-keygen": new Set(["-f"]),
+  // xargs -a FILE reads its arguments from the file (and prints them in errors)
+  xargs: new Set(["-a", "--arg-file"])
 }
 
 // The value of `--opt=value` or the word after `-o` / `--opt`.

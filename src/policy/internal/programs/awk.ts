@@ -14,6 +14,10 @@ export const awkProgramRisk = (text: string): string | undefined => {
   if (/\bsystem\s*\(/.test(text) || /\bsystem\b/.test(text)) return "awk system() runs a command"
   if (/getline/.test(text)) return "awk getline reads a file or a command's output"
   if (/@load|@include|@namespace/.test(text)) return "awk @load/@include loads code"
+  // gawk's indirect call `@f(…)` calls the function a string names: `f = "sys" "tem"` hides system().
+  if (/@\s*[A-Za-z_][A-Za-z0-9_]*\s*\(/.test(text)) return "gawk @f() calls a function by a computed name"
+  // Setting ARGV adds input files the command line does not show.
+  if (/\bARGV\s*\[[^\]]*\]\s*(=[^=]|=$)|\bARGV\s*\[[^\]]*\]\s*[-+*/%^]=|\bARGC\s*(\+\+|[-+*/%^]?=[^=])|\+\+\s*ARGC\b|\b(split|patsplit|getline)\b[^;]*\bARGV\b|\bsub\b[^;]*\bARGV\b/.test(text)) return "awk assigns ARGV, which adds files it reads"
   // `|` (not `||`) pipes to or from a command; `|&` is a coprocess.
   if (/(^|[^|])\|(?!\|)/.test(text.replace(/\|\|/g, ""))) return "awk | runs a command"
   // In awk `print x > y` always redirects: any `>` after print/printf in a statement writes a file.
@@ -34,7 +38,8 @@ const refine = (p: Parsed): ReadonlyArray<Effect> | string => {
     if (["-d", "--dump-variables", "-o", "--pretty-print", "-p", "--profile"].includes(f.name)) {
       out.push(effect("writes-file", f.at, f.value === "" ? undefined : f.value, `${name} ${f.name} writes a file`))
     }
-    if ((f.name === "-D" || f.name === "--debug") && f.value !== "") out.push(effect("reads-file", f.at, f.value, `${name} ${f.name} reads a file`))
+    // gawk's debugger reads commands (its `eval` runs awk code) from a file or its input.
+    if (f.name === "-D" || f.name === "--debug") return `${name} ${f.name} runs the debugger, whose commands run awk code`
   }
   const programs: Array<{ value: Word; at: number }> = p.found.filter((f) => f.name === "-e" || f.name === "--source").map((f) => ({ value: f.value, at: f.at }))
   const operands = p.operands.slice()

@@ -159,9 +159,12 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       }
       const rest = p.operands.filter((o) => !taken.has(o.at))
       const fromFile = p.found.some((f) => f.name === "-f" || f.name === "--from-file")
-      const args = p.found.some((f) => f.name === "--args" || f.name === "--jsonargs")
-      if (args) return out
-      for (const o of rest.slice(fromFile ? 0 : 1)) out.push(effect("reads-file", o.at, o.value, "jq reads its input file"))
+      // --args/--jsonargs make the operands after them strings; those before are still files.
+      const args = p.found.filter((f) => f.name === "--args" || f.name === "--jsonargs").map((f) => f.at)
+      const argsAt = args.length === 0 ? Infinity : Math.min(...args)
+      for (const o of rest.slice(fromFile ? 0 : 1)) if (o.at < argsAt) out.push(effect("reads-file", o.at, o.value, "jq reads its input file"))
+      // a computed word may be several (`$F` = `--rawfile k FILE`): a file the shell computes
+      if (p.argv.some((w, i) => i > 0 && w === undefined)) out.push(effect("reads-file", -1, undefined, "jq has a computed word, which may name a file it reads"))
       return out
     }
   })

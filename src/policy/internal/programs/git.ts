@@ -17,7 +17,7 @@ import type { Word } from "../shell/read.ts"
 import { effect, type Effect, type EffectKind, type Parsed, type ProgramSpec } from "./spec.ts"
 
 // `-c` keys that only change what git prints or records.
-const inertConfig = /^(color\..*|core\.quotepath|core\.autocrlf|core\.safecrlf|core\.abbrev|user\.(name|email)|author\.(name|email)|committer\.(name|email)|advice\..*|init\.defaultbranch|log\.(date|decorate|abbrevcommit|follow|showroot)|column\..*|diff\.(noprefix|renames|mnemonicprefix|relative|context|interhunkcontext|algorithm|indentheuristic|colormoved)|merge\.conflictstyle|pull\.(rebase|ff)|push\.(default|autosetupremote)|fetch\.prune|rebase\.autostash|commit\.gpgsign|tag\.gpgsign|status\.(short|branch|showuntrackedfiles)|format\.pretty|i18n\..*|gc\.auto|maintenance\.auto)$/i
+export const inertConfig = /^(color\..*|core\.quotepath|core\.autocrlf|core\.safecrlf|core\.abbrev|user\.(name|email)|author\.(name|email)|committer\.(name|email)|advice\..*|init\.defaultbranch|log\.(date|decorate|abbrevcommit|follow|showroot)|column\..*|diff\.(noprefix|renames|mnemonicprefix|relative|context|interhunkcontext|algorithm|indentheuristic|colormoved)|merge\.conflictstyle|pull\.(rebase|ff)|push\.(default|autosetupremote)|fetch\.prune|rebase\.autostash|commit\.gpgsign|tag\.gpgsign|status\.(short|branch|showuntrackedfiles)|format\.pretty|i18n\..*|gc\.auto|maintenance\.auto)$/i
 
 interface Sub {
   readonly effect: EffectKind
@@ -42,7 +42,7 @@ const subs: Readonly<Record<string, Sub>> = {
   "diff-files": diffish,
   "diff-index": diffish,
   shortlog: { effect: "inert" },
-  blame: { effect: "inert", options: { "--contents": ["reads-file", true] } },
+  blame: { effect: "inert", options: { "--contents": ["reads-file", true], "-S": ["reads-file", true], "--ignore-revs-file": ["reads-file", true] } },
   annotate: { effect: "inert" },
   branch: { effect: "inert" },
   tag: { effect: "inert", options: { "-F": ["reads-file", true], "--file": ["reads-file", true] } },
@@ -64,7 +64,7 @@ const subs: Readonly<Record<string, Sub>> = {
   version: { effect: "inert" },
   help: { effect: "inert", options: { "--web": ["runs-command", false], "-w": ["runs-command", false], "--man": ["runs-command", false], "-m": ["runs-command", false] } },
   var: { effect: "inert" },
-  grep: { effect: "inert", options: { "-O": ["runs-command", false], "--open-files-in-pager": ["runs-command", false], "-f": ["reads-file", true] } },
+  grep: { effect: "inert", options: { "-O": ["runs-command", false], "--open-files-in-pager": ["runs-command", false], "-f": ["reads-file", true], "--file": ["reads-file", true] } },
   add: { effect: "inert", options: { "--pathspec-from-file": ["reads-file", true] } },
   rm: { effect: "inert" },
   mv: { effect: "inert" },
@@ -80,12 +80,12 @@ const subs: Readonly<Record<string, Sub>> = {
   rebase: { effect: "inert", options: { "-x": ["runs-command", true], "--exec": ["runs-command", true], "-s": ["runs-command", true], "--strategy": ["runs-command", true] } },
   init: { effect: "inert", options: { "--template": ["runs-code", true], "--separate-git-dir": ["writes-file", true] } },
   clean: { effect: "inert" },
-  apply: { effect: "inert", readsOperands: true },
+  apply: { effect: "inert", readsOperands: true, options: { "--unsafe-paths": ["writes-file", false], "--directory": ["writes-file", true] } },
   am: { effect: "inert", readsOperands: true },
   "format-patch": { effect: "inert", options: { "-o": ["writes-file", true], "--output-directory": ["writes-file", true], "--output": ["writes-file", true] } },
   archive: { effect: "inert", options: { "-o": ["writes-file", true], "--output": ["writes-file", true], "--remote": ["network", true], "--exec": ["runs-command", true] } },
   worktree: { effect: "inert" },
-  notes: { effect: "inert" },
+  notes: { effect: "inert", options: { "-F": ["reads-file", true], "--file": ["reads-file", true] } },
   gc: { effect: "inert" },
   fetch: net,
   pull: net,
@@ -98,6 +98,33 @@ const subs: Readonly<Record<string, Sub>> = {
 }
 
 const runsConfigured = new Set(["difftool", "mergetool", "filter-branch", "send-email", "instaweb", "daemon", "web--browse", "credential", "hook", "config", "maintenance", "gui", "citool", "gitk", "p4", "svn", "cvsimport", "cvsexportcommit", "cvsserver", "shell", "upload-pack", "receive-pack", "fsmonitor--daemon"])
+
+// Options every subcommand that takes pathspecs reads a file with (git
+// prints what it read in its errors: `pathspec 'SECRET' did not match`).
+const common: Readonly<Record<string, readonly [EffectKind, boolean]>> = { "--pathspec-from-file": ["reads-file", true] }
+
+// Options that take a value in the next word, for the subcommands whose
+// operands the engine reads (a repository, a directory): their value is no operand.
+const valued: Readonly<Record<string, ReadonlySet<string>>> = {
+  clone: new Set(["-o", "--origin", "-b", "--branch", "-u", "--upload-pack", "--reference", "--reference-if-able", "--separate-git-dir", "--depth", "--shallow-since", "--shallow-exclude", "-c", "--config", "--template", "-j", "--jobs", "--filter", "--server-option", "--bundle-uri", "--ref-format", "--revision"]),
+  init: new Set(["--template", "--separate-git-dir", "-b", "--initial-branch", "--object-format", "--ref-format"]),
+  worktree: new Set(["-b", "-B", "--reason", "--orphan"]),
+  fetch: new Set(["--upload-pack", "--depth", "--shallow-since", "--shallow-exclude", "--deepen", "-j", "--jobs", "--negotiation-tip", "--server-option", "-o", "--refmap", "--recurse-submodules-default", "--filter"]),
+  pull: new Set(["--upload-pack", "--depth", "--shallow-since", "--shallow-exclude", "--deepen", "-j", "--jobs", "--negotiation-tip", "--server-option", "-o", "-s", "--strategy", "-X", "--strategy-option", "--refmap"]),
+  push: new Set(["--receive-pack", "--exec", "--repo", "-o", "--push-option", "--signed", "--force-with-lease"]),
+  "ls-remote": new Set(["--upload-pack", "--sort", "-o", "--server-option"]),
+  grep: new Set(["-e", "-f", "--file", "--max-depth", "-A", "-B", "-C", "--after-context", "--before-context", "--context", "-m", "--max-count", "--threads", "--open-files-in-pager", "-O"])
+}
+
+// A repository named by URL (`https://`, `ssh://`, `ext::`, `host:path`,
+// `user@host:path`) is reached over the network; one named by path is read.
+const repository = (sub: string, o: { value: Word; at: number }): Effect | undefined => {
+  const v = o.value
+  if (v === undefined) return effect("network", o.at, undefined, `git ${sub} reaches a repository the shell computes`)
+  if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(v) || /:\/\//.test(v) || /^[^/]*:/.test(v) && !/^[A-Za-z]:[\\/]/.test(v)) return effect("network", o.at, v, `git ${sub} reaches the repository ${v}`)
+  if (/^(\/|~|\.\.?(\/|$))/.test(v)) return effect("reads-file", o.at, v, `git ${sub} reads the repository ${v}`, { recursive: true })
+  return undefined
+}
 
 const prefixOf = (written: string, options: Readonly<Record<string, readonly [EffectKind, boolean]>>): ReadonlyArray<readonly [string, readonly [EffectKind, boolean]]> => {
   if (!written.startsWith("--")) return Object.entries(options).filter(([k]) => k === written)
@@ -142,30 +169,37 @@ const read = (argv: ReadonlyArray<Word>): Parsed | string => {
     if (inner.length === 0 || inner[0] === undefined) return "git bisect run runs a computed command"
     out.push(effect("runs-command", i + 2, inner[0], "git bisect run runs a command", { argv: inner }))
   }
-  const noIndex = sub === "diff" && argv.includes("--no-index")
+  const noIndex = (sub === "diff" || sub === "grep") && argv.includes("--no-index")
+  const options = { ...common, ...spec.options }
+  const operands: Array<{ value: Word; at: number }> = []
+  const takesValue = valued[sub]
   let ended = false
   for (let k = i + 1; k < argv.length; k++) {
     const w = argv[k]
     if (w === undefined) {
       if (!ended && spec.options !== undefined) return `git ${sub} has a computed word where an option could stand`
+      // it may be `--pathspec-from-file=F`: a file the shell computes
+      if (!ended) out.push(effect("reads-file", k, undefined, `git ${sub} has a computed word, which may name a file it reads`))
       if (noIndex || spec.readsOperands === true) out.push(effect("reads-file", k, undefined, `git ${sub} reads a file`))
+      operands.push({ value: undefined, at: k })
       continue
     }
     if (ended || !w.startsWith("-") || w === "-") {
-      if (noIndex || spec.readsOperands === true) out.push(effect("reads-file", k, w, `git ${sub} reads a file`))
+      if ((noIndex && sub === "diff") || spec.readsOperands === true) out.push(effect("reads-file", k, w, `git ${sub} reads a file`))
+      operands.push({ value: w, at: k })
       continue
     }
     if (w === "--") {
       ended = true
       continue
     }
-    if (spec.options === undefined) continue
+    if (takesValue?.has(w) === true) k++
     const eq = w.indexOf("=")
     const name = w.startsWith("--") ? (eq < 0 ? w : w.slice(0, eq)) : w.slice(0, 2)
-    const hits = prefixOf(name, spec.options)
+    const hits = prefixOf(name, options)
     // a short option may sit in a cluster (`-nO`): any effectful letter in it counts
     const clusterHits = !w.startsWith("--") && w.length > 2
-      ? Object.entries(spec.options).filter(([k2]) => k2.length === 2 && w.slice(1).includes(k2[1]!))
+      ? Object.entries(options).filter(([k2]) => k2.length === 2 && w.slice(1).includes(k2[1]!))
       : []
     for (const [opt, [kind, takes]] of [...hits, ...clusterHits]) {
       let value: Word = ""
@@ -184,14 +218,72 @@ const read = (argv: ReadonlyArray<Word>): Parsed | string => {
         }
         out.push(effect("runs-command", at, value, `git ${sub} ${opt} runs a command`, { script: true }))
       } else out.push(effect(kind, at, value, `git ${sub} ${opt} ${kind === "writes-file" ? "writes a file" : kind === "reads-file" ? "reads a file" : kind === "network" ? "reaches the network" : "runs code"}`))
-      if (takes && at === k + 1) k++
+      if (takes && at === k + 1 && takesValue?.has(w) !== true) k++
     }
   }
+  out.push(...byOperands(sub, argv, i, operands))
+  // git reads the configuration of the repository it runs in, which names
+  // programs it runs (core.fsmonitor, core.pager, hooks): a repository
+  // outside the workspace is code the rule does not spell.
+  const where = cwd.reduce<Word>((acc, d) => acc === undefined || d === undefined ? undefined : d.startsWith("/") || d.startsWith("~") ? d : `${acc}/${d}`, ".")
+  out.push(effect("runs-code", cwd.length === 0 ? -1 : 2, where, "git runs the programs its repository's configuration names", { local: true }))
   const effects = cwd.length === 0 ? out : [
     ...cwd.map((d, n) => effect("sets-cwd", n, d, "git -C changes the directory")),
     ...out
   ]
   return { argv, found: [], operands: [], effects } as Parsed & { readonly effects: ReadonlyArray<Effect> }
+}
+
+// What the operands of a subcommand do: a repository reached or read, a
+// directory created or written, a directory searched.
+const byOperands = (sub: string, argv: ReadonlyArray<Word>, i: number, operands: ReadonlyArray<{ value: Word; at: number }>): ReadonlyArray<Effect> => {
+  const out: Array<Effect> = []
+  const [first, second] = operands
+  switch (sub) {
+    case "fetch":
+    case "pull":
+    case "push":
+    case "ls-remote": {
+      const r = first === undefined ? undefined : repository(sub, first)
+      if (r !== undefined) out.push(r)
+      break
+    }
+    case "clone": {
+      const r = first === undefined ? undefined : repository(sub, first)
+      if (r !== undefined) out.push(r)
+      if (second !== undefined) out.push(effect("writes-file", second.at, second.value, "git clone writes its directory", { recursive: true }))
+      break
+    }
+    case "init":
+      if (first !== undefined) out.push(effect("writes-file", first.at, first.value, "git init writes its directory", { recursive: true }))
+      break
+    case "worktree":
+      // `git worktree add PATH`, `move WT PATH`: the new place is written
+      if ((first?.value === "add" || first?.value === "move") && operands.length > (first.value === "add" ? 1 : 2)) {
+        const target = first.value === "add" ? second! : operands[2]!
+        out.push(effect("writes-file", target.at, target.value, `git worktree ${first.value} writes its directory`, { recursive: true }))
+      }
+      if (first !== undefined && first.value === undefined) out.push(effect("writes-file", first.at, undefined, "git worktree writes a directory the engine cannot tell"))
+      break
+    case "remote":
+      // update, prune, show and set-head --auto talk to the remotes
+      if (first !== undefined && (first.value === undefined || ["update", "prune", "show", "set-head"].includes(first.value))) {
+        out.push(effect("network", first.at, first.value, `git remote ${first.value ?? ""} reaches the remote`))
+      }
+      break
+    case "grep":
+      // --no-index searches files outside the repository: its paths, or the working directory
+      if (argv.includes("--no-index")) {
+        const given = argv.some((w) => w === "-e" || w === "-f" || w === "--file" || w?.startsWith("--file=") === true || (w !== undefined && /^-[A-Za-z]*[ef]/.test(w) && !w.startsWith("--")))
+        const paths = operands.slice(given ? 0 : 1)
+        for (const o of paths) out.push(effect("reads-file", o.at, o.value, "git grep --no-index reads its path", { recursive: true }))
+        if (paths.length === 0) out.push(effect("reads-file", -1, ".", "git grep --no-index searches the working directory", { recursive: true }))
+      }
+      break
+    case "apply":
+      break
+  }
+  return out
 }
 
 export const specs: ReadonlyArray<ProgramSpec> = [{

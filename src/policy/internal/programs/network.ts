@@ -7,9 +7,26 @@
  * ProxyCommand=`, `rsync -e`, `scp -S`, `wget --use-askpass`) are commands
  * of their own, and config files that can name programs are opaque.
  */
+import type { Word } from "../shell/read.ts"
 import { effect, type Effect, type Parsed, program, type ProgramSpec } from "./spec.ts"
 
 const curlTable = "-a --append|--anyauth|--basic|--digest|--ntlm|--negotiate|--cacert=|--capath=|-E --cert=|--cert-type=|--ciphers=|--compressed|--compressed-ssh|-K --config=|--connect-timeout=|--connect-to=|-C --continue-at=|-b --cookie=|-c --cookie-jar=|--create-dirs|--crlf|--crlfile=|-d --data=|--data-ascii=|--data-binary=|--data-raw=|--data-urlencode=|-D --dump-header=|--etag-compare=|--etag-save=|--fail-early|--fail-with-body|-f --fail|-F --form=|--form-string=|-G --get|-g --globoff|-H --header=|-h --help|-I --head|-i --include|-k --insecure|-j --junk-session-cookies|-J --remote-header-name|-L --location|--location-trusted|--max-redirs=|-m --max-time=|--max-filesize=|-n --netrc|--netrc-file=|--netrc-optional|-N --no-buffer|--no-keepalive|--no-progress-meter|-o --output=|--output-dir=|-O --remote-name|--remote-name-all|-p --proxytunnel|-x --proxy=|-U --proxy-user=|--proto=|--proto-redir=|-r --range=|-e --referer=|-X --request=|--request-target=|--resolve=|--retry=|--retry-delay=|--retry-max-time=|--retry-all-errors|--retry-connrefused|-s --silent|-S --show-error|--stderr=|-T --upload-file=|--tcp-nodelay|--tlsv1.2|--tlsv1.3|--trace=|--trace-ascii=|--trace-time|-u --user=|-A --user-agent=|-v --verbose|-V --version|-w --write-out=|-Z --parallel|--parallel-max=|--http1.1|--http2|--http3|-0 --http1.0|-4 --ipv4|-6 --ipv6|--json=|--url=|-q --disable|-#  --progress-bar|-l --list-only|-R --remote-time|-z --time-cond=|-Y --speed-limit=|-y --speed-time=|--key=|--key-type=|--pass=|--pinnedpubkey=|--oauth2-bearer=|--libcurl=|--unix-socket=|--abstract-unix-socket=|--variable=|--expand-url=|--url-query=|-M --manual|--path-as-is|--raw|--ssl-reqd|--sslv3|--tr-encoding|--keepalive-time=|--interface=|--dns-servers=|--doh-url=|--fail-early|--styled-output|--no-styled-output"
+
+// A `file://` URL (any case, any host) reads the local file it names; curl's
+// own globbing (`{a,b}`, `[1-3]`) makes the path unknown. A URL without a
+// scheme is read as http by curl, never as a file.
+const fileUrl = (at: number, url: Word): ReadonlyArray<Effect> => {
+  if (url === undefined) return [effect("reads-file", at, undefined, "curl may read a file:// URL the shell computes")]
+  const m = /^file:\/\/[^/]*(\/[^?#]*)?/i.exec(url)
+  if (m === null) return []
+  let path: Word = m[1] ?? "/"
+  try {
+    path = /[{}[\]]/.test(path) ? undefined : decodeURIComponent(path)
+  } catch {
+    path = undefined
+  }
+  return [effect("reads-file", at, path, "curl reads a file:// URL")]
+}
 
 const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
   const out: Array<Effect> = []
@@ -75,12 +92,14 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
           out.push(effect("reads-file", f.at, undefined, `curl ${f.written} may read a file`))
           break
         }
-        const m = /^@(.+)$/.exec(v) ?? /[=;][@<]([^;]*)/.exec(v) ?? (f.name === "-w" || f.name === "--write-out" ? /%\{(?:stderr|stdout)\}|%output\{([^}]*)\}/.exec(v) : null)
+        // --data-urlencode and --variable read `name@file` too (a name holds no `=`)
+        const named = f.name === "--data-urlencode" || f.name === "--variable" ? /^%?[^=@]*@(.+)$/.exec(v) : null
+        const m = /^@(.+)$/.exec(v) ?? named ?? /[=;][@<]([^;]*)/.exec(v) ?? (f.name === "-w" || f.name === "--write-out" ? /%\{(?:stderr|stdout)\}|%output\{([^}]*)\}/.exec(v) : null)
         if (m !== null && m[1] !== undefined && m[1] !== "-") out.push(effect(f.name === "-w" || f.name === "--write-out" ? "writes-file" : "reads-file", f.at, m[1], `curl ${f.written} reads the file after @`))
         break
       }
       case "--url":
-        out.push(effect("network", f.at, v, "curl reaches its URL"))
+        out.push(effect("network", f.at, v, "curl reaches its URL"), ...fileUrl(f.at, v))
         break
       case "--unix-socket":
       case "--abstract-unix-socket":
@@ -95,7 +114,7 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
         break
     }
   }
-  for (const o of p.operands) out.push(effect("network", o.at, o.value, "curl reaches its URL"))
+  for (const o of p.operands) out.push(effect("network", o.at, o.value, "curl reaches its URL"), ...fileUrl(o.at, o.value))
   return out
 }
 

@@ -24,6 +24,18 @@ const installs = new Set(["install", "i", "in", "ins", "inst", "insta", "instal"
 const networkOnly = new Set(["audit", "outdated", "fund", "publish", "unpublish", "deprecate", "dist-tag", "owner", "access", "login", "logout", "adduser", "whoami", "ping", "search", "view", "info", "show", "v", "token", "team", "org", "star", "unstar", "stars", "hook", "profile"])
 const inertSubs = new Set(["ls", "list", "la", "ll", "root", "bin", "help", "version", "-v", "--version", "prefix", "explain", "why", "query", "doctor", "config", "get", "set", "pkg", "init", "create", "uninstall", "remove", "rm", "r", "un", "unlink", "prune", "shrinkwrap", "cache", "completion", "diff", "sbom", "edit", "explore", "docs", "bugs", "repo", "home", "exec", "x"])
 
+// The words a script is given go to the program it runs (`npm test --
+// --reporter=/tmp/x.js` loads a module): each is code found where it points,
+// the project's inside the workspace (`--coverage`, `src/a.test.ts`), code
+// the rule does not spell when it names a path outside.
+const forwarded = (argv: ReadonlyArray<Word>, from: number, who: string): ReadonlyArray<Effect> =>
+  argv.slice(from).flatMap((w, n) => {
+    if (w === "--") return []
+    const value = w === undefined ? undefined : w.includes("=") ? w.slice(w.indexOf("=") + 1) : w
+    if (value !== undefined && !/[/~]|^\.\.?$/.test(value)) return []
+    return [effect("runs-code", from + n, value, `${who} hands the script a path, which its program may load`, { local: true })]
+  })
+
 const scanOptions = (argv: ReadonlyArray<Word>, from: number, who: string): string | undefined => {
   for (let k = from; k < argv.length; k++) {
     const w = argv[k]
@@ -55,12 +67,20 @@ const npm = (p: Parsed): ReadonlyArray<Effect> | string => {
     return []
   }
   if (sub === "init" || sub === "create") return argv.length > i + 1 ? `${who} ${sub} <initializer> runs a package` : []
-  if (scripts.has(sub)) return [effect("runs-code", i, sub, `${who} ${sub} runs a package.json script`)]
+  if (scripts.has(sub)) return [effect("runs-code", i, sub, `${who} ${sub} runs a package.json script`), ...forwarded(argv, i + 1, who)]
+  // `npm version <bump>` runs the preversion/version/postversion scripts (and commits)
+  if ((sub === "version" || sub === "verison") && argv.slice(i + 1).some((w) => w === undefined || !w.startsWith("-"))) return [effect("runs-code", i, sub, `${who} version runs the version scripts`)]
+  // `npm audit fix` installs what it fixes; `npm cache add` fetches (and prepares git dependencies)
+  if (sub === "audit" && argv.slice(i + 1).some((w) => w === undefined || w === "fix")) {
+    const at = argv.indexOf("fix", i + 1)
+    return [effect("network", i, sub, `${who} audit reaches the registry`), effect("runs-code", at < 0 ? i + 1 : at, "fix", `${who} audit fix installs packages, whose scripts run`)]
+  }
+  if (sub === "cache" && argv.slice(i + 1).some((w) => w === undefined || w === "add")) return [effect("network", i, sub, `${who} cache add fetches packages`), effect("runs-code", i + 2, argv[i + 2], `${who} cache add prepares packages, whose scripts may run`)]
   if (runScript.has(sub)) {
     const name = argv.slice(i + 1).findIndex((w) => w === undefined || !w.startsWith("-"))
     if (name < 0) return []
     const at = i + 1 + name
-    return [effect("runs-code", at, argv[at], `${who} ${sub} runs a package.json script`)]
+    return [effect("runs-code", at, argv[at], `${who} ${sub} runs a package.json script`), ...forwarded(argv, at + 1, who)]
   }
   if (installs.has(sub)) {
     const out: Array<Effect> = [effect("network", i, sub, `${who} ${sub} reaches the registry`)]
@@ -93,7 +113,7 @@ const yarnish = (p: Parsed): ReadonlyArray<Effect> | string => {
   if (sub === "exec" || sub === "dlx" || sub === "x") return [] // wrappers
   if (sub === "run" || sub === "run-script") {
     const at = i + 1
-    return at < argv.length ? [effect("runs-code", at, argv[at], `${who} run runs a package.json script`)] : []
+    return at < argv.length ? [effect("runs-code", at, argv[at], `${who} run runs a package.json script`), ...forwarded(argv, at + 1, who)] : []
   }
   if (["install", "i", "add", "update", "up", "upgrade", "remove", "rm", "ci", "rebuild", "link", "import", "dedupe", "fetch", "publish", "outdated", "audit", "info", "view", "why", "dlx", "create", "init", "set", "config", "patch", "patch-commit"].includes(sub)) {
     if (["info", "view", "outdated", "audit", "why"].includes(sub)) return [effect("network", i, sub, `${who} ${sub} reaches the registry`)]
@@ -102,7 +122,7 @@ const yarnish = (p: Parsed): ReadonlyArray<Effect> | string => {
   }
   if (["list", "ls", "--version", "-v", "version", "help", "bin", "root", "store", "licenses", "cache", "workspaces"].includes(sub)) return []
   // anything else names a script or a binary of the project
-  return [effect("runs-code", i, sub, `${who} ${sub} runs a script or a package binary`)]
+  return [effect("runs-code", i, sub, `${who} ${sub} runs a script or a package binary`), ...forwarded(argv, i + 1, who)]
 }
 
 export const specs: ReadonlyArray<ProgramSpec> = [

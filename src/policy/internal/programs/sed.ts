@@ -202,9 +202,16 @@ const refine = (p: Parsed): ReadonlyArray<Effect> | string => {
       }
     }
   }
+  // -iSUFFIX keeps a backup: FILE+SUFFIX beside it, or with `*` the suffix is a
+  // name pattern that may carry a directory (`-i'/elsewhere/*'`): asked then.
+  const suffix = p.found.find((f) => f.name === "-i" || f.name === "--in-place")?.value
   for (const o of operands) {
     out.push(effect("reads-file", o.at, o.value, "sed reads its input"))
-    if (inPlace) out.push(effect("writes-file", o.at, o.value, "sed -i rewrites its input"))
+    if (!inPlace) continue
+    out.push(effect("writes-file", o.at, o.value, "sed -i rewrites its input"))
+    if (suffix === "") continue
+    const backup = suffix === undefined || o.value === undefined || /[*/]/.test(suffix) ? undefined : `${o.value}${suffix}`
+    out.push(effect("writes-file", o.at, backup, "sed -iSUFFIX writes a backup"))
   }
   return out
 }

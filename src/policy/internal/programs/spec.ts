@@ -40,6 +40,13 @@ export interface Effect {
   readonly argv?: ReadonlyArray<Word>
   /** runs-command: how the inner command's segment is labelled (`-exec rm …`) */
   readonly label?: string
+  /**
+   * runs-code: the code is found at `value` (a directory or file: a
+   * repository's configuration, a test file, a project): the project's own
+   * when that lies inside the workspace, covered then like any other file of
+   * it; outside, covered only by a rule that spells the word naming it.
+   */
+  readonly local?: boolean
   readonly why: string
 }
 
@@ -61,7 +68,12 @@ export interface OptionSpec {
 /** An option as found on the command line. */
 export interface Found {
   readonly spec: OptionSpec
-  /** the spelling written (`--outp`) and the name it stands for (`--output`) */
+  /**
+   * the spelling written (`--outp`) and a name it stands for (`--output`).
+   * An option is found once under each of its spellings (`-o`, `--output`),
+   * so a refine that tests for one spelling meets every other: `make
+   * --makefile=F` is `make -f F` whichever name the refine lists.
+   */
   readonly written: string
   readonly name: string
   readonly value: Word
@@ -219,7 +231,7 @@ export const parse = (spec: ProgramSpec, argv: ReadonlyArray<Word>, from = 1): P
           if (i + 1 >= argv.length) return `${program} ${name} lacks its value`
           value = argv[++i]
         }
-        found.push({ spec: o, written: name, name: look.name, value, at: i })
+        for (const n of o.names) found.push({ spec: o, written: name, name: n, value, at: i })
         if (spec.endsAt?.some((n) => o.names.includes(n)) === true) ended = true
         continue
       }
@@ -229,15 +241,15 @@ export const parse = (spec: ProgramSpec, argv: ReadonlyArray<Word>, from = 1): P
       const o = lookupShort(spec, letter)
       if (o === undefined) return `${program} has an option the engine does not know: -${letter}`
       if (o.arg === "none") {
-        found.push({ spec: o, written: `-${letter}`, name: `-${letter}`, value: "", at: i })
+        for (const n of o.names) found.push({ spec: o, written: `-${letter}`, name: n, value: "", at: i })
         continue
       }
       const rest = w.slice(k + 1)
       if (rest.length > 0 || o.arg === "optional") {
-        found.push({ spec: o, written: `-${letter}`, name: `-${letter}`, value: rest, at: i })
+        for (const n of o.names) found.push({ spec: o, written: `-${letter}`, name: n, value: rest, at: i })
       } else {
         if (i + 1 >= argv.length) return `${program} -${letter} lacks its value`
-        found.push({ spec: o, written: `-${letter}`, name: `-${letter}`, value: argv[i + 1], at: i + 1 })
+        for (const n of o.names) found.push({ spec: o, written: `-${letter}`, name: n, value: argv[i + 1], at: i + 1 })
         i++
       }
       if (spec.endsAt?.some((n) => o.names.includes(n)) === true) ended = true
@@ -260,8 +272,12 @@ const fileKinds = new Set<EffectKind>(["reads-file", "writes-file"])
 export const effectsOf = (spec: ProgramSpec, parsed: Parsed): Reading => {
   const effects: Array<Effect> = []
   const program = parsed.argv[0] ?? "the program"
+  const once = new Set<string>()
   for (const f of parsed.found) {
     if (f.spec.effect === "inert") continue
+    const key = `${f.at}\u0000${f.spec.names[0]}`
+    if (once.has(key)) continue
+    once.add(key)
     effects.push({
       kind: f.spec.effect,
       at: f.at,

@@ -8,6 +8,9 @@
  */
 import { effect, type Effect, type Parsed, program, type ProgramSpec } from "./spec.ts"
 
+// openssl options whose value is a file it writes.
+const opensslWrites = new Set(["-out", "-keyout", "-certout", "-sess_out", "-writerand", "-msgfile", "-signer", "-CAserial", "-keylogfile", "-outdir", "-respout", "-reqout", "-rand_out", "-pubout_file", "-dcert_out", "-serverinfo_out"])
+
 const makeTable = "-b -m|-B --always-make|-C --directory=DIR|-d|--debug[=FLAGS|-e --environment-overrides|-E --eval=|-f --file --makefile=FILE|-h --help|-i --ignore-errors|-I --include-dir=DIR|-j --jobs[=N|-k --keep-going|-l --load-average --max-load[=N|-L --check-symlink-times|-n --just-print --dry-run --recon|-o --old-file --assume-old=FILE|-O --output-sync[=TYPE|-p --print-data-base|-q --question|-r --no-builtin-rules|-R --no-builtin-variables|--shuffle[=|-s --silent --quiet|--no-silent|-S --no-keep-going --stop|-t --touch|--trace|-v --version|-w --print-directory|--no-print-directory|-W --what-if --new-file --assume-new=FILE|--warn-undefined-variables"
 
 // make: each target runs its recipe (code in the Makefile); no target runs the first one.
@@ -17,11 +20,11 @@ const makeRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
     if (f.name === "-f" || f.name === "--file" || f.name === "-E" || f.name === "--eval" || f.name === "-I" || f.name === "--include-dir") out.push(effect("runs-code", f.at, f.value, `make ${f.written} reads code`))
     if (f.name === "-C" || f.name === "--directory") out.push(effect("sets-cwd", f.at, f.value, "make -C changes the directory"), effect("runs-code", f.at, f.value, "make -C runs another directory's Makefile"))
   }
-  const dry = p.found.some((f) => ["-n", "--just-print", "-q", "--question", "-p", "--print-data-base"].includes(f.name))
+  // -n, -q and -p still read the Makefile (its `$(shell …)` runs) and -n runs
+  // the recipe lines that use $(MAKE) or start with `+`: a dry run runs code too.
   const targets = p.operands.filter((o) => o.value === undefined || !/^[A-Za-z_][A-Za-z0-9_.]*[:+?]?=/.test(o.value))
   const assigns = p.operands.filter((o) => !targets.includes(o))
   for (const a of assigns) out.push(effect("runs-code", a.at, a.value, "make VAR=value can change what recipes run"))
-  if (dry) return out
   if (targets.length === 0) out.push(effect("runs-code", 0, p.argv[0], "make runs the default target's recipe"))
   for (const t of targets) out.push(effect("runs-code", t.at, t.value, "make runs the target's recipe"))
   return out
@@ -64,7 +67,9 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     names: ["sqlite3", "psql", "mysql", "mariadb", "duckdb", "redis-cli", "mongo", "mongosh"], options: [], operands: "inert", raw: true,
     // their dot/backslash commands run shell commands and write files (`.shell`, `.system`, `\!`, `.output`):
     // a database shell runs code.
-    refine: (p) => [effect("runs-code", p.argv.length > 1 ? 1 : 0, p.argv[p.argv.length > 1 ? 1 : 0], `${p.argv[0]} runs SQL and its own commands, which can run programs and write files`), effect("network", 0, p.argv[0], `${p.argv[0]} may reach a database server`)]
+    // The code is its SQL: an argument or, without one, whatever its input holds
+    // (`cat x.sql | psql`), so only a rule spelling the whole command covers it.
+    refine: (p) => [effect("runs-code", p.argv.length, undefined, `${p.argv[0]} runs SQL and its own commands (from its arguments or its input), which can run programs and write files`), effect("network", 0, p.argv[0], `${p.argv[0]} may reach a database server`)]
   },
   {
     names: ["openssl"], options: [], operands: "inert", raw: true,
@@ -75,16 +80,26 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       if (sub === undefined) return a.length > 1 ? "openssl has a computed subcommand" : "openssl without a subcommand reads commands from its input"
       if (["s_client", "s_server", "s_time", "ocsp"].includes(sub)) out.push(effect("network", 1, sub, `openssl ${sub} reaches the network`))
       if (sub === "engine" || a.some((w) => w === "-engine" || w === "-provider-path" || w === "-provider")) return "openssl -engine/-provider loads a shared library"
+      // openssl's subcommands take hundreds of options: every word that is
+      // not an option may be a file it reads (`openssl dgst FILE`, `-in FILE`,
+      // `-pass file:F`); the options that name a file it writes are listed.
       for (let i = 2; i < a.length; i++) {
         const w = a[i]
         if (w === undefined) return "openssl has a computed argument"
-        if (["-out", "-keyout", "-signer", "-sess_out", "-writerand", "-msgfile"].includes(w)) out.push(effect("writes-file", i + 1, a[i + 1], `openssl ${w} writes a file`))
-        if (["-in", "-inkey", "-key", "-CAfile", "-cert", "-config", "-rand", "-kfile", "-sess_in", "-certfile", "-passin"].includes(w)) {
-          const v = a[i + 1]
-          if (w === "-passin") {
-            if (v !== undefined && v.startsWith("file:")) out.push(effect("reads-file", i + 1, v.slice(5), "openssl -passin file: reads a file"))
-          } else out.push(effect("reads-file", i + 1, v, `openssl ${w} reads a file`))
+        if (opensslWrites.has(w)) {
+          out.push(effect("writes-file", i + 1, a[i + 1], `openssl ${w} writes a file`))
+          i++
+          continue
         }
+        // a config file can load engines and providers (shared libraries)
+        if (w === "-config" || w === "-conf") {
+          out.push(effect("runs-code", i + 1, a[i + 1], `openssl ${w} reads a config, which can load shared libraries`))
+          i++
+          continue
+        }
+        if (w.startsWith("-")) continue
+        const path = w.startsWith("file:") ? w.slice(5) : w
+        out.push(effect("reads-file", i, path, "openssl may read the file its argument names"))
       }
       return out
     }
@@ -101,7 +116,10 @@ export const specs: ReadonlyArray<ProgramSpec> = [
       const out: Array<Effect> = []
       const [file, patchfile] = p.operands
       if (patchfile !== undefined) out.push(effect("reads-file", patchfile.at, patchfile.value, "patch reads its patch"))
-      if (!dry) out.push(effect("writes-file", file?.at ?? -1, file === undefined ? undefined : file.value, file === undefined ? "patch writes the files its diff names" : "patch writes its file"))
+      // GNU patch refuses absolute and `..` names in a diff ("Ignoring potentially
+      // dangerous file name") and does not follow symlinks: the files its diff
+      // names are below the directory it runs in (-d moves it).
+      if (!dry) out.push(file === undefined ? effect("writes-file", -1, ".", "patch writes the files its diff names, below its directory", { recursive: true }) : effect("writes-file", file.at, file.value, "patch writes its file"))
       return out
     }
   }),
@@ -110,7 +128,16 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   }, {
     operands: "reads-file",
     // tsc emits next to its inputs or where tsconfig says, inside the project unless told otherwise.
-    refine: (p) => p.found.some((f) => f.name === "--noEmit" || f.name === "--showConfig" || f.name === "--listFilesOnly" || f.name === "-v" || f.name === "--version") ? [] : [effect("writes-file", -1, ".", "tsc emits output into the project", { recursive: true })]
+    // A project elsewhere (`-p DIR`, `--build DIR`) or a file elsewhere emits there.
+    refine: (p) => {
+      if (p.found.some((f) => f.name === "--noEmit" || f.name === "--showConfig" || f.name === "--listFilesOnly" || f.name === "-v" || f.name === "--version")) return []
+      const dir = (w: string | undefined) => w === undefined ? undefined : /\.json$/i.test(w) || /\.[cm]?[jt]sx?$/i.test(w) ? (w.includes("/") ? w.slice(0, w.lastIndexOf("/")) || "/" : ".") : w
+      const project = p.found.filter((f) => f.name === "-p" || f.name === "--project")
+      const out = [effect("writes-file", -1, ".", "tsc emits output into the project", { recursive: true })]
+      for (const f of project) out.push(effect("writes-file", f.at, dir(f.value), "tsc emits into its project's directory", { recursive: true }))
+      for (const o of p.operands) out.push(effect("writes-file", o.at, dir(o.value), "tsc emits beside its input or into the project it builds", { recursive: true }))
+      return out
+    }
   }),
   program("vitest jest", "-c --config=|-r --root=|--dir=|-w --watch|-u --update|-t --testNamePattern=|--reporter=|--coverage|--coverage.enabled|--ui|--silent|--bail=|--passWithNoTests|--no-watch|--project=|--environment=|--pool=|--maxWorkers=|--minWorkers=|--typecheck|--changed[=|--related|--run|--shard=|--sequence.shuffle|--retry=|--testTimeout=|--hookTimeout=|--no-color|--allowOnly|--logHeapUsage|--clearCache|--outputFile=|--json|--ci|--runInBand -i|--verbose|--watchAll|--onlyChanged -o|--detectOpenHandles|--forceExit|--listTests|--noStackTrace|--expand -e|--testPathPattern=|--selectProjects=|--setupFiles=|--globals|--exclude=|-h --help|-v --version|--standalone|--inspect|--inspect-brk|--no-file-parallelism|--isolate|--no-isolate|--mode=|--browser[=", {
     "--config": "runs-code", "--root": "runs-code", "--dir": "runs-code", "--outputFile": "writes-file", "--setupFiles": "runs-code", "--environment": "runs-code", "--pool": "runs-code", "--project": "runs-code"

@@ -8,6 +8,7 @@
  * stdin, `source`) makes the command opaque — never a guess at where the
  * wrapped command starts.
  */
+import { inertConfig } from "../programs/git.ts"
 import type { Word } from "./read.ts"
 
 export type Unwrapped =
@@ -266,6 +267,8 @@ const git = (argv: ReadonlyArray<Word>): Unwrapped => {
     if (!w.startsWith("-")) break
     if (plain.has(w)) i += 1
     else if (w === "-C") i += 2
+    // `-c color.ui=always`: the keys that only change what git prints (its spec reads them)
+    else if (w === "-c" && argv[i + 1] !== undefined && inertConfig.test(argv[i + 1]!.split("=")[0]!)) i += 2
     else return opaque(`git ${w.split("=")[0]} can run configured programs the engine cannot see`)
   }
   const sub = argv[i]
@@ -342,9 +345,11 @@ export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
     }
     case "git":
       return git(argv)
-    case "npm":
-      if (argv[1] !== "exec" && argv[1] !== "x") return none
-      return npmExec(argv, 2, "npm exec")
+    case "npm": {
+      if (argv[1] === "exec" || argv[1] === "x") return npmExec(argv, 2, "npm exec")
+      const k = runnerAt(argv, ["exec", "x"])
+      return k === undefined ? none : opaque(k < 0 ? "npm has a computed word where its subcommand could stand" : `npm ${argv[k]} after global options: the engine cannot tell where its command starts`)
+    }
     case "npx":
       return npmExec(argv, 1, "npx")
     case "eval": {
@@ -359,8 +364,10 @@ export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
   if (shells.has(base)) return shell(argv, base)
   if (runners.has(base)) return opaque(`${base} runs a command the engine has no option table for`)
   const subs = runnerSubcommands[base]
-  if (subs !== undefined && (argv[1] === undefined ? false : subs.includes(argv[1]))) return opaque(`${base} ${argv[1]} runs a command the engine has no option table for`)
-  if (subs !== undefined && argv.length > 1 && argv[1] === undefined) return opaque(`${base} has a computed subcommand`)
+  if (subs !== undefined) {
+    const k = runnerAt(argv, subs)
+    if (k !== undefined) return opaque(k < 0 ? `${base} has a computed subcommand` : `${base} ${argv[k]} runs a command the engine has no option table for`)
+  }
   // awk programs run commands through system() and `print | "cmd"`.
   if (/^[gmn]?awk$/.test(base)) {
     if (argv.some((w, i) => i > 0 && (w === undefined || /system|\||getline|^-f|^--file|^-[A-Za-z]*f$|^-E$|^--exec/.test(w)))) {
@@ -381,9 +388,32 @@ export const unwrap = (argv: ReadonlyArray<Word>): Unwrapped => {
   return none
 }
 
+// Where a runner subcommand (`exec`, `dlx`) may stand after global options
+// (`pnpm -r exec`, `pnpm --filter x exec`, `npm -s exec`): the index of the
+// first word that is one while every word before it is an option or may be
+// an option's value; -1 for a computed word there; undefined for none.
+const runnerAt = (argv: ReadonlyArray<Word>, subs: ReadonlyArray<string>): number | undefined => {
+  let valueNext = false
+  for (let k = 1; k < argv.length; k++) {
+    const w = argv[k]
+    if (w === undefined) return -1
+    if (subs.includes(w)) return k
+    if (w === "--") return undefined
+    if (w.startsWith("-")) {
+      valueNext = !w.includes("=")
+      continue
+    }
+    if (!valueNext) return undefined
+    valueNext = false
+  }
+  return undefined
+}
+
 const npmExec = (argv: ReadonlyArray<Word>, from: number, who: string): Unwrapped => {
   const p = options(argv, from, tables.npx, who)
   if ("opaque" in p) return opaque(p.opaque)
+  // --package installs packages from the registry and runs the command from them, not the project's
+  if (p.seen.has("p") || p.seen.has("package")) return opaque(`${who} --package runs a command from packages it installs`)
   const call = p.seen.get("c") ?? p.seen.get("call")
   if (p.seen.has("c") || p.seen.has("call")) return call === undefined ? opaque(`${who} runs a computed script`) : { _tag: "Script", script: call }
   return inner(argv, p.index)
