@@ -434,6 +434,29 @@ const makeScreen = Effect.gen(function*() {
 type Screen = Effect.Success<typeof makeScreen>
 
 /**
+ * The web console's handler, saying at the terminal while a call waits
+ * there: which call, how many wait, and where to answer them. The user
+ * watching the terminal otherwise sees a run that seems to hang.
+ */
+const waitingInConsole = (handler: Approval.ApprovalHandler, url: string, screen: Screen): Approval.ApprovalHandler => {
+  let waiting = 0
+  return {
+    approve: (request) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => ++waiting).pipe(
+          Effect.tap((n) =>
+            screen.printLine(
+              `… ${TerminalApproval.escape(request.call.name)} waits for you in the web console (${n} waiting): ${url}`
+            )
+          )
+        ),
+        () => handler.approve(request),
+        () => Effect.sync(() => void waiting--)
+      )
+  }
+}
+
+/**
  * The dynamic gate: the web console, `--yes`, a human at the terminal; with
  * no terminal, only the demo's own throwaway workspace is approved unattended.
  */
@@ -446,7 +469,7 @@ const chooseApprover = (config: Config, screen: Screen, demo: boolean, scripted:
         .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))
       : undefined
     const [layer, line] = web !== undefined
-      ? [Approval.layer(web.handler), `the web console, ${web.url}`] as const
+      ? [Approval.layer(waitingInConsole(web.handler, web.url, screen)), `the web console, ${web.url}`] as const
       : config.yes
       ? [Approval.layer(Approval.autoApprove), "--yes: every call the policy asks about is approved without asking"] as const
       : interactive

@@ -224,3 +224,41 @@ describe("toolgate run", () => {
     }
   }, 90_000)
 })
+
+describe("toolgate run --approver web", () => {
+  it("the terminal says while a call waits in the console (the call, how many, where), and an answer there lets the run go on", async () => {
+    const root = Fs.mkdtempSync(NodePath.join(dir, "web-"))
+    Fs.writeFileSync(NodePath.join(root, "README.md"), "# web\n")
+    const { spawn } = await import("node:child_process")
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ANTHROPIC|OPENAI|TOOLGATE)_/.test(k)))
+    const child = spawn(process.execPath, [bin, "run", "--approver", "web", "--root", root], { env: clean, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
+    const waitingLine = new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk) => {
+        stdout += String(chunk)
+        const line = /… Write waits for you in the web console \(1 waiting\): (\S+)/.exec(stdout)
+        if (line !== null) resolve(line[1]!)
+      })
+      void exited.then(() => reject(new Error(`the run ended first:\n${stdout}`)))
+    })
+    try {
+      const url = new URL(await waitingLine)
+      const token = url.searchParams.get("token")!
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`${url.origin}${path}`, { ...init, headers: { "x-toolgate-token": token, ...init.headers } })
+      const state = await (await api("/api/state")).json() as { pending: Array<{ id: string; tool: string }> }
+      expect(state.pending.map((c) => c.tool)).toEqual(["Write"])
+      const answer = await api(`/api/decide/${state.pending[0]!.id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ action: "allow" })
+      })
+      expect(answer.status).toBe(200)
+      expect(await exited).toBe(0)
+      expect(Fs.existsSync(NodePath.join(root, "SUMMARY.md"))).toBe(true)
+    } finally {
+      child.kill()
+    }
+  }, 60_000)
+})
