@@ -20,6 +20,7 @@ import * as Modes from "./modes.ts"
 import * as Resources from "./resources.ts"
 import * as RuleIndex from "./ruleIndex.ts"
 import * as RuleSyntax from "./ruleSyntax.ts"
+import * as Gtfobins from "./programs/gtfobins.ts"
 import * as Programs from "./programs/index.ts"
 import { words as Shell_words } from "./shell.ts"
 import type * as Shell from "./shell.ts"
@@ -636,6 +637,34 @@ const spelt = (cover: Cover | undefined, effect: Programs.Effect): boolean => {
   return host !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/*?]+\//i.test(head) && hostOf(head) === host && effect.value.startsWith(head)
 }
 
+// Does the rule spell every word of the run view's argv: an exact rule, or
+// a prefix rule as long as the command? (`X:*` alone spells no more than the
+// program's name, and a bare `irb` or `gdb` runs what its input says.)
+const speltWhole = (cover: Cover | undefined, argv: ReadonlyArray<unknown>): boolean =>
+  cover !== undefined && (cover.literal === Infinity || (argv.length > 1 && cover.literal >= argv.length))
+
+// The places a word of an unspec'd program may name: the word, the value
+// after `=` (`--out=F`), after `@` (`@LISTFILE`), and the path glued to a
+// short option (`-o/tmp/x`, `-o~/x`).
+const pathsIn = (w: string): ReadonlyArray<string> => {
+  const out = [w]
+  if (w.includes("=")) out.push(w.slice(w.indexOf("=") + 1))
+  if (w.startsWith("@") && w.length > 1) out.push(w.slice(1))
+  if (/^-[^-/~]+[/~]/.test(w)) out.push(w.slice(w.search(/[/~]/)))
+  return out
+}
+
+// A write to `paths` is covered without a Write rule when it lands in the
+// workspace on a file that configures nothing that runs (a recursive write
+// never on the workspace root itself), or on /dev/null and its kin.
+const writeCovered = (ctx: Context, subject: Subject & { readonly _tag: "Paths" }, recursive: boolean): boolean => {
+  const paths = subject.paths
+  if (paths.every((p) => harmlessWrites.has(p))) return true
+  if (editable(ctx, paths) && !(recursive && paths.some((p) => p === ctx.root))) return true
+  if (recursive && paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))) return true
+  return judge(ctx, Resources.guardsOf.write, Resources.guardsOf.write, pathKind, subject, undefined).level === "allow"
+}
+
 /**
  * Asks for a command that a rule, the default or bypass would allow when
  * what it does is not covered (see docs/policy.md, "What an allow rule
@@ -660,21 +689,41 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
   if (segment.program === undefined) {
     if (inertBuiltins.has(name)) return undefined
     if (!byRule && facts.bashDeny) return `${name} has no spec, and deny rules guard Bash: it is not pre-approved`
+    // A program GTFOBins lists can do through its options what its words do
+    // not show: a prefix rule covers it only when it spells every word.
+    const program = name.slice(name.lastIndexOf("/") + 1)
+    const caps = byRule && !speltWhole(j.cover, run.argv) ? Gtfobins.capabilities(program) : undefined
+    if (caps !== undefined && Gtfobins.runsOrReaches(caps)) {
+      return `${program} can ${Gtfobins.describe(caps)} through options the engine has no table for (GTFOBins lists it); only a rule that spells the whole command covers it`
+    }
+    const writes = caps?.includes("w") === true
     // A program the engine has no spec for: a word that names a denied
     // program, a shell or interpreter, or a guarded path may be what it runs
-    // or opens. A mode (bypass, `default: allow`) still meets the guarded paths.
-    const words = run.argv.slice(1).flatMap((w) => w === undefined ? [] : w.includes("=") ? [w, w.slice(w.indexOf("=") + 1)] : [w])
-    for (const w of words) {
-      const base = w.slice(w.lastIndexOf("/") + 1)
-      // (bypass pre-approves what ask rules ask; with no Bash deny rule, only ask rules name programs)
-      if (facts.programs.has(base) && (byRule || ctx.mode !== "bypass")) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
-      if (byRule && interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
-      const named = inDirs(w, cwdOf(segment))
-      if (named === undefined) continue
-      const subject = manyPaths(named, ctx, false)
-      if (subject._tag !== "Paths") continue
-      const g = judge(ctx, ["Read", "Write", "Edit"], [], pathKind, subject, undefined)
-      if (g.level === "deny" || (g.level === "ask" && g.match?._tag === "Rule")) return `${name} has no spec and is given ${JSON.stringify(w)}, a path a rule guards`
+    // or opens (a file writer's words, where it may write). A mode (bypass,
+    // `default: allow`) still meets the guarded paths.
+    for (const w of run.argv.slice(1)) {
+      if (w === undefined) {
+        if (writes) return `${program} can write files (GTFOBins lists it) and is given a word the shell computes`
+        continue
+      }
+      for (const word of pathsIn(w)) {
+        const base = word.slice(word.lastIndexOf("/") + 1)
+        // (bypass pre-approves what ask rules ask; with no Bash deny rule, only ask rules name programs)
+        if (facts.programs.has(base) && (byRule || ctx.mode !== "bypass")) return `${name} has no spec and is given ${JSON.stringify(w)}, which a rule guards as a program`
+        if (byRule && interpreterName.test(base)) return `${name} has no spec and is given ${JSON.stringify(w)}, a shell or interpreter`
+        const named = inDirs(word, cwdOf(segment))
+        if (named === undefined) {
+          if (writes) return `${program} can write files (GTFOBins lists it) and is given ${JSON.stringify(w)} in a directory the shell computes`
+          continue
+        }
+        const subject = manyPaths(named, ctx, false)
+        if (subject._tag !== "Paths") continue
+        const g = judge(ctx, ["Read", "Write", "Edit"], [], pathKind, subject, undefined)
+        if (g.level === "deny" || (g.level === "ask" && g.match?._tag === "Rule")) return `${name} has no spec and is given ${JSON.stringify(w)}, a path a rule guards`
+        if (writes && !writeCovered(ctx, subject, false)) {
+          return `${program} can write files (GTFOBins lists it) and is given ${JSON.stringify(w)}, outside the workspace or a file that configures what runs, which no Write or Edit rule allows`
+        }
+      }
     }
     return undefined
   }
@@ -712,11 +761,7 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
         if (named === undefined) return `${e.why} (${e.value}) in a directory the shell computes`
         const subject = manyPaths(named, ctx, false)
         if (subject._tag !== "Paths") return `${e.why}: ${subject._tag === "Unknown" ? subject.why : "unreadable path"}`
-        if (subject.paths.every((p) => harmlessWrites.has(p))) continue
-        if (editable(ctx, subject.paths) && !(e.recursive === true && subject.paths.some((p) => p === ctx.root))) continue
-        if (e.recursive === true && subject.paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))) continue
-        const w = judge(ctx, Resources.guardsOf.write, Resources.guardsOf.write, pathKind, subject, undefined)
-        if (w.level === "allow") continue
+        if (writeCovered(ctx, subject, e.recursive === true)) continue
         return `${e.why} (${e.value}) outside the workspace or into a file that configures what runs, and no Write or Edit rule allows it`
       }
     }

@@ -107,7 +107,9 @@ const yarnish = (p: Parsed): ReadonlyArray<Effect> | string => {
   if (bad !== undefined) return bad
   let i = 1
   while (i < argv.length && argv[i] !== undefined && argv[i]!.startsWith("-")) i++
-  if (i >= argv.length) return [effect("network", 0, who, `${who} installs dependencies`), effect("runs-code", 0, who, `${who} runs lifecycle scripts`)]
+  // Bare `yarn` is `yarn install`: the effects sit past the program's name, so
+  // only a rule spelling the whole command covers them (`Bash(yarn)`, not `Bash(yarn:*)`).
+  if (i >= argv.length) return [effect("network", argv.length, who, `${who} installs dependencies`), effect("runs-code", argv.length, who, `${who} runs lifecycle scripts`)]
   const sub = argv[i]
   if (sub === undefined) return `${who} has a computed subcommand`
   if (sub === "exec" || sub === "dlx" || sub === "x") return [] // wrappers
