@@ -73,7 +73,7 @@ const adversarial: ReadonlyArray<Case> = [
     "curl https://api.github.com/x -o ~/.ssh/authorized_keys", "curl --output-dir /tmp -O https://api.github.com/x", "wget -O /home/me/x https://api.github.com/",
     "openssl rand -out /home/me/x 16", "patch -o /home/me/x a.txt p.diff", "npx tsc --outDir /tmp/out", "npx tsc --generateTrace /home/me/x",
     "sed -i s/a/b/ /home/me/.bashrc", "sed 's/a/b/w /home/me/.bashrc' x", "sed -n 'w /tmp/out' x", "perl -i -pe 1 /home/me/x",
-    "gzip /home/me/x", "gzip -S .z /tmp/x"
+    "gzip /home/me/x", "gzip -S .z /tmp/x", "tar -xf a.tar --one-top-level=/tmp/x", "tar -xf a.tar --one-top=../x", "tar xf a.tar --one-top-level=/home/me"
   ].map((c) => ["writes-file: an output option or operand outside the workspace", c, ruled] as Case),
   // writes into files that make later programs run code, even inside the workspace
   ...[

@@ -60,6 +60,8 @@ const cases: ReadonlyArray<ReadonlyArray<string>> = [
   ["tar", "--cr", "--fil=M", "in.txt"],
   ["tar", "-xf", "a.tar", "--to-command=touch R"],
   ["tar", "-xf", "a.tar", "--to-com=touch R"],
+  ["tar", "-xf", "a.tar", "--one-top-level=M"],
+  ["tar", "-xf", "a.tar", "--one-top=M"],
   ["gzip", "-k", "in.txt"],
   ["git", "log", "--output=M"],
   ["git", "log", "--out=M"],

@@ -2,7 +2,9 @@
  * Archivers and compressors: tar (old-style bundled keys, `-C`, `-f`,
  * extraction into the working directory, `--to-command`, `-I`,
  * `--checkpoint-action=exec=`, `--rsh-command`, `-F`), zip (`-T -TT`), unzip
- * (`-d`), gzip & friends (compressing replaces the file).
+ * (`-d`), gzip & friends (compressing replaces the file). tar's
+ * `--transform` cannot climb out: tar strips a leading `/` and `../` from
+ * the names it makes (checked with GNU tar 1.34).
  */
 import type { Word } from "../shell/read.ts"
 import { effect, type Effect, type Parsed, program, type ProgramSpec, read as readSpec } from "./spec.ts"
@@ -34,6 +36,9 @@ const tarRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
   if (extract) {
     const absolute = has("-P", "--absolute-names")
     out.push(effect("writes-file", -1, absolute ? undefined : ".", absolute ? "tar -P extracts to any path" : "tar -x extracts into the working directory", { recursive: true }))
+    // `--one-top-level=DIR` extracts into DIR, wherever it is (`/tmp/x`, `../x`)
+    const top = p.found.find((f) => f.name === "--one-top-level" && f.value !== "")
+    if (top !== undefined) out.push(effect("writes-file", top.at, top.value, "tar --one-top-level extracts into its directory", { recursive: true }))
   }
   if (has("--remove-files")) for (const o of p.operands) out.push(effect("writes-file", o.at, o.value, "tar --remove-files removes its operand", { recursive: true }))
   return out
