@@ -32,6 +32,8 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
   const out: Array<Effect> = []
   for (const f of p.found) {
     const v = f.value
+    // `--expand-url 'https://{{host}}/'` fills the option from `--variable`s, which may come from files
+    if (f.name.startsWith("--expand-")) return `curl ${f.written} fills its value from variables the engine cannot read`
     switch (f.name) {
       case "-K":
       case "--config":
@@ -86,6 +88,7 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
       case "-H":
       case "--header":
       case "--variable":
+      case "--url-query":
       case "-w":
       case "--write-out": {
         if (v === undefined) {
@@ -93,7 +96,7 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
           break
         }
         // --data-urlencode and --variable read `name@file` too (a name holds no `=`)
-        const named = f.name === "--data-urlencode" || f.name === "--variable" ? /^%?[^=@]*@(.+)$/.exec(v) : null
+        const named = f.name === "--data-urlencode" || f.name === "--variable" || f.name === "--url-query" ? /^%?[^=@]*@(.+)$/.exec(v) : null
         const m = /^@(.+)$/.exec(v) ?? named ?? /[=;][@<]([^;]*)/.exec(v) ?? (f.name === "-w" || f.name === "--write-out" ? /%\{(?:stderr|stdout)\}|%output\{([^}]*)\}/.exec(v) : null)
         if (m !== null && m[1] !== undefined && m[1] !== "-") out.push(effect(f.name === "-w" || f.name === "--write-out" ? "writes-file" : "reads-file", f.at, m[1], `curl ${f.written} reads the file after @`))
         break
@@ -110,6 +113,13 @@ const curlRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
       case "--connect-to":
       case "--resolve":
       case "--doh-url":
+      case "--dns-servers":
+      case "--preproxy":
+      case "--socks4":
+      case "--socks4a":
+      case "--socks5":
+      case "--socks5-hostname":
+      case "--proxy1.0":
         out.push(effect("network", f.at, v, `curl ${f.written} redirects where it connects`))
         break
     }
@@ -135,6 +145,8 @@ const wgetRefine = (p: Parsed): ReadonlyArray<Effect> | string => {
       wroteOutput = true
       out.push(effect("writes-file", f.at, v, "wget -P writes into a directory", { recursive: true }))
     }
+    // `-i LIST` fetches the URLs its list names: an address the rule cannot see
+    if (f.name === "-i" || f.name === "--input-file") out.push(effect("network", f.at, undefined, "wget -i fetches the URLs its list names"))
     if (["-i", "--input-file", "--post-file", "--body-file", "--load-cookies", "--certificate", "--private-key", "--ca-certificate", "--crl-file", "--random-file"].includes(f.name)) out.push(effect("reads-file", f.at, v, `wget ${f.written} reads a file`))
   }
   if (!wroteOutput) out.push(effect("writes-file", -1, ".", "wget saves into the working directory", { recursive: true }))
