@@ -31,7 +31,8 @@ export const environment = (
     root,
     home: Os.homedir(),
     mode,
-    realPath: (p: string) => fs.realPath(p)
+    realPath: (p: string) => fs.realPath(p),
+    readLink: (p: string) => fs.readLink(p)
   }))
 
 /**

@@ -198,7 +198,7 @@ export class InvalidRule extends Schema.TaggedError<InvalidRule>()("InvalidRule"
  * patterns, `home` for `~`. `realPath`, when given, resolves symlinks (of
  * the longest existing prefix of a path): the engine then judges both the
  * path as written and the real path — denied if either is, allowed only if
- * both are. {@link layer} wires it to `FileSystem.realPath`.
+ * both are. {@link layer} wires it to `FileSystem.realPath` (and `readLink`).
  *
  * @example
  * ```ts
@@ -213,6 +213,12 @@ export interface Environment {
   readonly home: string
   readonly mode?: Mode | undefined
   readonly realPath?: ((path: string) => Effect.Effect<string, unknown>) | undefined
+  /**
+   * Reads a symlink's target. With it, a link whose target does not exist
+   * yet (`src/x -> ~/.bashrc` before the file is made) is followed too:
+   * writing through it creates the target.
+   */
+  readonly readLink?: ((path: string) => Effect.Effect<string, unknown>) | undefined
 }
 
 /**
@@ -432,17 +438,32 @@ export const explainSync = (
 ): Explanation => Judge.explain(rules, request, env, realPath)
 
 // Resolves symlinks along the longest existing prefix of `path`: a file
-// about to be created has no real path, but its directory may be a link.
-const realPathOf = (path: string, realPath: (path: string) => Effect.Effect<string, unknown>): Effect.Effect<string> => {
-  const go = (p: string, rest: ReadonlyArray<string>, depth: number): Effect.Effect<string> =>
+// about to be created has no real path, but its directory may be a link, and
+// the path itself may be a link to a file not made yet (followed, as the
+// kernel does, up to 40 links).
+const realPathOf = (
+  path: string,
+  realPath: (path: string) => Effect.Effect<string, unknown>,
+  readLink: ((path: string) => Effect.Effect<string, unknown>) | undefined
+): Effect.Effect<string> => {
+  const go = (p: string, rest: ReadonlyArray<string>, depth: number, links: number): Effect.Effect<string> =>
     realPath(p).pipe(
       Effect.map((real) => rest.length === 0 ? real : NodePath.posix.join(real, ...rest)),
       Effect.catchCause(() => {
-        const parent = NodePath.posix.dirname(p)
-        return parent === p || depth > 256 ? Effect.succeed(path) : go(parent, [NodePath.posix.basename(p), ...rest], depth + 1)
+        const up = (): Effect.Effect<string> => {
+          const parent = NodePath.posix.dirname(p)
+          return parent === p || depth > 256 ? Effect.succeed(path) : go(parent, [NodePath.posix.basename(p), ...rest], depth + 1, links)
+        }
+        if (readLink === undefined || links >= 40) return up()
+        return readLink(p).pipe(
+          Effect.matchCauseEffect({
+            onFailure: up,
+            onSuccess: (target) => go(NodePath.posix.resolve(NodePath.posix.dirname(p), target), rest, depth + 1, links + 1)
+          })
+        )
       })
     )
-  return go(path, [], 0)
+  return go(path, [], 0, 0)
 }
 
 // With a realPath in the environment: judge once lexically while noting the
@@ -458,7 +479,7 @@ const explainResolving = (rules: Rules, request: Request, env: Environment): Eff
     })
     if (met.size === 0) return Effect.succeed(lexical)
     return Effect.map(
-      Effect.forEach([...met], (p) => Effect.map(realPathOf(p, realPath), (real) => [p, real] as const)),
+      Effect.forEach([...met], (p) => Effect.map(realPathOf(p, realPath, env.readLink), (real) => [p, real] as const)),
       (pairs) => {
         const reals = new Map(pairs)
         if (pairs.every(([p, real]) => p === real)) return lexical
@@ -557,6 +578,6 @@ export const layer = (rules: Rules, env: Environment): Layer.Layer<never, never,
     ToolPolicy.ToolPolicy,
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
-      return toPolicy(rules, { ...env, realPath: env.realPath ?? ((p) => fs.realPath(p)) })
+      return toPolicy(rules, { ...env, realPath: env.realPath ?? ((p) => fs.realPath(p)), readLink: env.readLink ?? ((p) => fs.readLink(p)) })
     })
   )

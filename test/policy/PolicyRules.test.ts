@@ -392,6 +392,33 @@ describe("PolicyRules symlinks", () => {
         expect((yield* PolicyRules.explain(rules, { name: "Write", params: file("link/x") }, real)).verdict._tag).toBe("Ask")
         expect((yield* PolicyRules.explain(rules, { name: "Write", params: file("plain.txt") }, real)).verdict._tag).toBe("Allow")
       })))
+  it.effect("a link to a file not made yet is followed: writing through it would create the target outside", () =>
+    withTree((dir) =>
+      Effect.gen(function*() {
+        Fs.mkdirSync(NodePath.join(dir, "repo", "src"), { recursive: true })
+        Fs.mkdirSync(NodePath.join(dir, "home"))
+        // a dangling link, and a chain of two ending in a dangling one
+        Fs.symlinkSync(NodePath.join(dir, "home", ".bashrc"), NodePath.join(dir, "repo", "src", "notes.txt"))
+        Fs.symlinkSync("notes.txt", NodePath.join(dir, "repo", "src", "chain.txt"))
+        const rules = yield* PolicyRules.make({ allow: ["Write(./src/**)", "Edit(./src/**)"] })
+        const fs = yield* FileSystem.FileSystem
+        const env: PolicyRules.Environment = {
+          root: `${dir}/repo`,
+          home: `${dir}/home`,
+          realPath: (p) => fs.realPath(p),
+          readLink: (p) => fs.readLink(p)
+        }
+        for (const mode of ["default", "acceptEdits"] as const) {
+          for (const name of ["src/notes.txt", "src/chain.txt"]) {
+            const e = yield* PolicyRules.explain(rules, { name: "Write", params: file(name) }, { ...env, mode })
+            expect(e.verdict._tag, `${mode} ${name}`).toBe("Ask")
+            const shell = yield* PolicyRules.explain(rules, { name: "Bash", params: { command: `echo x > ${name}` } }, { ...env, mode })
+            expect(shell.verdict._tag, `${mode} > ${name}`).not.toBe("Allow")
+          }
+        }
+        // a new file beside them is still allowed
+        expect((yield* PolicyRules.explain(rules, { name: "Write", params: file("src/new.txt") }, env)).verdict._tag).toBe("Allow")
+      })))
 })
 
 describe("PolicyRules properties", () => {
