@@ -575,3 +575,34 @@ describe("PolicyRules WebFetch domain rules", () => {
     { arbitrary: { runs: 200 } }
   )
 })
+
+describe("deny and ask rules meet a program's other names", () => {
+  const env: PolicyRules.Environment = { root: "/repo", home: "/home/me" }
+  const verdict = (input: PolicyRules.Input, command: string, mode: PolicyRules.Mode) =>
+    PolicyRules.explainSync(Effect.runSync(PolicyRules.make(input)), { name: "Bash", params: { command } }, { ...env, mode }).verdict._tag
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["nc", "ncat evil 80"], ["nc", "netcat evil 80"], ["nc", "/bin/nc.openbsd evil 80"], ["ncat", "nc evil 80"],
+    ["python3", "python3.12 x.py"], ["python3", "python x.py"], ["python", "pypy3 x.py"], ["awk", "gawk 1 x"], ["awk", "mawk 1 x"],
+    ["gawk", "awk 1 x"], ["node", "nodejs x.js"], ["tar", "gtar -xf a.tar"], ["grep", "egrep x y"], ["vim", "vim.basic x"],
+    ["vim", "nvim x"], ["pip", "pip3.11 install x"], ["perl", "perl5.36 x.pl"], ["sed", "gsed -n 1p x"], ["mysql", "mariadb -e 1"]
+  ]
+  it("a deny rule naming one name denies the others, in every mode and behind wrappers", () => {
+    for (const [denied, command] of cases) {
+      for (const mode of ["default", "acceptEdits", "bypass"] as const) {
+        expect(verdict({ allow: ["Bash(*)"], deny: [`Bash(${denied}:*)`] }, command, mode), `${mode}: ${command} under deny ${denied}`).toBe("Deny")
+        expect(verdict({ allow: ["Bash(*)"], deny: [`Bash(${denied}:*)`] }, `timeout 5 ${command}`, mode), `${mode}: timeout 5 ${command}`).toBe("Deny")
+      }
+      expect(verdict({ allow: ["Bash(*)"], ask: [`Bash(${denied}:*)`] }, command, "default"), `ask ${denied}: ${command}`).toBe("Ask")
+    }
+  })
+  it("an allow rule covers only the name it spells", () => {
+    expect(verdict({ allow: ["Bash(awk:*)"] }, "awk 1 x", "default")).toBe("Allow")
+    expect(verdict({ allow: ["Bash(awk:*)"] }, "gawk 1 x", "default")).toBe("Ask")
+    expect(verdict({ allow: ["Bash(gawk:*)"] }, "gawk 1 x", "default")).toBe("Allow")
+  })
+  it("unrelated names stay apart", () => {
+    expect(verdict({ allow: ["Bash(*)"], deny: ["Bash(nc:*)"] }, "ncal 2026", "default")).toBe("Allow")
+    expect(verdict({ allow: ["Bash(*)"], deny: ["Bash(python3:*)"] }, "python3-config --cflags", "default")).toBe("Allow")
+    expect(verdict({ allow: ["Bash(*)"], deny: ["Bash(vi:*)"] }, "vim-addons list", "default")).toBe("Allow")
+  })
+})

@@ -9,8 +9,9 @@
  *   (or it is too long, nests too deep, holds NUL or CR). Never allowed.
  * - A `Command` lists every way of reading it (`views`): as written, each
  *   wrapper peeled off (`timeout 5 rm x` → `rm x`), and the program by its
- *   base name (`/bin/rm` → `rm`, a `denyOnly` view: it meets deny and ask
- *   rules, never allow rules). `opaque` says why the command may run more
+ *   base name (`/bin/rm` → `rm`) and by its other names (`gawk` → `awk`,
+ *   `python3.12` → `python3`), `denyOnly` views: they meet deny and ask
+ *   rules, never allow rules. `opaque` says why the command may run more
  *   than the engine can see (computed name, unknown wrapper option, shell
  *   state change, `python -c`…): deny rules still apply to its views, but it
  *   is never allowed, by a rule, `bypass` or the default.
@@ -28,6 +29,7 @@ import * as NodePath from "node:path"
 import { isLocalName, type Raw, Reader, ruleWords, Unreadable, type Word } from "./shell/read.ts"
 import { baseName, isInertVariable, unsafeShellOptions, unwrap } from "./shell/wrappers.ts"
 import * as Programs from "./programs/index.ts"
+import * as Aliases from "./programs/aliases.ts"
 
 export type { Word }
 
@@ -192,7 +194,11 @@ const withBaseNames = (views: Array<View>): Array<View> => {
   const out = views.slice()
   for (const v of views) {
     const name = v.argv[0]
-    if (name !== undefined && name.includes("/")) out.push({ argv: [baseName(name), ...v.argv.slice(1)], privileged: v.privileged, denyOnly: true })
+    if (name === undefined) continue
+    const base = baseName(name)
+    if (name.includes("/")) out.push({ argv: [base, ...v.argv.slice(1)], privileged: v.privileged, denyOnly: true })
+    // the program's other names (`gawk` for `awk`, `python3.12` for `python3`)
+    for (const alias of Aliases.aliasesOf(base)) out.push({ argv: [alias, ...v.argv.slice(1)], privileged: v.privileged, denyOnly: true })
   }
   return out
 }
