@@ -606,3 +606,31 @@ describe("deny and ask rules meet a program's other names", () => {
     expect(verdict({ allow: ["Bash(*)"], deny: ["Bash(vi:*)"] }, "vim-addons list", "default")).toBe("Allow")
   })
 })
+
+describe("acceptEdits never pre-approves a write that changes what a later program runs", () => {
+  const env: PolicyRules.Environment = { root: "/repo", home: "/home/me", mode: "acceptEdits" }
+  const rules = Effect.runSync(PolicyRules.make({ allow: ["Bash(echo:*)", "Bash(cp:*)", "Bash(rm:*)", "Bash(tee:*)"] }))
+  const tag = (name: string, params: unknown) => PolicyRules.explainSync(rules, { name, params }, env).verdict._tag
+  const planted = [
+    "node_modules/.bin/tsc", "node_modules/typescript/lib/tsc.js", "packages/a/node_modules/x/index.js", ".venv/bin/python", ".venv/lib/python3.12/site-packages/x.py",
+    "venv/bin/pytest", "lib/python3.11/site-packages/evil.py", ".tox/py312/bin/python", ".env", ".env.local", ".env.production",
+    ".tool-versions", ".python-version", ".ruby-version", ".node-version", ".nvmrc", "rust-toolchain.toml", "rust-toolchain", ".pnp.cjs",
+    ".augment-guidelines", "NODE_MODULES/x.js"
+  ]
+  it("the Write tool, a redirection and a spec'd program's output are asked", () => {
+    for (const path of planted) {
+      expect(tag("Write", { file_path: path, content: "x" }), `Write ${path}`).toBe("Ask")
+      expect(tag("Bash", { command: `echo x > ${path}` }), `> ${path}`).toBe("Ask")
+      expect(tag("Bash", { command: `cp x ${path}` }), `cp x ${path}`).toBe("Ask")
+    }
+  })
+  it("what is not loaded stays an edit: templates, project files, removals of dependencies", () => {
+    for (const path of [".env.example", ".env.sample", "package.json", "src/a.ts", "vitest.config.ts", "docs/node_modules.md"]) {
+      expect(tag("Write", { file_path: path, content: "x" }), `Write ${path}`).toBe("Allow")
+    }
+    for (const command of ["rm -rf node_modules", "rm -rf .venv", "rm -rf packages/a/node_modules", "rm -rf dist build"]) {
+      expect(tag("Bash", { command }), command).toBe("Allow")
+    }
+    expect(tag("Bash", { command: "rm -rf .git" })).toBe("Ask")
+  })
+})

@@ -655,13 +655,13 @@ const pathsIn = (w: string): ReadonlyArray<string> => {
 }
 
 // A write to `paths` is covered without a Write rule when it lands in the
-// workspace on a file that configures nothing that runs (a recursive write
-// never on the workspace root itself), or on /dev/null and its kin.
-const writeCovered = (ctx: Context, subject: Subject & { readonly _tag: "Paths" }, recursive: boolean): boolean => {
+// workspace on a file that configures nothing that runs (a removal may
+// remove installed dependencies), or on /dev/null and its kin.
+const writeCovered = (ctx: Context, subject: Subject & { readonly _tag: "Paths" }, removes = false): boolean => {
   const paths = subject.paths
   if (paths.every((p) => harmlessWrites.has(p))) return true
-  if (editable(ctx, paths) && !(recursive && paths.some((p) => p === ctx.root))) return true
-  if (recursive && paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files))) return true
+  // (a recursive write on the root itself is covered too: extracting an archive into the workspace)
+  if (paths.every((p) => Modes.inside(ctx.root, p) && !Modes.isProtected(p, ctx.rules.files, removes))) return true
   return judge(ctx, Resources.guardsOf.write, Resources.guardsOf.write, pathKind, subject, undefined).level === "allow"
 }
 
@@ -720,7 +720,7 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
         if (subject._tag !== "Paths") continue
         const g = judge(ctx, ["Read", "Write", "Edit"], [], pathKind, subject, undefined)
         if (g.level === "deny" || (g.level === "ask" && g.match?._tag === "Rule")) return `${name} has no spec and is given ${JSON.stringify(w)}, a path a rule guards`
-        if (writes && !writeCovered(ctx, subject, false)) {
+        if (writes && !writeCovered(ctx, subject)) {
           return `${program} can write files (GTFOBins lists it) and is given ${JSON.stringify(w)}, outside the workspace or a file that configures what runs, which no Write or Edit rule allows`
         }
       }
@@ -761,7 +761,7 @@ const uncovered = (ctx: Context, segment: Shell.Command, j: Judgment): string | 
         if (named === undefined) return `${e.why} (${e.value}) in a directory the shell computes`
         const subject = manyPaths(named, ctx, false)
         if (subject._tag !== "Paths") return `${e.why}: ${subject._tag === "Unknown" ? subject.why : "unreadable path"}`
-        if (writeCovered(ctx, subject, e.recursive === true)) continue
+        if (writeCovered(ctx, subject, e.removes === true)) continue
         return `${e.why} (${e.value}) outside the workspace or into a file that configures what runs, and no Write or Edit rule allows it`
       }
     }

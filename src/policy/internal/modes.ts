@@ -36,6 +36,10 @@ const protectedDirs = new Set([
   // lefthook's script directory, and more agents' settings
   ".hg", ".mise", ".yarn", ".lefthook", ".qwen", ".crush", ".kilocode", ".trae", ".amp"
 ])
+// Installed dependencies and virtual environments: what `npx tsc`, `npm test` or `.venv/bin/pytest` run
+// is found there, and an allow rule naming the tool assumes it is the one installed. Removing them
+// (`rm -rf node_modules`) plants nothing: only writes into them are protected.
+const dependencyDirs = new Set(["node_modules", "site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox"])
 const protectedFiles = new Set([
   // the policy and MCP servers
   ".toolgate.json", ".mcp.json", ".claude.json",
@@ -61,18 +65,30 @@ const protectedFiles = new Set([
   // interpreters that run a start-up file from the working directory (pdb, irb, R)
   ".pdbrc", ".irbrc", ".rprofile",
   // more agents' instruction files (Zed's .rules, Qwen, Crush, opencode)
-  ".rules", "qwen.md", "crush.md", "opencode.json", "opencode.jsonc"
+  ".rules", "qwen.md", "crush.md", "opencode.json", "opencode.jsonc", ".augment-guidelines",
+  // version-manager pins: pyenv, rbenv, asdf and mise pick the interpreter from them (mise's `path:`
+  // versions run any directory's binaries; pyenv and rbenv had path-traversal CVEs), rustup's
+  // toolchain file names a toolchain path, and Yarn PnP's loader runs in every node process
+  ".tool-versions", ".python-version", ".ruby-version", ".node-version", ".nvmrc", "rust-toolchain", "rust-toolchain.toml",
+  ".pnp.cjs", ".pnp.loader.mjs", "pyvenv.cfg"
 ])
+
+// dotenv files: Bun, Vite, Next.js, docker compose and `node --env-file` load them into what runs
+// (`NODE_OPTIONS=--require …`); their templates are not loaded.
+const isDotenv = (name: string): boolean =>
+  name === ".env" || (name.startsWith(".env.") && !/\.(example|sample|template|dist|defaults)$/.test(name))
 
 /**
  * Is `path` (absolute, normalized) a file `acceptEdits` must not pre-approve?
- * `policyFiles` are the policy files in force (absolute).
+ * `policyFiles` are the policy files in force (absolute); a `removal` may
+ * remove installed dependencies.
  */
-export const isProtected = (path: string, policyFiles: ReadonlyArray<string>): boolean => {
+export const isProtected = (path: string, policyFiles: ReadonlyArray<string>, removal = false): boolean => {
   const parts = path.toLowerCase().split("/")
-  for (let i = 0; i < parts.length - 1; i++) if (protectedDirs.has(parts[i]!)) return true
+  for (let i = 0; i < parts.length - 1; i++) if (protectedDirs.has(parts[i]!) || (!removal && dependencyDirs.has(parts[i]!))) return true
   const name = parts[parts.length - 1]!
-  if (protectedDirs.has(name) || protectedFiles.has(name)) return true
+  if (protectedDirs.has(name) || protectedFiles.has(name) || isDotenv(name)) return true
+  if (!removal && dependencyDirs.has(name)) return true
   // Python runs the code in a site directory's `.pth` files at start-up.
   if (name.endsWith(".pth")) return true
   // A VS Code workspace file carries settings and tasks, as .vscode/ does.

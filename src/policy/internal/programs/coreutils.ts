@@ -83,13 +83,16 @@ export const specs: ReadonlyArray<ProgramSpec> = [
   }, { operands: "reads-file", numeric: true, refine: (p) => p.found.some((f) => f.name === "-r" || f.name === "--recursive") ? p.operands.map((o) => effect("reads-file", o.at, o.value, "diff -r reads directories", { recursive: true })) : [] }),
   program("cmp", `-b --print-bytes|-i --ignore-initial=SKIP|-l --verbose|-n --bytes=LIMIT|-s --quiet --silent|--help|-v --version`, {}, { operands: "reads-file" }),
   program("mkdir", `-m --mode=MODE|-p --parents|-v --verbose|-Z|--context[=CTX]|${help}`, {}, { operands: "writes-file" }),
-  program("rmdir", `--ignore-fail-on-non-empty|-p --parents|-v --verbose|${help}`, {}, { operands: "writes-file" }),
+  program("rmdir", `--ignore-fail-on-non-empty|-p --parents|-v --verbose|${help}`, {}, {
+    operands: "inert",
+    refine: (p) => p.operands.map((o) => effect("writes-file", o.at, o.value, "rmdir removes its operand", { removes: true }))
+  }),
   program("touch", `-a|-c --no-create|-d --date=STRING|-f|-h --no-dereference|-m|-r --reference=FILE|-t=|--time=WORD|${help}`, { "--reference": "reads-file" }, { operands: "writes-file" }),
   program("rm", `-f --force|-i|-I|--interactive[=WHEN]|--one-file-system|--no-preserve-root|--preserve-root[=all]|-r -R --recursive|-d --dir|-v --verbose|${help}`, {}, {
     computedOk: true, operands: "inert",
     refine: (p) => {
       const recursive = p.found.some((f) => f.name === "-r" || f.name === "-R" || f.name === "--recursive")
-      return p.operands.map((o) => effect("writes-file", o.at, o.value, "rm removes its operand", { recursive }))
+      return p.operands.map((o) => effect("writes-file", o.at, o.value, "rm removes its operand", { recursive, removes: true }))
     }
   }),
   program("unlink shred", `-f --force|-n --iterations=N|--random-source=FILE|-s --size=N|-u|--remove[=HOW]|-v --verbose|-x --exact|-z --zero|${help}`, { "--random-source": "reads-file" }, { operands: "writes-file" }),

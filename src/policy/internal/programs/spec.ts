@@ -47,6 +47,8 @@ export interface Effect {
    * it; outside, covered only by a rule that spells the word naming it.
    */
   readonly local?: boolean
+  /** writes-file: the write removes its target (`rm`), planting nothing */
+  readonly removes?: boolean
   readonly why: string
 }
 
