@@ -318,7 +318,17 @@ describe("[issue 16] tool inputs", () => {
     ["ill-typed: a Grep pattern that is no string", "Grep", { pattern: 42, path: "src" }],
     ["braces climbing out: Glob", "Glob", { pattern: "{../../home/me/.aws,src}/*" }],
     ["braces climbing out: Glob absolute alternative", "Glob", { pattern: "{/home/me/.aws,src}/*" }],
-    ["climbing out: Glob ..", "Glob", { pattern: "../../home/me/.aws/*" }]
+    ["climbing out: Glob ..", "Glob", { pattern: "../../home/me/.aws/*" }],
+    // a value of the wrong type on any key, not only the judged one: the tool would not run what the rules saw
+    ["ill-typed: Edit replace_all that is no boolean", "Edit", { file_path: "src/a.ts", old_string: "a", new_string: "b", replace_all: "yes" }],
+    ["ill-typed: Write content that is no string", "Write", { file_path: "src/a.ts", content: { toString: "x" } }],
+    ["ill-typed: Bash timeout that is no number", "Bash", { command: "ls", timeout: "0; id" }],
+    ["ill-typed: Bash run_in_background that is no boolean", "Bash", { command: "ls", run_in_background: "yes" }],
+    ["ill-typed: Read offset that is no number", "Read", { file_path: "src/a.ts", offset: "1" }],
+    ["ill-typed: Grep output_mode outside its values", "Grep", { pattern: "x", path: "src", output_mode: "exec" }],
+    ["ill-typed: MultiEdit edits holding a stray key", "MultiEdit", { file_path: "src/a.ts", edits: [{ old_string: "a", new_string: "b", path: "/etc/x" }] }],
+    ["ill-typed: the input is no object", "Bash", ["ls"]],
+    ["unknown key: dangerouslyDisableSandbox on Bash", "Bash", { command: "ls", dangerouslyDisableSandbox: true }]
   ]
   for (const [cls, name, params] of cases) {
     it(`${cls}`, () => {
@@ -329,6 +339,13 @@ describe("[issue 16] tool inputs", () => {
     expect(call("Bash", { command: "ls", description: "list", timeout: 5000 })).toBe("Allow")
     expect(call("Grep", { pattern: "x", path: "src", glob: "*.ts", output_mode: "content", "-n": true })).toBe("Allow")
     expect(call("Glob", { pattern: "src/**/*.{ts,tsx}" })).toBe("Allow")
+    expect(call("Edit", { file_path: "src/a.ts", old_string: "a", new_string: "b", replace_all: true })).toBe("Allow")
+    expect(call("Read", { file_path: "src/a.ts", offset: 10, limit: 20 })).toBe("Allow")
+  })
+  it("a deny rule still denies an ill-typed call, and the reason says what is wrong", () => {
+    expect(call("Read", { file_path: ".env", offset: "1" })).toBe("Deny")
+    const v = PolicyRules.explainSync(rules, { name: "Edit", params: { file_path: "src/a.ts", old_string: "a", new_string: "b", replace_all: "yes" } }, env).verdict
+    expect(v._tag === "Ask" && v.reason).toContain(`["replace_all"]`)
   })
   it("an ambiguous MCP name is asked in every mode", () => {
     for (const mode of ["default", "bypass"] as const) expect(call("mcp__github__evil__x", {}, mode)).toBe("Ask")

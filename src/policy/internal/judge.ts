@@ -20,6 +20,7 @@ import * as Modes from "./modes.ts"
 import * as Resources from "./resources.ts"
 import * as RuleIndex from "./ruleIndex.ts"
 import * as RuleSyntax from "./ruleSyntax.ts"
+import * as StandardInputs from "./standardInputs.ts"
 import * as Gtfobins from "./programs/gtfobins.ts"
 import * as Programs from "./programs/index.ts"
 import { words as Shell_words } from "./shell.ts"
@@ -347,12 +348,6 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     mcp: PolicySubject.mcpIdentity(request.name, request.tool)
   }
   const kind = PolicySubject.resolve(request.name, request.tool)
-  const stray = request.tool === undefined ? strayKeys(request.name, request.params) : undefined
-  if (stray !== undefined) {
-    const j = judge(ctx, guardsFor(request.name), [], kind, { _tag: "Unknown", why: stray }, undefined)
-    const verdict = j.level === "deny" && j.certain ? toVerdict(j, ctx, mode, undefined) : ToolPolicy.Verdict.Ask({ reason: stray, match: { _tag: "Fact", fact: "unreadable" } })
-    return { verdict, segments: [{ text: request.name, verdict }] }
-  }
   const explanation = kind._tag === "Command"
     ? explainCommand(ctx, request, kind)
     : kind._tag === "Path"
@@ -360,35 +355,21 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
     : kind._tag === "Url"
     ? explainUrl(ctx, request, kind)
     : explainPlain(ctx, request, kind)
-  if (mode !== "plan" || explanation.verdict._tag === "Deny" || !isMutator(request)) return explanation
-  const verdict = ToolPolicy.Verdict.Deny({
-    reason: `plan mode: ${request.name} may change things, and only read-only tools run while planning`,
-    match: { _tag: "Mode", mode: "plan" }
-  })
-  return { verdict, segments: explanation.segments }
-}
-
-// The parameters of the standard tools, as Claude Code defines them. Judged
-// without a tool schema (`toolgate check`, the hook), a key outside these
-// (`cwd`, `env`, `directory` on Bash) may change what the call does in a way
-// no rule sees: asked. (The executor rejects them against the tool's schema.)
-const standardKeys: Readonly<Record<string, ReadonlySet<string>>> = {
-  Bash: new Set(["command", "description", "timeout", "run_in_background"]),
-  Read: new Set(["file_path", "offset", "limit", "pages"]),
-  Write: new Set(["file_path", "content"]),
-  Edit: new Set(["file_path", "old_string", "new_string", "replace_all"]),
-  MultiEdit: new Set(["file_path", "edits"]),
-  NotebookEdit: new Set(["notebook_path", "new_source", "cell_id", "cell_type", "edit_mode"]),
-  Glob: new Set(["pattern", "path"]),
-  Grep: new Set(["pattern", "path", "glob", "type", "output_mode", "-i", "-n", "-A", "-B", "-C", "-o", "multiline", "head_limit", "offset"]),
-  LS: new Set(["path", "ignore"])
-}
-
-const strayKeys = (name: string, params: unknown): string | undefined => {
-  const keys = standardKeys[name]
-  if (keys === undefined || typeof params !== "object" || params === null || Array.isArray(params)) return undefined
-  const stray = Object.keys(params).filter((k) => !keys.has(k))
-  return stray.length === 0 ? undefined : `${name} does not define ${stray.map((k) => JSON.stringify(k)).join(", ")}, which may change what the call does`
+  const planned = mode !== "plan" || explanation.verdict._tag === "Deny" || !isMutator(request)
+    ? explanation
+    : {
+      verdict: ToolPolicy.Verdict.Deny({
+        reason: `plan mode: ${request.name} may change things, and only read-only tools run while planning`,
+        match: { _tag: "Mode", mode: "plan" }
+      }),
+      segments: explanation.segments
+    }
+  // A standard tool's input it would not accept (judged without its schema):
+  // what the rules saw is not what would run. Deny rules still deny; an allow becomes an ask.
+  const bad = request.tool === undefined && planned.verdict._tag === "Allow" ? StandardInputs.badInput(request.name, request.params) : undefined
+  if (bad === undefined) return planned
+  const verdict = ToolPolicy.Verdict.Ask({ reason: bad, match: { _tag: "Fact", fact: "unreadable" } })
+  return { verdict, segments: [...planned.segments, { text: request.name, verdict }] }
 }
 
 const guardsFor = (name: string): ReadonlyArray<string> => {
