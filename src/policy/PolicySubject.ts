@@ -172,8 +172,11 @@ export const standard: Readonly<Record<string, PolicySubject>> = {
   Read: PolicySubject.Path({ param: "file_path" }),
   Write: PolicySubject.Path({ param: "file_path" }),
   Edit: PolicySubject.Path({ param: "file_path" }),
+  MultiEdit: PolicySubject.Path({ param: "file_path" }),
+  NotebookEdit: PolicySubject.Path({ param: "notebook_path" }),
   Glob: PolicySubject.Path({ param: "path" }),
   Grep: PolicySubject.Path({ param: "path" }),
+  LS: PolicySubject.Path({ param: "path" }),
   WebFetch: PolicySubject.Url({ param: "url" })
 }
 

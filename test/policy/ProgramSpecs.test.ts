@@ -341,6 +341,10 @@ describe("[issue 16] tool inputs", () => {
     expect(call("Glob", { pattern: "src/**/*.{ts,tsx}" })).toBe("Allow")
     expect(call("Edit", { file_path: "src/a.ts", old_string: "a", new_string: "b", replace_all: true })).toBe("Allow")
     expect(call("Read", { file_path: "src/a.ts", offset: 10, limit: 20 })).toBe("Allow")
+    // Edit rules apply to every tool that edits files (Claude Code's reading of them)
+    expect(call("MultiEdit", { file_path: "src/a.ts", edits: [{ old_string: "a", new_string: "b" }] })).toBe("Allow")
+    expect(call("NotebookEdit", { notebook_path: "src/a.ipynb", new_source: "x" })).toBe("Allow")
+    expect(call("MultiEdit", { file_path: "docs/a.md", edits: [] })).toBe("Ask")
   })
   it("a deny rule still denies an ill-typed call, and the reason says what is wrong", () => {
     expect(call("Read", { file_path: ".env", offset: "1" })).toBe("Deny")

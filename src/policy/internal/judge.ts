@@ -372,6 +372,11 @@ export const explain = (rules: Rules, request: Request, env: Environment, realPa
   return { verdict, segments: [...planned.segments, { text: request.name, verdict }] }
 }
 
+// Edit rules apply to every built-in tool that edits files, as in Claude
+// Code: `Edit(./src/**)` allows Write, MultiEdit and NotebookEdit there too.
+const editingTools = new Set(["Write", "MultiEdit", "NotebookEdit"])
+const allowFor = (name: string): ReadonlyArray<string> => editingTools.has(name) ? [name, "Edit"] : [name]
+
 const guardsFor = (name: string): ReadonlyArray<string> => {
   const extra = Resources.toolGuards[name]
   return extra === undefined ? [name] : [name, ...extra]
@@ -460,7 +465,7 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
   if (subject._tag === "Paths" && search !== undefined && request.tool !== undefined && Context.get(request.tool.annotations, PolicySubject.FiltersDenied)) {
     subject = { ...subject, filters: true }
   }
-  const j = judge(ctx, guardsFor(request.name), [request.name], kind, subject, undefined)
+  const j = judge(ctx, guardsFor(request.name), allowFor(request.name), kind, subject, undefined)
   if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
     const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
     return { verdict, segments: [{ text, verdict }] }
