@@ -101,7 +101,7 @@ const adversarial: ReadonlyArray<Case> = [
     "perl -Mevil -e 1", "ruby x.rb", "ruby -e 1", "php x.php", "php -r 1", "lua x.lua", "make evil", "make -f /tmp/x.mk", "make CC=evil",
     "make -C /tmp test", "cmake -P x.cmake", "cmake --build build", "npm run evil", "npm install evil-package", "npm exec evil",
     "npm --script-shell=./evil.sh test", "npm test --script-sh=./x", "npm config set script-shell ./x", "npm edit x",
-    "pnpm evil", "yarn evil", "npx vitest --config /tmp/evil.config.ts", "npx eslint --plugin evil src", "npx eslint -c /tmp/x.js src",
+    "pnpm evil", "yarn evil", "npx vitest --config /tmp/evil.config.ts", "npx eslint --plugin evil src", "npx eslint -c /tmp/x.js src", "npx eslint --parser /tmp/p.js src", "npx eslint --parser=../p.js src", "npx prettier --parser=/tmp/x.js src/a.ts",
     "vim x", "vim -c '!id' x", "nano x", "less +!id x", "man -l x.1", "sqlite3 x.db '.shell id'", "psql -c '\\! id'",
     "awk 'BEGIN{system(\"id\")}'", "awk '{print | \"sh\"}' x", "awk '{print > \"/home/me/.bashrc\"}' x", "awk -f prog.awk x",
     "awk 'BEGIN{\"id\" | getline x}'", "gawk -l evil x", "sed -f script.sed x", "openssl engine evil", "openssl req -engine x"

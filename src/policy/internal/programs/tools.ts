@@ -158,7 +158,13 @@ export const specs: ReadonlyArray<ProgramSpec> = [
     // --fix / --write rewrite the files they are given.
     refine: (p) => {
       const writes = p.found.some((f) => ["--fix", "--write", "-w"].includes(f.name))
-      return [effect("runs-code", 0, p.argv[0], `${p.argv[0]} loads the project's config and plugins`), ...(writes ? p.operands.map((o) => effect("writes-file", o.at, o.value, `${p.argv[0]} rewrites its operand`, { recursive: true })) : [])]
+      // `--parser ./p.js` (eslintrc mode, prettier 2) loads the module a path names; a bare name is a built-in parser or a dependency's
+      const parsers = p.found.filter((f) => f.name === "--parser" && (f.value === undefined || /[/\\]|^\./.test(f.value)))
+      return [
+        effect("runs-code", 0, p.argv[0], `${p.argv[0]} loads the project's config and plugins`),
+        ...parsers.map((f) => effect("runs-code", f.at, f.value, `${p.argv[0]} --parser loads the module a path names`, { local: true })),
+        ...(writes ? p.operands.map((o) => effect("writes-file", o.at, o.value, `${p.argv[0]} rewrites its operand`, { recursive: true })) : [])
+      ]
     }
   })
 ]
