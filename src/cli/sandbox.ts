@@ -19,6 +19,7 @@ import * as Concurrency from "../Concurrency.ts"
 import * as Executor from "../Executor.ts"
 import * as ToolPolicy from "../ToolPolicy.ts"
 import * as BuiltinTools from "../node/BuiltinTools.ts"
+import * as Cgroup from "../node/internal/cgroup.ts"
 import * as Probes from "../node/internal/escapeProbes.ts"
 import { Exit } from "./check.ts"
 
@@ -61,6 +62,12 @@ const selfTest = Effect.gen(function*() {
     return yield* new Exit({ code: selfTestExit.NoSandbox })
   }
   yield* Console.log(`toolgate sandbox --self-test (as uid ${process.getuid?.()}, workspace ${site.root})`)
+  const cgroups = Cgroup.detect()
+  yield* Console.log(
+    cgroups.memory === undefined && cgroups.pids === undefined
+      ? "  whole-call limits: none (no writable cgroup here): each process is bounded by rlimits alone"
+      : `  whole-call limits: a cgroup per call (${[cgroups.memory && "memory", cgroups.pids && "processes"].filter(Boolean).join(", ")}) under ${cgroups.memory?.base ?? cgroups.pids?.base}`
+  )
   let allHeld = true
   for (const { probe, ready } of prepared) {
     const started = Date.now()

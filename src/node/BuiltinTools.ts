@@ -383,10 +383,11 @@ export const guardLayer = <E, R>(
  *   parent directories cannot be renamed or removed. See docs/sandbox.md.
  * - `bash.bwrap`: the bubblewrap program (default: `bwrap` on `PATH`).
  * - `bash.limits`: per-process resource limits of a sandboxed command
- *   (`processes`, `memoryBytes`, `fileSizeBytes`, `openFiles`, `cpuSeconds`)
- *   and the size of its private `/tmp` (`tmpBytes`); each defaults to
+ *   (`processes`, `memoryBytes`, `fileSizeBytes`, `openFiles`, `cpuSeconds`),
+ *   the size of its private `/tmp` (`tmpBytes`) and the memory of the whole
+ *   call where a cgroup can be made (`callMemoryBytes`); each defaults to
  *   `Sandbox.defaultLimits` (256 processes, 2 GiB, 1 GiB, 1024, 600 s,
- *   512 MiB).
+ *   512 MiB, 4 GiB).
  * - `bash.allowUnixSockets`: let commands create Unix sockets (default
  *   false: the seccomp filter refuses them, so no host service listening on
  *   a visible socket path or an abstract name can be reached).

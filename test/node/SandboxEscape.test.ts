@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url"
 import { Concurrency, Executor, ToolPolicy } from "toolgate"
 import * as BuiltinTools from "../../src/node/BuiltinTools.ts"
 import * as BashRun from "../../src/node/internal/bash.ts"
+import * as Cgroup from "../../src/node/internal/cgroup.ts"
 import * as Credentials from "../../src/node/internal/credentials.ts"
 import * as Sandbox from "../../src/node/internal/sandbox.ts"
 import { hostPids, sandboxAvailable, uniqueSleep } from "./processes.ts"
@@ -253,6 +254,37 @@ describe.skipIf(!sandboxAvailable)("the sandbox against the escape classes", () 
       })
       expect(tmp.stdout.split("\n")[0]).not.toBe("0")
       expect(Number(tmp.stdout.split("\n")[1])).toBeLessThanOrEqual(4 * 1024 ** 2)
+    })))
+
+  // Each hog stays under the per-process limit; together they pass the call's.
+  // Where no cgroup can be made here the test says so and checks only that nothing is left.
+  const cgroups = Cgroup.detect()
+  it.live(`many hogs, each under its own limit, stop at the call's memory (${cgroups.memory === undefined ? "no cgroup here: rlimits only" : "cgroup"})`, () =>
+    live(Effect.gen(function*() {
+      const ws = yield* workspace
+      // 6 children of 48 MiB each, all alive at once: each says it holds its memory on a
+      // pipe of its own and waits until the parent, having heard from all (or seen one
+      // killed: end of file), exits. The call may hold 128 MiB.
+      const hogs = `perl -e 'my @r; my @k;
+for my $i (1..6) {
+  pipe(my $r, my $w); pipe(my $r2, my $w2);
+  my $p = fork; die "fork" unless defined $p;
+  if (!$p) { close $r; close $w2; my $x = "a" x (48 * 1024**2); syswrite $w, "h"; my $b; sysread $r2, $b, 1; exit 0 }
+  close $w; close $r2; push @r, $r; push @k, $w2;
+}
+my $n = 0; for my $r (@r) { my $b; $n++ if sysread($r, $b, 1) == 1 }
+print "$n\\n";'`
+      const limits = { memoryBytes: 256 * 1024 ** 2, callMemoryBytes: 128 * 1024 ** 2 }
+      const r = yield* bash(ws.root, hogs, { limits })
+      const held = Number(r.stdout.trim())
+      if (cgroups.memory !== undefined) expect(held, `${r.stdout}${r.stderr}`).toBeLessThan(6)
+      // the same call with room for all of them holds them all: the limit, not the machine, stopped it
+      const roomy = yield* bash(ws.root, hogs, { limits: { ...limits, callMemoryBytes: 1024 ** 3 } })
+      expect(Number(roomy.stdout.trim()), `${roomy.stdout}${roomy.stderr}`).toBe(6)
+      // the call's groups are gone once it has ended
+      for (const base of [cgroups.memory?.base, cgroups.pids?.base]) {
+        if (base !== undefined) expect(NodeFs.readdirSync(base).filter((n) => n.startsWith("toolgate-"))).toEqual([])
+      }
     })))
 
   it.live("git: .git is read-only whole (config, hooks, rename-and-replace), and so are hooksPath and gitdir targets", () =>

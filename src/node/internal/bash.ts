@@ -17,6 +17,7 @@ import * as NodeFs from "node:fs"
 import { ChildProcess, type ChildProcessSpawner } from "effect/process"
 import type { PlatformError } from "effect/PlatformError"
 import * as DomainProxy from "./domainProxy.ts"
+import * as Cgroup from "./cgroup.ts"
 import type { Sandbox } from "./sandbox.ts"
 
 export interface Output {
@@ -274,6 +275,9 @@ export const run = (
         // spawner waits for the group to be empty. Before bubblewrap has
         // reported its init (still setting up), its children are killed, or
         // bubblewrap itself when it has none yet.
+        // Last of all (finalizers run in reverse): remove the call's cgroups, empty by then.
+        const cgroups = options.sandbox!.cgroups
+        if (cgroups !== undefined) yield* Effect.addFinalizer(() => Effect.sync(() => Cgroup.sweep(cgroups)))
         yield* Effect.addFinalizer(() =>
           Effect.gen(function*() {
             for (let round = 0; round < 20 && (yield* handle.isRunning); round++) {

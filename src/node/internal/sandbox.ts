@@ -21,7 +21,9 @@
  * - **Descriptors:** every descriptor above 2 is closed before bubblewrap
  *   starts (the launcher below), whatever toolgate inherited.
  * - **Limits:** processes, memory, file size, open files and CPU time per
- *   process (rlimits set by the launcher), and the size of `/tmp`.
+ *   process (rlimits set by the launcher), the size of `/tmp`, and, where
+ *   the host lets toolgate make cgroups, memory and processes of the whole
+ *   call (`cgroup.ts`).
  * - **Network:** none (its own namespace), all, or HTTP(S) to listed names
  *   through a filtering proxy bridged into the namespace from the host
  *   (`domainProxy.ts`; bubblewrap waits on `--block-fd 5` for the bridge).
@@ -39,6 +41,7 @@ import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import * as Cgroup from "./cgroup.ts"
 import * as Credentials from "./credentials.ts"
 import * as Seccomp from "./seccomp.ts"
 
@@ -58,12 +61,18 @@ export interface Limits {
   readonly cpuSeconds: number
   /** Size of the private `/tmp` (a tmpfs, which is memory). */
   readonly tmpBytes: number
+  /**
+   * Memory of the whole call, all its processes together (page cache and
+   * `/tmp` included), when the host lets toolgate make a cgroup (`cgroup.ts`);
+   * the call's processes are then bounded by `processes` as a group too.
+   */
+  readonly callMemoryBytes: number
 }
 
 /**
  * Defaults sized for a 2-core machine shared with other work: a fork bomb
  * stops at 256 processes beyond those the uid already runs, a memory hog at
- * 2 GiB per process.
+ * 2 GiB per process and, where a cgroup can be made, 4 GiB for the call.
  */
 export const defaultLimits: Limits = {
   processes: 256,
@@ -71,7 +80,8 @@ export const defaultLimits: Limits = {
   fileSizeBytes: 1024 ** 3,
   openFiles: 1024,
   cpuSeconds: 600,
-  tmpBytes: 512 * 1024 ** 2
+  tmpBytes: 512 * 1024 ** 2,
+  callMemoryBytes: 4 * 1024 ** 3
 }
 
 /** The host uid and gid bubblewrap runs as when toolgate is root (see {@link Settings.runAs}). */
@@ -128,6 +138,8 @@ export interface Sandbox {
    * `bash.ts` for why the spawner must not own its process group.
    */
   readonly ownSession: boolean
+  /** The cgroups the launcher makes for each call (`cgroup.ts`); swept when a call ends. */
+  readonly cgroups?: Cgroup.Cgroups | undefined
   /**
    * When set, bubblewrap holds the command (`--block-fd 5`) until the runner
    * has started the bridge to the domain proxy in the sandbox's network
@@ -363,7 +375,8 @@ export const bubblewrapArguments = (settings: Settings): Array<string> => {
  * descriptors it inherited without knowing them, and bubblewrap closes
  * none. Arguments: processes, memory KiB, file size KiB, open files, CPU
  * seconds, the filter as `printf` escapes, the descriptor to keep (5) or
- * `-`, then the program to exec.
+ * `-`, the memory cgroup's parent (or `-`), its limit file and bytes, the
+ * pids cgroup's parent (or `-`) and its limit, then the program to exec.
  */
 const launcher = `set -u
 exec 4< <(printf "$6")
@@ -388,7 +401,16 @@ limit -u "$1" && limit -d "$2" && limit -f "$3" && limit -n "$4" && limit -t "$5
   echo "toolgate: could not set the sandbox's resource limits" >&2
   exit 125
 }
-shift 7
+# the call's own cgroups (cgroup.ts): made, limited and joined before anything forks
+group() {
+  [ "$1" = - ] && return 0
+  mkdir -p "$1/toolgate-$$" && echo "$3" > "$1/toolgate-$$/$2" && echo $$ > "$1/toolgate-$$/cgroup.procs"
+}
+group "$8" "$9" "\${10}" && group "\${11}" pids.max "\${12}" || {
+  echo "toolgate: could not put the call in its cgroup" >&2
+  exit 125
+}
+shift 12
 exec "$@"`
 
 /** Processes the host uid already runs: the process limit counts them too. */
@@ -412,7 +434,8 @@ const prefixFor = (
   },
   settings: Settings,
   arch: Seccomp.Arch,
-  blocked: boolean
+  blocked: boolean,
+  cgroups: Cgroup.Cgroups
 ): Array<string> => {
   const filter = Seccomp.encode(Seccomp.program(arch, { allowUnixSockets: settings.allowUnixSockets }))
   const escapes = Array.from(filter, (byte) => `\\x${byte.toString(16).padStart(2, "0")}`).join("")
@@ -443,6 +466,11 @@ const prefixFor = (
     String(limits.cpuSeconds),
     escapes,
     blocked ? "5" : "-",
+    cgroups.memory?.base ?? "-",
+    cgroups.memory?.file ?? "-",
+    String(limits.callMemoryBytes),
+    cgroups.pids?.base ?? "-",
+    String(limits.processes),
     ...setpriv,
     programs.bwrap,
     "--seccomp",
@@ -551,7 +579,9 @@ export const detect = (settings: Settings, program?: string): Effect.Effect<Dete
     if (settings.proxySocket !== undefined && nsenter === undefined) {
       return unavailable("a domain allowlist needs nsenter (Debian: util-linux) to bridge the sandbox to its proxy")
     }
-    const prefix = prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, false)
+    const cgroups = Cgroup.detect()
+    Cgroup.sweep(cgroups)
+    const prefix = prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, false, cgroups)
     // One real run of the sandbox: catches disabled user namespaces (sysctl
     // kernel.unprivileged_userns_clone=0, AppArmor restrictions) up front.
     const tried = yield* run(prefix[0]!, [...prefix.slice(1), "/bin/sh", "-c", "exit 0"])
@@ -559,11 +589,12 @@ export const detect = (settings: Settings, program?: string): Effect.Effect<Dete
       ? {
         _tag: "Available",
         sandbox: settings.proxySocket === undefined
-          ? { kind: "bubblewrap", prefix, ownSession: setsid !== undefined }
+          ? { kind: "bubblewrap", prefix, ownSession: setsid !== undefined, cgroups }
           : {
             kind: "bubblewrap",
-            prefix: prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, true),
+            prefix: prefixFor({ bash, bwrap, setpriv, setsid }, settings, arch, true, cgroups),
             ownSession: setsid !== undefined,
+            cgroups,
             bridge: {
               socket: settings.proxySocket,
               // Root may enter the namespace as it is; another user enters
