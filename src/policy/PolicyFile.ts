@@ -129,10 +129,12 @@ const FileShape = Schema.Struct({
 export class PolicyFileError extends Schema.TaggedError<PolicyFileError>()("PolicyFileError", {
   file: Schema.String,
   path: Schema.String,
-  problem: Schema.String
+  problem: Schema.String,
+  /** `line L column C` of what `path` names, when the file's text holds it */
+  position: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    const where = this.path === "" ? "" : ` at ${this.path}`
+    const where = this.path === "" ? "" : this.position === undefined ? ` at ${this.path}` : ` at ${this.position} (${this.path})`
     return `${this.file}${where}: ${this.problem}. Fix the file and load it again; nothing from it was applied.`
   }
 }
@@ -191,12 +193,23 @@ const readablePath = (raw: string) =>
   raw.replace(/\["([^"]*)"\]/g, (_, key: string) => /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)
     .replace(/^\./, "")
 
-const schemaProblem = (file: string, prefix: string, error: { readonly message: string }): PolicyFileError => {
+// `line 3 column 5`: where the text holds what a path names.
+const positionOf = (text: string, segments: ReadonlyArray<string | number>): { readonly position?: string } => {
+  const offset = JsonPosition.offsetOf(text, segments)
+  return offset === undefined ? {} : { position: JsonPosition.lineAndColumn(text, offset) }
+}
+
+// Schema's `["permissions"]["allow"][1]` as segments.
+const segmentsOf = (raw: string): Array<string | number> =>
+  [...raw.matchAll(/\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]/g)].map((m) => m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[1]}"`) as string)
+
+const schemaProblem = (file: string, text: string, prefix: ReadonlyArray<string>, error: { readonly message: string }): PolicyFileError => {
   const lines = error.message.split("\n")
   const at = lines.find((l) => l.trim().startsWith("at "))
-  const path = at === undefined ? prefix : [prefix, readablePath(at.trim().slice(3))].filter((s) => s !== "").join(".")
+  const raw = at === undefined ? "" : at.trim().slice(3)
+  const path = [prefix.join("."), readablePath(raw)].filter((s) => s !== "").join(".")
   const problem = lines.filter((l) => !l.trim().startsWith("at ")).join(" ").trim()
-  return new PolicyFileError({ file, path, problem })
+  return new PolicyFileError({ file, path, problem, ...(path === "" ? {} : positionOf(text, [...prefix, ...segmentsOf(raw)])) })
 }
 
 const modeOf = (name: typeof ModeName.Type): PolicyRules.Mode => name === "bypassPermissions" ? "bypass" : name
@@ -221,15 +234,22 @@ const decodeLayer = (file: string, text: string): Effect.Effect<ParsedLayer, Pol
       }))
     }
     const shape = Schema.decodeUnknownResult(FileShape)(json, { onExcessProperty: "error" })
-    if (Result.isFailure(shape)) return yield* Effect.fail(schemaProblem(file, "", shape.failure))
+    if (Result.isFailure(shape)) return yield* Effect.fail(schemaProblem(file, text, [], shape.failure))
     const permissions = Schema.decodeUnknownResult(Permissions)(shape.success.permissions, { onExcessProperty: "error" })
-    if (Result.isFailure(permissions)) return yield* Effect.fail(schemaProblem(file, "permissions", permissions.failure))
+    if (Result.isFailure(permissions)) return yield* Effect.fail(schemaProblem(file, text, ["permissions"], permissions.failure))
     const lists = { allow: [] as Array<PolicyRules.Rule>, ask: [] as Array<PolicyRules.Rule>, deny: [] as Array<PolicyRules.Rule> }
     for (const list of ["deny", "ask", "allow"] as const) {
       const texts = permissions.success[list] ?? []
       for (let i = 0; i < texts.length; i++) {
         const rule = yield* PolicyRules.parse(texts[i]!, list, i).pipe(
-          Effect.mapError((e) => new PolicyFileError({ file, path: `permissions.${list}[${i}]`, problem: `${JSON.stringify(e.rule)}: ${e.problem}` }))
+          Effect.mapError((e) =>
+            new PolicyFileError({
+              file,
+              path: `permissions.${list}[${i}]`,
+              problem: `${JSON.stringify(e.rule)}: ${e.problem}`,
+              ...positionOf(text, ["permissions", list, i])
+            })
+          )
         )
         lists[list].push(rule)
       }

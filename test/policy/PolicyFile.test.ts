@@ -74,6 +74,20 @@ describe("PolicyFile loading", () => {
         })))
   }
 
+  it.effect("a schema or rule error names the line and column of the key or element, as well as its path", () =>
+    Effect.gen(function*() {
+      const text = "{\n  \"permissions\": {\n    \"allow\": [\"Read\",\n      \"Bash(rm\"],\n    \"dney\": []\n  }\n}"
+      const rule = yield* Effect.flip(PolicyFile.decode([{ file: "p.json", text }]))
+      expect(rule.path).toBe("permissions.dney")
+      expect(rule.position).toBe("line 5 column 5")
+      expect(rule.message).toContain("p.json at line 5 column 5 (permissions.dney)")
+      const parse = yield* Effect.flip(PolicyFile.decode([{ file: "p.json", text: text.replace("dney", "deny") }]))
+      expect(parse.path).toBe("permissions.allow[1]")
+      expect(parse.position).toBe("line 4 column 7")
+      const typed = yield* Effect.flip(PolicyFile.decode([{ file: "p.json", text: "{\"permissions\": {\"deny\": [\"Read\", 3]}}" }]))
+      expect(typed.position).toBe("line 1 column 35")
+    }))
+
   it.effect("a missing file is an error naming it", () =>
     withFiles({}, (file) =>
       Effect.gen(function*() {

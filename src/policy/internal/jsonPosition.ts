@@ -95,3 +95,83 @@ export const lineAndColumn = (text: string, offset: number): string => {
   const before = text.slice(0, offset).split("\n")
   return `line ${before.length} column ${before[before.length - 1]!.length + 1}`
 }
+
+/**
+ * The offset in a valid JSON text of what `path` names (`["permissions",
+ * "allow", 1]`): the key of an object member (so that a misspelt or
+ * unexpected key is pointed at), the start of an array element. undefined
+ * when the path leads nowhere. Only called on a text `JSON.parse` accepted.
+ */
+export const offsetOf = (text: string, path: ReadonlyArray<string | number>): number | undefined => {
+  let i = 0
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++
+  }
+  const skipString = () => {
+    i++
+    while (i < text.length && text[i] !== "\"") i += text[i] === "\\" ? 2 : 1
+    i++
+  }
+  const skipValue = (): void => {
+    ws()
+    const open = text[i]
+    if (open === "\"") return skipString()
+    if (open !== "{" && open !== "[") {
+      while (i < text.length && !",}] \t\r\n".includes(text[i]!)) i++
+      return
+    }
+    const close = open === "{" ? "}" : "]"
+    i++
+    ws()
+    if (text[i] === close) return void i++
+    for (;;) {
+      ws()
+      if (open === "{") {
+        skipString()
+        ws()
+        i++ // :
+      }
+      skipValue()
+      ws()
+      if (text[i++] !== ",") return
+    }
+  }
+  let at: number | undefined = undefined
+  for (const segment of path) {
+    ws()
+    if (typeof segment === "string") {
+      if (text[i] !== "{") return undefined
+      i++
+      for (;;) {
+        ws()
+        if (text[i] !== "\"") return undefined
+        const keyAt = i
+        skipString()
+        const key = JSON.parse(text.slice(keyAt, i)) as string
+        ws()
+        i++ // :
+        if (key === segment) {
+          at = keyAt
+          break
+        }
+        skipValue()
+        ws()
+        if (text[i++] !== ",") return undefined
+      }
+    } else {
+      if (text[i] !== "[") return undefined
+      i++
+      for (let k = 0; k < segment; k++) {
+        ws()
+        if (text[i] === "]") return undefined
+        skipValue()
+        ws()
+        if (text[i++] !== ",") return undefined
+      }
+      ws()
+      if (text[i] === "]") return undefined
+      at = i
+    }
+  }
+  return at
+}
