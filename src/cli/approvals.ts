@@ -8,7 +8,9 @@
  *   one; anything that is not pending is refused with exit status 1 and why;
  * - `prune --older-than DURATION`: deletes answered and withdrawn requests
  *   decided longer ago than that, with the engine's rows of their finished
- *   executions.
+ *   executions;
+ * - `console [--port N]`: a web console for every pending request of the
+ *   store, from every run and process, answered through the store.
  *
  * The store's engine (effect/cluster, effect/workflow) is loaded only when
  * one of these runs.
@@ -134,6 +136,27 @@ const prune = Command.make("prune", {
       }))
   })).pipe(Command.withDescription("Delete answered and withdrawn requests decided longer ago than --older-than"))
 
+const consoleCommand = Command.make("console", {
+  store: storeFlag,
+  port: Flag.Int("port").pipe(Flag.optional, Flag.withDescription("the port to listen on (default: a free one)"))
+}, (flags) =>
+  withStore(flags.store, ({ DurableApproval }) =>
+    Effect.gen(function*() {
+      const { WebConsole } = yield* Effect.promise(() => import("../node/index.ts"))
+      const reviewer = `toolgate approvals console (${process.env["USER"] ?? "unknown user"}, pid ${process.pid})`
+      const services = yield* Effect.context<DurableEngineModule.Services>()
+      const web = yield* WebConsole.polling({
+        pending: Effect.map(DurableApproval.pending, (rows) => rows.map((row) => ({ ...row, since: row.createdAt }))).pipe(Effect.provideContext(services)),
+        answer: (id, decision) =>
+          Effect.map(DurableApproval.answer(id, decision, { by: reviewer }), (r) => r._tag === "Answered").pipe(Effect.provideContext(services))
+      }, {
+        title: `toolgate approvals: ${flags.store.replace(/\/\/[^@/]*@/, "//")}`,
+        ...(Option.isSome(flags.port) ? { port: flags.port.value } : {})
+      }).pipe(Effect.catchTag("ServeError", (e) => bad(`cannot listen: ${e.message}`)))
+      yield* Console.error(`toolgate approvals: every pending request of the store, answerable at ${web.url}`)
+      return yield* Effect.never
+    }).pipe(Effect.scoped))).pipe(Command.withDescription("Serve a web console for every pending request of the store, from every run (until interrupted)"))
+
 /**
  * The `approvals` subcommand.
  *
@@ -141,5 +164,5 @@ const prune = Command.make("prune", {
  */
 export const approvals = Command.make("approvals").pipe(
   Command.withDescription("List and answer the requests waiting in a durable store (toolgate run --store)"),
-  Command.withSubcommands([list, show, answerCommand("allow"), answerCommand("deny"), withdraw, prune])
+  Command.withSubcommands([list, show, answerCommand("allow"), answerCommand("deny"), withdraw, prune, consoleCommand])
 )

@@ -17,7 +17,7 @@
  */
 // the module, not the package barrel: importing the barrel sets a global (a test checks none is)
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Effect, Layer, Option, type PubSub, Redacted, Schema, type Scope, Stream } from "effect"
+import { Context, type Duration, Effect, Layer, Option, type PubSub, Redacted, Schema, type Scope, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { HttpRouter, type HttpServerError, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Crypto from "node:crypto"
@@ -212,9 +212,61 @@ const routes = (board: Board.Board, token: Redacted.Redacted<string>, address: A
 export const make = Effect.fn("toolgate.WebConsole.make")(function*(
   options: Options = {}
 ): Effect.fn.Return<WebConsole, HttpServerError.ServeError, Scope.Scope> {
-  const token = options.token ?? Redacted.make(Crypto.randomBytes(24).toString("base64url"))
   const events = options.events ?? Option.getOrUndefined(yield* Effect.serviceOption(ToolEvents.ToolEvents))
   const board = yield* Board.make({ recent: options.recent ?? 50, parameters: options.parameters ?? (() => undefined), events })
+  return { handler: board.handler, ...(yield* serve(board, options)) }
+})
+
+/**
+ * Requests kept outside this process (a durable store), for
+ * {@link polling}: `pending` lists them (each with the encoded
+ * `ApprovalRequest`), `answer` answers one where it is kept and says
+ * whether the answer was taken (false: answered, withdrawn or timed out
+ * elsewhere first), `every` is how often the list is read (default 500 ms).
+ *
+ * @since 0.3.0
+ */
+export interface Source {
+  readonly pending: Effect.Effect<ReadonlyArray<Board.Kept>>
+  readonly answer: (id: string, decision: Approval.ApprovalDecision) => Effect.Effect<boolean>
+  readonly every?: Duration.Input | undefined
+}
+
+/**
+ * A console for requests kept elsewhere: every pending request `source`
+ * lists, from every run and process, answered where it is kept.
+ * `toolgate approvals console --store URL` serves a durable store's this
+ * way. There is no handler: the requests are not this process's.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebConsole } from "toolgate/node"
+ * const empty = WebConsole.polling({ pending: Effect.succeed([]), answer: () => Effect.succeed(false) })
+ * ```
+ *
+ * @since 0.3.0
+ */
+export const polling = Effect.fn("toolgate.WebConsole.polling")(function*(
+  source: Source,
+  options: Omit<Options, "events"> = {}
+): Effect.fn.Return<Omit<WebConsole, "handler">, HttpServerError.ServeError, Scope.Scope> {
+  const board = yield* Board.polling({
+    recent: options.recent ?? 50,
+    parameters: options.parameters ?? (() => undefined),
+    every: source.every ?? "500 millis",
+    pending: source.pending,
+    answer: source.answer
+  })
+  return yield* serve(board, options)
+})
+
+// Serves a board's pages and API on loopback for the lifetime of the scope.
+const serve = Effect.fnUntraced(function*(
+  board: Board.Board,
+  options: Omit<Options, "events">
+): Effect.fn.Return<Omit<WebConsole, "handler">, HttpServerError.ServeError, Scope.Scope> {
+  const token = options.token ?? Redacted.make(Crypto.randomBytes(24).toString("base64url"))
   // The port is known only once the server listens; the routes read it per request.
   const address = { port: options.port ?? 0 }
   const served = HttpRouter.serve(routes(board, token, address, options.title ?? "toolgate approvals"), {
@@ -234,7 +286,6 @@ export const make = Effect.fn("toolgate.WebConsole.make")(function*(
   const listening = Context.get(context, HttpServer.HttpServer).address
   if (listening._tag !== "UnixPathAddress") address.port = listening.port
   return {
-    handler: board.handler,
     port: address.port,
     token,
     url: `http://127.0.0.1:${address.port}/login?token=${Redacted.value(token)}`

@@ -84,6 +84,42 @@ describe("toolgate run --store with toolgate approvals", () => {
     }
   }, 120_000)
 
+  it("toolgate approvals console shows the waiting request and its answer resumes the run", async () => {
+    const store = `sqlite:${path("console.db")}`
+    const run = startRun(path("console"), store, "c")
+    const web = spawn(process.execPath, [bin, "approvals", "console", "--store", store], { stdio: ["ignore", "ignore", "pipe"] })
+    try {
+      let printed = ""
+      const url = await new Promise<URL>((resolve, reject) => {
+        web.stderr!.on("data", (chunk) => {
+          printed += chunk
+          const m = /answerable at (http:\/\/\S+)/.exec(printed)
+          if (m !== null) resolve(new URL(m[1]!))
+        })
+        web.on("exit", (code) => reject(new Error(`the console exited (${code}): ${printed}`)))
+      })
+      const headers = { "x-toolgate-token": url.searchParams.get("token")!, "content-type": "application/json" }
+      type Card = { id: string; tool: string; callId: string; description: string }
+      let card: Card | undefined
+      while (card === undefined) {
+        const state = await (await fetch(new URL("/api/state", url), { headers })).json() as { pending: Array<Card> }
+        card = state.pending.find((c) => c.callId === "w1")
+        if (card === undefined) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(card).toMatchObject({ tool: "Write", description: expect.stringMatching(/^run c\b/) })
+      const decided = await fetch(new URL(`/api/decide/${card.id}`, url), { method: "POST", headers, body: JSON.stringify({ action: "allow" }) })
+      expect(decided.status).toBe(200)
+      expect(await run.exited).toBe(0)
+      expect(Fs.readFileSync(path("console/out.txt"), "utf8")).toBe("written\n")
+      const shown = JSON.parse((await toolgate("approvals", "show", "c/w1", "--store", store, "--json")).stdout) as { status: string; decidedBy: string }
+      expect(shown.status).toBe("allowed")
+      expect(shown.decidedBy).toMatch(/^toolgate approvals console/)
+    } finally {
+      stop(run.child)
+      stop(web)
+    }
+  }, 120_000)
+
   it("a run killed while waiting resumes when started again, with the answer given while it was down; the tool runs once", async () => {
     const store = `sqlite:${path("killed.db")}`
     const first = startRun(path("killed"), store, "k")

@@ -8,7 +8,7 @@
  * stopped waiting (timeout, cancellation, an interrupted run) is withdrawn:
  * its card leaves the board and every open page is told.
  */
-import { Effect, Exit, PubSub, Schema, type Scope } from "effect"
+import { Duration, Effect, Exit, Option, PubSub, Schema, type Scope } from "effect"
 import * as Approval from "../../../Approval.ts"
 import type * as ToolEvents from "../../../ToolEvents.ts"
 import * as ToolPolicy from "../../../ToolPolicy.ts"
@@ -78,11 +78,16 @@ export type DecideResult =
   | { readonly _tag: "Gone" }
   | { readonly _tag: "InvalidParams"; readonly message: string }
 
+/** What the pages read and answer. */
 export interface Board {
-  readonly handler: Approval.ApprovalHandler
   readonly snapshot: Effect.Effect<{ readonly pending: ReadonlyArray<Card>; readonly recent: ReadonlyArray<Recent> }>
   readonly subscribe: Effect.Effect<PubSub.Subscription<BoardEvent>, never, Scope.Scope>
   readonly decide: (id: string, body: DecisionBody) => Effect.Effect<DecideResult>
+}
+
+/** A board of the requests of this process, and the approval handler that puts them on it. */
+export interface LocalBoard extends Board {
+  readonly handler: Approval.ApprovalHandler
 }
 
 const cardOf = (id: string, request: Approval.ApprovalRequest, now: number): Card => ({
@@ -143,7 +148,7 @@ export const make = (options: {
   readonly parameters: (tool: string) => Schema.Top | undefined
   /** The run's tool events: each decided call's entry then shows how the call really ended. */
   readonly events?: PubSub.PubSub<ToolEvents.ToolEvent> | undefined
-}): Effect.Effect<Board, never, Scope.Scope> =>
+}): Effect.Effect<LocalBoard, never, Scope.Scope> =>
   Effect.gen(function*() {
     const bridge = yield* Approval.queueBridge
     const hub = yield* PubSub.unbounded<BoardEvent>()
@@ -218,6 +223,126 @@ export const make = (options: {
 
     return {
       handler: bridge.handler,
+      snapshot: Effect.sync(() => ({ pending: Array.from(cards.values(), (c) => c.card), recent: [...recent] })),
+      subscribe: PubSub.subscribe(hub),
+      decide
+    }
+  })
+
+/** A request kept elsewhere (a durable store), as {@link polling} lists it. */
+export interface Kept {
+  /** the request's id where it is kept (`RUN/CALL`) */
+  readonly id: string
+  readonly runId: string
+  readonly callId: string
+  readonly tool: string
+  /** the encoded `ApprovalRequest` */
+  readonly request: unknown
+  readonly since: number
+}
+
+const decodeRequest = Schema.decodeUnknownOption(Approval.ApprovalRequest)
+
+const keptCard = (id: string, kept: Kept): Card => {
+  const request = decodeRequest(kept.request)
+  const card: Card = Option.isSome(request)
+    ? cardOf(id, request.value, kept.since)
+    : {
+      id,
+      callId: kept.callId,
+      tool: kept.tool,
+      toolClass: "Mutating",
+      description: undefined,
+      params: (kept.request as { readonly input?: unknown } | null)?.input,
+      reason: "the request as stored could not be read in full",
+      rule: undefined,
+      origin: { depth: 0, parents: [] },
+      since: kept.since
+    }
+  return { ...card, description: [`run ${kept.runId}`, card.description].filter(Boolean).join(": ") }
+}
+
+/**
+ * A board of requests kept elsewhere, read every `every` and answered
+ * where they are kept: `toolgate approvals console` shows every pending
+ * request of a durable store, from every run and every process, and its
+ * answers go through the store's own rules (the first answer wins; an
+ * answer to a request withdrawn or answered elsewhere is refused). A card
+ * whose request left the list was answered, withdrawn or timed out
+ * elsewhere. Pages see card ids of their own (`s1`, `s2`…): a store's
+ * `RUN/CALL` ids hold a slash.
+ */
+export const polling = (options: {
+  readonly recent: number
+  readonly parameters: (tool: string) => Schema.Top | undefined
+  readonly every: Duration.Input
+  readonly pending: Effect.Effect<ReadonlyArray<Kept>>
+  readonly answer: (id: string, decision: Approval.ApprovalDecision) => Effect.Effect<boolean>
+}): Effect.Effect<Board, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const hub = yield* PubSub.unbounded<BoardEvent>()
+    const cards = new Map<string, { readonly card: Card; readonly kept: Kept }>()
+    const byKept = new Map<string, string>()
+    const recent: Array<Recent> = []
+    let sequence = 0
+    const remember = (entry: Recent) => {
+      recent.unshift(entry)
+      if (recent.length > options.recent) recent.length = options.recent
+    }
+    const drop = (id: string) => {
+      const held = cards.get(id)
+      if (held === undefined) return undefined
+      cards.delete(id)
+      byKept.delete(held.kept.id)
+      return held
+    }
+
+    const refresh = Effect.gen(function*() {
+      const listed = yield* options.pending
+      const seen = new Set(listed.map((k) => k.id))
+      for (const [keptId, id] of [...byKept]) {
+        if (seen.has(keptId)) continue
+        const held = drop(id)
+        if (held === undefined) continue
+        const entry: Recent = { id, callId: held.card.callId, tool: held.card.tool, verdict: "withdrawn", detail: "answered, withdrawn or timed out elsewhere", at: Date.now() }
+        remember(entry)
+        yield* PubSub.publish(hub, { type: "withdrawn", id, recent: entry })
+      }
+      for (const kept of listed) {
+        if (byKept.has(kept.id)) continue
+        const id = `s${++sequence}`
+        const card = keptCard(id, kept)
+        cards.set(id, { card, kept })
+        byKept.set(kept.id, id)
+        yield* PubSub.publish(hub, { type: "pending", card })
+      }
+    })
+    yield* refresh
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.every), refresh)))
+
+    const decide = (id: string, body: DecisionBody): Effect.Effect<DecideResult> =>
+      Effect.gen(function*() {
+        const held = cards.get(id)
+        if (held === undefined) return { _tag: "Gone" } as const
+        if (body.action === "allow" && body.params !== undefined) {
+          const problem = validate(options.parameters(held.card.tool), body.params)
+          if (problem !== undefined) return { _tag: "InvalidParams", message: problem } as const
+        }
+        const answered = yield* options.answer(held.kept.id, decisionOf(body))
+        if (drop(id) === undefined) return { _tag: "Gone" } as const
+        if (!answered) {
+          const entry: Recent = { id, callId: held.card.callId, tool: held.card.tool, verdict: "withdrawn", detail: "answered or withdrawn elsewhere first", at: Date.now() }
+          remember(entry)
+          yield* PubSub.publish(hub, { type: "withdrawn", id, recent: entry })
+          return { _tag: "Gone" } as const
+        }
+        const entry = recentOf(id, held.card.callId, held.card.tool, body)
+        remember(entry)
+        yield* PubSub.publish(hub, { type: "decided", id, recent: entry })
+        return { _tag: "Decided" } as const
+      })
+
+    return {
       snapshot: Effect.sync(() => ({ pending: Array.from(cards.values(), (c) => c.card), recent: [...recent] })),
       subscribe: PubSub.subscribe(hub),
       decide
