@@ -92,7 +92,8 @@ export type CallRecord = typeof CallRecord.Type
  * - `ApprovalRequested`: the approval handler is being asked.
  * - `Decided`: the call was allowed or denied, and by whom (`policy`,
  *   `handler`, `memory`, `timeout`, `readOnlyFastPath`, `fault`).
- * - `Started`: the tool began to run.
+ * - `Started`: the tool began to run; its `call` carries the params it
+ *   runs with (an approver's edit, when there was one).
  * - `Finished`: the call has its result, and `record` everything the gate
  *   knows about it ({@link CallRecord}). Exactly one per call, also when
  *   the batch is interrupted.

@@ -126,6 +126,9 @@ describe("Executor: the record of a call", () => {
       expect(record.call.params).toEqual({ key: "asked", value: "v" })
       expect(record).toMatchObject({ edited: true, executedParams: { key: "edited", value: "v2" } })
       expect([...t.store.entries()]).toEqual([["edited", "v2"]])
+      // what a terminal shows when the tool starts: the params it runs with, under the same call id
+      const started = events.flatMap((e) => e._tag === "Started" ? [e.call] : [])
+      expect(started).toEqual([{ ...record.call, params: { key: "edited", value: "v2" } }])
     }))
 
   it.effect("one executeBatch Effect run twice is two batches: the second run is asked again, not answered from the first", () =>

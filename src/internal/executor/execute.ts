@@ -117,7 +117,8 @@ export const execute = (env: Env, state: CallState): Effect.Effect<ToolResult> =
   state.started = true
   state.times.running = performance.now()
   return andThen(
-    publish(env, () => ToolEvent.Started({ call, origin: env.origin })),
+    // the params it runs with: a reviewer's edit, not what the model asked
+    publish(env, () => ToolEvent.Started({ call: state.executed === undefined || state.executed === call.params ? call : { ...call, params: state.executed }, origin: env.origin })),
     () => {
       const entry = env.handlers === undefined ? undefined : ToolHandler.lookup(env.handlers, tool)
       const attributes = spanAttributes(env, state)
