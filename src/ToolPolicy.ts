@@ -74,6 +74,8 @@ export type Mode = typeof Mode.Type
  *   reads a file) that the matching allow rule does not cover.
  * - `network`: the command reaches the network, which no prefix rule covers.
  * - `ambiguous MCP name`: the name cannot be split into one (server, tool).
+ * - `not sandboxed`: a Bash command a rule allows, where no sandbox stands
+ *   behind the rules (`BuiltinTools.guard`): it needs a human.
  *
  * @example
  * ```ts
@@ -92,7 +94,8 @@ export const Fact = Schema.Literals([
   "harmless device",
   "uncovered effect",
   "network",
-  "ambiguous MCP name"
+  "ambiguous MCP name",
+  "not sandboxed"
 ])
 
 /** @since 0.1.0 */

@@ -305,6 +305,8 @@ export const guard = (
 ): ToolPolicy.ToolPolicy => {
   if (confinement._tag === "Sandboxed" || confinement.optedOut) return policy
   const reason = `Bash is not sandboxed here (${confinement.reason}), so every command needs a human`
+  // the verdict is the engine's, not the allow rule's: the rule allowed, the missing sandbox asks
+  const notSandboxed: ToolPolicy.Match = { _tag: "Fact", fact: "not sandboxed" }
   return BashTool.markGuarded({
     decide: (request) =>
       Effect.map(policy.decide(request), (verdict) =>
@@ -313,9 +315,9 @@ export const guard = (
           : options?.unsandboxed === "deny"
           ? ToolPolicy.Verdict.Deny({
             reason: `${reason} and there is none to ask; install bubblewrap or pass --no-sandbox`,
-            match: verdict.match
+            match: notSandboxed
           })
-          : ToolPolicy.Verdict.Ask({ reason, match: verdict.match }))
+          : ToolPolicy.Verdict.Ask({ reason, match: notSandboxed }))
   })
 }
 

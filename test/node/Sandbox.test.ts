@@ -301,6 +301,8 @@ describe("Bash without a sandbox", () => {
       const unsandboxed = BuiltinTools.BashConfinement.Unsandboxed({ reason: "none here", optedOut: false })
       const denied = yield* BuiltinTools.guard(ToolPolicy.allowAll, unsandboxed, { unsandboxed: "deny" }).decide(request)
       expect(denied._tag).toBe("Deny")
+      // the engine's verdict, not the allow rule's: "denied by the policy [allow: …]" read as a contradiction
+      expect(denied.match).toEqual({ _tag: "Fact", fact: "not sandboxed" })
       const sandboxed = BuiltinTools.BashConfinement.Sandboxed({ sandbox: "bubblewrap", network: "none" })
       expect(BuiltinTools.guard(ToolPolicy.allowAll, sandboxed)).toBe(ToolPolicy.allowAll)
       const optedOut = BuiltinTools.BashConfinement.Unsandboxed({ reason: "off", optedOut: true })
