@@ -76,6 +76,9 @@ export type Mode = typeof Mode.Type
  * - `ambiguous MCP name`: the name cannot be split into one (server, tool).
  * - `not sandboxed`: a Bash command a rule allows, where no sandbox stands
  *   behind the rules (`BuiltinTools.guard`): it needs a human.
+ * - `protected file`: under `acceptEdits`, an edit inside the root of a file
+ *   that configures what runs or grants more (`.git/`, agent settings,
+ *   `.npmrc`, …), which the mode does not pre-approve.
  *
  * @example
  * ```ts
@@ -95,7 +98,8 @@ export const Fact = Schema.Literals([
   "uncovered effect",
   "network",
   "ambiguous MCP name",
-  "not sandboxed"
+  "not sandboxed",
+  "protected file"
 ])
 
 /** @since 0.1.0 */

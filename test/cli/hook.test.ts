@@ -82,6 +82,14 @@ describe("PreToolUse", () => {
       expect(decision(yield* reply(bash("rm -rf /", { permission_mode: "bypassPermissions" })))?.permissionDecision).toBe("deny")
       expect(decision(yield* reply({ ...writeCall, permission_mode: "acceptEdits" }))?.permissionDecision).toBe("allow")
     }))
+  it.effect("acceptEdits: a write into .git, agent settings or a dotenv file is asked, not deferred to Claude Code's own acceptEdits", () =>
+    Effect.gen(function*() {
+      for (const path of ["/work/repo/.git/hooks/pre-commit", "/work/repo/.claude/settings.json", "/work/repo/.env", "/work/repo/node_modules/.bin/tsc"]) {
+        const r = yield* reply({ ...preBash, tool_name: "Write", tool_input: { file_path: path, content: "x" }, permission_mode: "acceptEdits" })
+        expect(decision(r)?.permissionDecision, path).toBe("ask")
+        expect(decision(r)?.permissionDecisionReason).toContain("protected file")
+      }
+    }))
   it.effect("--mode overrides the payload's permission_mode", () =>
     Effect.gen(function*() {
       const r = yield* reply(bash("whoami", { permission_mode: "bypassPermissions" }), { mode: "default", unmatched: "ask" })

@@ -466,9 +466,21 @@ const explainPath = (ctx: Context, request: Request, kind: PolicySubject.PolicyS
     subject = { ...subject, filters: true }
   }
   const j = judge(ctx, guardsFor(request.name), allowFor(request.name), kind, subject, undefined)
-  if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request) && editable(ctx, subject.paths)) {
-    const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
-    return { verdict, segments: [{ text, verdict }] }
+  if (j.level === "none" && ctx.mode === "acceptEdits" && subject._tag === "Paths" && isMutator(request)) {
+    if (editable(ctx, subject.paths)) {
+      const verdict = ToolPolicy.Verdict.Allow({ match: { _tag: "Mode", mode: "acceptEdits" } })
+      return { verdict, segments: [{ text, verdict }] }
+    }
+    // Inside the root but protected: the engine's own ask, not the default's, so that
+    // the Claude Code hook gives it instead of deferring to Claude Code's acceptEdits.
+    const guarded = subject.paths.find((p) => Modes.inside(ctx.root, p) && Modes.isProtected(p, ctx.rules.files))
+    if (guarded !== undefined) {
+      const verdict = ToolPolicy.Verdict.Ask({
+        reason: `acceptEdits does not pre-approve ${request.name} of ${guarded}: it configures what runs next or what is allowed`,
+        match: { _tag: "Fact", fact: "protected file" }
+      })
+      return { verdict, segments: [{ text, verdict }] }
+    }
   }
   return one(ctx, text, j)
 }
