@@ -82,6 +82,22 @@ describe("PreToolUse", () => {
       expect(decision(yield* reply(bash("rm -rf /", { permission_mode: "bypassPermissions" })))?.permissionDecision).toBe("deny")
       expect(decision(yield* reply({ ...writeCall, permission_mode: "acceptEdits" }))?.permissionDecision).toBe("allow")
     }))
+  it.effect("acceptEdits: a shell command writing a protected file is asked too (Claude Code's acceptEdits runs cp, mv, touch, sed itself)", () =>
+    Effect.gen(function*() {
+      for (const command of ["cp x .npmrc", "mv evil .envrc", "touch node_modules/.bin/tsc", "echo x > .npmrc", "sed -i s/a/b/ .claude/settings.json"]) {
+        const r = yield* reply(bash(command, { permission_mode: "acceptEdits" }))
+        expect(decision(r)?.permissionDecision, command).toBe("ask")
+        expect(decision(r)?.permissionDecisionReason, command).toContain("protected file")
+      }
+      // an ordinary edit stays Claude Code's to decide
+      expect(yield* reply(bash("cp a.txt b.txt", { permission_mode: "acceptEdits" }))).toEqual({ exitCode: 0 })
+    }))
+  it.effect("a segment a rule asks about is asked, though another segment no rule mentions would defer", () =>
+    Effect.gen(function*() {
+      const r = yield* reply(bash("whoami && git push origin main"))
+      expect(decision(r)?.permissionDecision).toBe("ask")
+      expect(decision(r)?.permissionDecisionReason).toContain("git push")
+    }))
   it.effect("acceptEdits: a write into .git, agent settings or a dotenv file is asked, not deferred to Claude Code's own acceptEdits", () =>
     Effect.gen(function*() {
       for (const path of ["/work/repo/.git/hooks/pre-commit", "/work/repo/.claude/settings.json", "/work/repo/.env", "/work/repo/node_modules/.bin/tsc"]) {

@@ -307,9 +307,14 @@ const param = (params: unknown, name: string): Subject | string => {
 const harmlessWrites = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"])
 const pathKind = PolicySubject.PolicySubject.Path({ param: "file_path" })
 
+// Deny wins, then an ask: a rule's or the engine's before the default's, so
+// that one unmatched segment does not hide another a rule asks about (the
+// hook defers only the default's ask: `whoami && git push` under an ask
+// rule for git push is toolgate's ask, not "no opinion").
 const combine = (segments: ReadonlyArray<Segment>, empty: () => ToolPolicy.Verdict): ToolPolicy.Verdict => {
   if (segments.length === 0) return empty()
   return segments.find((s) => s.verdict._tag === "Deny")?.verdict ??
+    segments.find((s) => s.verdict._tag === "Ask" && s.verdict.match?._tag !== "Default")?.verdict ??
     segments.find((s) => s.verdict._tag === "Ask")?.verdict ??
     segments[0]!.verdict
 }
@@ -566,15 +571,44 @@ const explainCommand = (ctx: Context, request: Request, kind: PolicySubject.Poli
         : segment.transparent && open
         ? ToolPolicy.Verdict.Allow({ match: { _tag: "Fact", fact: "script judged by its commands", segment: segment.text } })
         : uncoveredVerdict(ctx, segment, j) ?? toVerdict(j, ctx, ctx.mode, segment.text)
-      segments.push({ text: segment.text, verdict: settled })
+      segments.push({ text: segment.text, verdict: protectedEdit(ctx, segment, settled) })
       judgeAccesses(ctx, segment, segments)
       judged.set(key, segments.slice(start))
     } else {
-      segments.push({ text: segment.text, verdict: judgeRedirect(ctx, segment) })
+      segments.push({ text: segment.text, verdict: protectedEdit(ctx, segment, judgeRedirect(ctx, segment)) })
     }
   }
   const verdict = combine(segments, () => toVerdict(judge(ctx, names, allowNames, kind, { _tag: "None" }, command), ctx, ctx.mode, command))
   return { verdict, segments }
+}
+
+// Under acceptEdits, the default's ask on a command or redirection that
+// writes a protected file inside the root (`cp x .npmrc`, `mv y .envrc`,
+// `echo x > node_modules/.bin/tsc`) becomes the engine's own: Claude Code's
+// acceptEdits runs mkdir, touch, rm, mv, cp and sed by itself, and the hook
+// defers the default's ask to it.
+const protectedEdit = (ctx: Context, segment: Shell.Segment, verdict: ToolPolicy.Verdict): ToolPolicy.Verdict => {
+  if (ctx.mode !== "acceptEdits" || verdict._tag !== "Ask" || verdict.match?._tag !== "Default") return verdict
+  const writes: Array<{ readonly path: string; readonly removes: boolean }> = []
+  if (segment._tag === "Command") {
+    for (const e of segment.program?.effects ?? []) {
+      if (e.kind === "writes-file" && e.value !== undefined) writes.push({ path: e.value, removes: e.removes === true })
+    }
+  } else if (segment._tag === "Redirect" && segment.access === "write" && segment.target !== undefined) {
+    writes.push({ path: segment.target, removes: false })
+  }
+  for (const write of writes) {
+    const named = inDirs(write.path, cwdOf(segment))
+    const subject = named === undefined ? undefined : manyPaths(named, ctx, false)
+    if (subject?._tag !== "Paths") continue
+    const guarded = subject.paths.find((p) => Modes.inside(ctx.root, p) && Modes.isProtected(p, ctx.rules.files, write.removes))
+    if (guarded === undefined) continue
+    return ToolPolicy.Verdict.Ask({
+      reason: `${JSON.stringify(segment.text)} writes ${guarded}, which configures what runs next or what is allowed: acceptEdits does not pre-approve it`,
+      match: { _tag: "Fact", fact: "protected file", segment: segment.text }
+    })
+  }
+  return verdict
 }
 
 // -----------------------------------------------------------------------------
