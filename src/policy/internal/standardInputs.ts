@@ -53,13 +53,20 @@ const inputs: Readonly<Record<string, Schema.Top>> = {
   WebSearch: Schema.Struct({ query: text, allowed_domains: Schema.optional(Schema.Array(Schema.String)), blocked_domains: Schema.optional(Schema.Array(Schema.String)) })
 }
 
-const decoders = new Map(
-  Object.entries(inputs).map(([name, schema]) => [name, Schema.decodeUnknownExit(schema as Schema.Codec<unknown>, { onExcessProperty: "error" })])
-)
+// Built on first use: the Claude Code hook starts a process per call and judges one tool.
+const decoders = new Map<string, (u: unknown) => Exit.Exit<unknown, unknown>>()
+const decoderOf = (name: string) => {
+  let decode = decoders.get(name)
+  if (decode === undefined && Object.hasOwn(inputs, name)) {
+    decode = Schema.decodeUnknownExit(inputs[name] as Schema.Codec<unknown>, { onExcessProperty: "error" })
+    decoders.set(name, decode)
+  }
+  return decode
+}
 
 /** Why `params` is not an input the standard tool `name` accepts; undefined when it is, or `name` is no standard tool. */
 export const badInput = (name: string, params: unknown): string | undefined => {
-  const decode = decoders.get(name)
+  const decode = decoderOf(name)
   if (decode === undefined) return undefined
   const exit = decode(params)
   if (Exit.isSuccess(exit)) return undefined
