@@ -15,11 +15,11 @@ import { Approval, Concurrency, Executor, ToolPolicy } from "toolgate"
 import { WebConsole } from "toolgate/node"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import { required } from "../systemPackage.ts"
 import { repo, start, workspace } from "../node/mcpStdio.ts"
 
 const executablePath = process.env["CHROMIUM"] ?? "/usr/bin/chromium"
-const hasChromium = fs.existsSync(executablePath)
-if (!hasChromium) console.warn(`console e2e skipped: no browser at ${executablePath} (install the Debian package "chromium")`)
+const hasChromium = required(fs.existsSync(executablePath), `the web console in a browser at ${executablePath} ($CHROMIUM)`, "chromium")
 
 const shots = path.join(repo, "test-results", "console")
 
