@@ -5,7 +5,7 @@
  * in the browser denies one call, edits and allows another, allows a third,
  * and the test asserts what the client received and what reached the
  * upstream. Then 100 cards on one page. Screenshots go to
- * test-results/console/ for a person to look at.
+ * test-results/console/ (ignored by git) for a person to look at.
  */
 import { Effect, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
