@@ -41,11 +41,7 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
     const ws = workspace({ policy: { permissions: { ask: ["mcp__up__*"] } } })
     const gateway = await start(["--config", ws.config, "--policy", ws.policy, "--approver", "web"])
     try {
-      let url: string | undefined
-      for (let i = 0; i < 200 && url === undefined; i++) {
-        url = /approve calls at (\S+)/.exec(gateway.stderr())?.[1]
-        if (url === undefined) await new Promise((r) => setTimeout(r, 100))
-      }
+      const url = (await gateway.consoleUrl()).href
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?token=/)
 
       // a mutator and two reads: different pools, so all three wait at once
@@ -59,7 +55,7 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
         dialogs++
         void d.dismiss()
       })
-      await page.goto(url!)
+      await page.goto(url)
       await page.waitForSelector("#status.live")
       await page.waitForFunction(count("article.card", 3), undefined, { timeout: 20_000 })
       const card = (tool: string) => page.locator("article.card", { has: page.locator(".tool", { hasText: tool }) })
