@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stream, Terminal } from "effect"
+import { Cause, Console, Effect, FileSystem, Layer, Option, Semaphore, Stdio, Stream, Terminal } from "effect"
 import type { AiError, Tool } from "effect/ai"
 import { Argument, Command, Flag } from "effect/cli"
 import * as NodePath from "node:path"
@@ -463,7 +463,9 @@ const waitingInConsole = (handler: Approval.ApprovalHandler, url: string, screen
 const chooseApprover = (config: Config, screen: Screen, demo: boolean, scripted: boolean) =>
   Effect.gen(function*() {
     if (Option.isSome(config.store) && Option.isSome(config.runId)) return yield* durableApprover(config.store.value, config.runId.value)
-    const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
+    // from Stdio, not `process`: a test runs the command in-process with its own
+    const stdio = yield* Stdio.Stdio
+    const interactive = (yield* stdio.stdinIsTerminal) && (yield* stdio.stdoutIsTerminal)
     const web = Option.isSome(config.approver)
       ? yield* startConsole(config.port, (name) => (BuiltinTools.toolkit.tools as Record<string, Tool.Any>)[name]?.parametersSchema, "toolgate run")
         .pipe(Effect.catchTag("ServeError", (e) => bad(`the web console could not listen: ${e.message}`)))

@@ -4,18 +4,20 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { toolgate as inProcess } from "./inProcess.ts"
 
-// Runs the real CLI entry as a child process, the way `npm run toolgate` does.
-// Each run costs a Node start-up, so only what needs the process is here:
-// exit statuses and output. Modes and file errors are tested in-process.
+// The CLI's exit statuses and output, run in-process (./inProcess.ts); one
+// call goes through the real entry as a child process, the way `npm run
+// toolgate` runs it. Modes and file errors are tested in-process too.
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
 
-const toolgate = (...args: ReadonlyArray<string>) =>
+const spawned = (...args: ReadonlyArray<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [bin, ...args], { encoding: "utf8" }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     })
   })
+const toolgate = (...args: ReadonlyArray<string>) => inProcess(args)
 
 let dir = ""
 const policy = () => NodePath.join(dir, "policy.json")
@@ -44,8 +46,8 @@ describe.concurrent("toolgate check", () => {
     expect(r.stdout).toContain("verdict: allow")
     expect(r.stdout).toContain("rule:    allow Bash(git status)")
   })
-  it("exits 2 for a denied call and prints every segment", async () => {
-    const r = await toolgate("check", "--policy", policy(), call("Bash", { command: "git status && rm -rf /" }))
+  it("exits 2 for a denied call and prints every segment (the real binary)", async () => {
+    const r = await spawned("check", "--policy", policy(), call("Bash", { command: "git status && rm -rf /" }))
     expect(r.code).toBe(2)
     expect(r.stdout).toContain("verdict: deny")
     expect(r.stdout).toContain("segment: rm -rf /")

@@ -4,10 +4,12 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { toolgate as inProcess } from "./inProcess.ts"
 
 // How the CLI answers a mistake: one clear line (or the error and the
 // suggestion first), the bad-input status, no stack trace; and how
-// `toolgate mcp` ends when its client goes away.
+// `toolgate mcp` ends when its client goes away (a real process: its stdin
+// closes). The rest runs in-process (./inProcess.ts).
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
 const upstream = fileURLToPath(new URL("../fixtures/mcp-upstream.ts", import.meta.url))
 const toolgate = (args: ReadonlyArray<string>, stdin = "") =>
@@ -22,13 +24,13 @@ describe.concurrent("CLI errors", () => {
   it("--root naming a file is one line and exit 64", async () => {
     const file = NodePath.join(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-root-")), "file.txt")
     Fs.writeFileSync(file, "x")
-    const r = await toolgate(["run", "--root", file, "--scenario", "scenarios/demo.json"])
+    const r = await inProcess(["run", "--root", file, "--scenario", "scenarios/demo.json"])
     expect(r.code).toBe(64)
     expect(r.stderr.trim()).toBe(`toolgate run: the workspace ${file} is not a directory`)
     expect(r.stdout).toBe("")
   })
   it("a misspelled flag prints the error and the suggestion first, then where the help is", async () => {
-    const r = await toolgate(["check", "--polcy", "p.json", "{}"])
+    const r = await inProcess(["check", "--polcy", "p.json", "{}"])
     expect(r.code).toBe(64)
     const lines = r.stderr.trim().split("\n")
     expect(lines.slice(0, 5).join("\n")).toContain("Unrecognized flag: --polcy")

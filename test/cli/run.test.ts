@@ -5,13 +5,15 @@ import * as Http from "node:http"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { toolgate } from "./inProcess.ts"
 
-// The real `toolgate run` as a child process with no terminal attached,
-// as in CI: it must never wait for a human.
+// `toolgate run` in-process with no terminal attached, as in CI: it must
+// never wait for a human. A few runs spawn the real binary, to prove it
+// starts, detects that no terminal is attached and ends with the status.
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
 const bundledScenario = fileURLToPath(new URL("../../scenarios/demo.json", import.meta.url))
 
-const toolgate = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+const spawned = (args: ReadonlyArray<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const clean = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !/^(ANTHROPIC|OPENAI|TOOLGATE)_/.test(k))
@@ -19,7 +21,7 @@ const toolgate = (args: ReadonlyArray<string>, env: Record<string, string> = {})
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { encoding: "utf8", env: { ...clean, ...env }, timeout: 60_000 },
+      { encoding: "utf8", env: clean },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
       }
@@ -33,12 +35,10 @@ beforeAll(() => {
 })
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
 
-// Sequential: each test is a whole Node process, and a shared 2-core machine
-// running a dozen at once times them out.
-describe("toolgate run", () => {
+describe("the toolgate binary", () => {
   it("with no terminal and no key, runs the scripted demo non-interactively and says so", async () => {
     const audit = NodePath.join(dir, "audit.jsonl")
-    const { code, stdout } = await toolgate(["run", "--audit", audit])
+    const { code, stdout } = await spawned(["run", "--audit", audit])
     expect(code).toBe(0)
     expect(stdout).toContain("model:     scripted")
     expect(stdout).toContain("no terminal, so calls the policy asks about are approved: this is the demo's own temporary workspace")
@@ -55,31 +55,34 @@ describe("toolgate run", () => {
     ])
   }, 60_000)
 
+  it("an unknown flag is bad input, exit 64", async () => {
+    const { code, stderr } = await spawned(["run", "--frobnicate"])
+    expect(code).toBe(64)
+    expect(stderr).toContain("--frobnicate")
+  })
+})
+
+describe("toolgate run", () => {
   it("plan mode denies the write and the shell command with a reason naming plan mode", async () => {
     const { code, stdout } = await toolgate(["run", "--mode", "plan"])
     expect(code).toBe(0)
     expect(stdout).toContain("(mode plan)")
     expect(stdout).toMatch(/Write denied by the policy.*plan mode/)
     expect(stdout).not.toContain("SUMMARY.md as written")
-  }, 60_000)
+  })
 
   it("a missing policy file is bad input naming the file", async () => {
     const { code, stderr } = await toolgate(["run", "--policy", NodePath.join(dir, "nope.json")])
     expect(code).toBe(64)
     expect(stderr).toContain("nope.json")
     expect(stderr).toContain("cannot read the file")
-  }, 60_000)
+  })
 
   it("asking for a provider without its key is a clear error", async () => {
     const { code, stderr } = await toolgate(["run"], { TOOLGATE_PROVIDER: "anthropic" })
     expect(code).toBe(64)
     expect(stderr).toMatch(/ANTHROPIC_API_KEY/)
-  }, 60_000)
-
-  it("an unknown flag is bad input", async () => {
-    const { code } = await toolgate(["run", "--frobnicate"])
-    expect(code).toBe(64)
-  }, 60_000)
+  })
 
   it("--help describes the command, its flags, the environment variables and the exit codes", async () => {
     const { code, stdout } = await toolgate(["run", "--help"])
@@ -93,7 +96,7 @@ describe("toolgate run", () => {
       expect(stdout).toContain(v)
     }
     expect(stdout).toMatch(/0 completed, 3 stopped by the approver, 4 repeated denial, 5 max turns,\s+64 bad input, 69 provider failure, 130 interrupted/)
-  }, 60_000)
+  })
 
   // The bug as found: with no terminal, a scripted run on a real directory
   // (--root) approved everything and deleted a file, saying it was a
@@ -115,7 +118,7 @@ describe("toolgate run", () => {
     expect(stdout).not.toContain("throwaway")
     expect(stdout).toMatch(/Write denied by the approver.*rerun with --yes/)
     expect(Fs.readFileSync(NodePath.join(root, "keep.txt"), "utf8")).toBe("precious\n")
-  }, 60_000)
+  })
 
   it("an explicit --scenario wins over an API key in the environment, and --demo too", async () => {
     const env = { ANTHROPIC_API_KEY: "sk-should-not-be-used", ANTHROPIC_BASE_URL: "http://127.0.0.1:9" }
@@ -127,7 +130,7 @@ describe("toolgate run", () => {
     expect(demo.stdout).toContain("model:     scripted")
     expect(demo.stdout).toContain("(temporary, deleted after the run)")
     expect(demo.stdout).toContain("— Completed")
-  }, 60_000)
+  })
 
   it("an audit path that cannot be opened is one line of bad input, before anything runs", async () => {
     const { code, stdout, stderr } = await toolgate(["run", "--audit", NodePath.join(dir, "no", "such", "dir", "audit.jsonl")])
@@ -135,7 +138,7 @@ describe("toolgate run", () => {
     expect(stdout).toBe("")
     expect(stderr.trim().split("\n")).toHaveLength(1)
     expect(stderr).toContain("cannot open the audit log")
-  }, 60_000)
+  })
 
   it("a scenario with \"input\" instead of \"params\" is bad input naming the key", async () => {
     const scenario = NodePath.join(dir, "typo.json")
@@ -145,7 +148,7 @@ describe("toolgate run", () => {
     expect(stdout).toBe("")
     expect(stderr).toContain("turns[0].toolCalls[0].input")
     expect(stderr).toContain("unknown key \"input\"")
-  }, 60_000)
+  })
 
   it("exit codes: max turns is 5, a repeated denial 4", async () => {
     const maxTurns = await toolgate(["run", "--demo", "--max-turns", "1"])
@@ -157,7 +160,7 @@ describe("toolgate run", () => {
     const repeated = await toolgate(["run", "--scenario", scenario])
     expect(repeated.code).toBe(4)
     expect(repeated.stdout).toContain("— RepeatedDenial")
-  }, 60_000)
+  })
 
   it("a provider that cannot be reached is one line naming what to check, exit 69", async () => {
     const { code, stdout, stderr } = await toolgate(["run", "--request-timeout", "10"], {
@@ -170,7 +173,7 @@ describe("toolgate run", () => {
     const lines = stderr.trim().split("\n")
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^toolgate run: could not reach the anthropic API at http:\/\/127.0.0.1:9: .*check ANTHROPIC_BASE_URL/)
-  }, 60_000)
+  })
 
   it("toolgate audit prints a run's log back as a timeline", async () => {
     const audit = NodePath.join(dir, "timeline.jsonl")
@@ -185,7 +188,7 @@ describe("toolgate run", () => {
     expect(stdout).toMatch(/Bash sha256:[0-9a-f]{12} {2}denied by the policy \[deny: Bash\(rm -rf:\*\)\]/)
     expect(stdout).toMatch(/Bash → DENIED PolicyDenied/)
     expect(lines.at(-1)).toMatch(/run ended: Completed \(exit 0\)/)
-  }, 60_000)
+  })
 
   it("a real model gets a system prompt naming the workspace; --system @FILE replaces it; the header says calls are denied without a terminal", async () => {
     const bodies: Array<any> = []
@@ -222,28 +225,26 @@ describe("toolgate run", () => {
     } finally {
       server.close()
     }
-  }, 90_000)
+  })
 })
 
 describe("toolgate run --approver web", () => {
   it("the terminal says while a call waits in the console (the call, how many, where), and an answer there lets the run go on", async () => {
     const root = Fs.mkdtempSync(NodePath.join(dir, "web-"))
     Fs.writeFileSync(NodePath.join(root, "README.md"), "# web\n")
-    const { spawn } = await import("node:child_process")
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ANTHROPIC|OPENAI|TOOLGATE)_/.test(k)))
-    const child = spawn(process.execPath, [bin, "run", "--approver", "web", "--root", root], { env: clean, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
-    const waitingLine = new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (chunk) => {
-        stdout += String(chunk)
-        const line = /… Write waits for you in the web console \(1 waiting\): (\S+)/.exec(stdout)
-        if (line !== null) resolve(line[1]!)
-      })
-      void exited.then(() => reject(new Error(`the run ended first:\n${stdout}`)))
+    let waitingLine: Promise<RegExpExecArray> | undefined
+    let stop = () => {}
+    const exited = toolgate(["run", "--approver", "web", "--root", root], {}, (capture) => {
+      waitingLine = capture.stdoutMatch(/… Write waits for you in the web console \(1 waiting\): (\S+)/)
+      stop = capture.stop
     })
     try {
-      const url = new URL(await waitingLine)
+      const url = new URL(
+        (await Promise.race([
+          waitingLine!,
+          exited.then((r) => Promise.reject(new Error(`the run ended first:\n${r.stdout}${r.stderr}`)))
+        ]))[1]!
+      )
       const token = url.searchParams.get("token")!
       const api = (path: string, init: RequestInit = {}) =>
         fetch(`${url.origin}${path}`, { ...init, headers: { "x-toolgate-token": token, ...init.headers } })
@@ -255,10 +256,10 @@ describe("toolgate run --approver web", () => {
         body: JSON.stringify({ action: "allow" })
       })
       expect(answer.status).toBe(200)
-      expect(await exited).toBe(0)
+      expect((await exited).code).toBe(0)
       expect(Fs.existsSync(NodePath.join(root, "SUMMARY.md"))).toBe(true)
     } finally {
-      child.kill()
+      stop()
     }
-  }, 60_000)
+  })
 })

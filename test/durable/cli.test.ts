@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { toolgate as inProcess } from "../cli/inProcess.ts"
 
 // The durable path through the real CLI: `toolgate run --store` waits for an
 // answer in the store; `toolgate approvals` answers from another process; a
@@ -25,12 +26,9 @@ beforeAll(() => {
 })
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
 
-const toolgate = (...args: ReadonlyArray<string>) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: "utf8" }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
-    })
-  })
+// `toolgate approvals` in-process: it is the other party, not the process
+// under test, and the tests poll it; the runs are real processes, killed.
+const toolgate = (...args: ReadonlyArray<string>) => inProcess(args)
 
 const startRun = (workspace: string, store: string, runId: string) => {
   Fs.mkdirSync(workspace, { recursive: true })

@@ -5,7 +5,7 @@
  * in the browser denies one call, edits and allows another, allows a third,
  * and the test asserts what the client received and what reached the
  * upstream. Then 100 cards on one page. Screenshots go to
- * test-results/console/ for a person to look at.
+ * test-results/console/ (ignored by git) for a person to look at.
  */
 import { Effect, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
@@ -15,11 +15,11 @@ import { Approval, Concurrency, Executor, ToolPolicy } from "toolgate"
 import { WebConsole } from "toolgate/node"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { handlers, makeTracker, toolkit } from "../fixtures.ts"
+import { required } from "../systemPackage.ts"
 import { repo, start, workspace } from "../node/mcpStdio.ts"
 
 const executablePath = process.env["CHROMIUM"] ?? "/usr/bin/chromium"
-const hasChromium = fs.existsSync(executablePath)
-if (!hasChromium) console.warn(`console e2e skipped: no browser at ${executablePath} (install the Debian package "chromium")`)
+const hasChromium = required(fs.existsSync(executablePath), `the web console in a browser at ${executablePath} ($CHROMIUM)`, "chromium")
 
 const shots = path.join(repo, "test-results", "console")
 
@@ -41,11 +41,7 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
     const ws = workspace({ policy: { permissions: { ask: ["mcp__up__*"] } } })
     const gateway = await start(["--config", ws.config, "--policy", ws.policy, "--approver", "web"])
     try {
-      let url: string | undefined
-      for (let i = 0; i < 200 && url === undefined; i++) {
-        url = /approve calls at (\S+)/.exec(gateway.stderr())?.[1]
-        if (url === undefined) await new Promise((r) => setTimeout(r, 100))
-      }
+      const url = (await gateway.consoleUrl()).href
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?token=/)
 
       // a mutator and two reads: different pools, so all three wait at once
@@ -59,7 +55,7 @@ describe.skipIf(!hasChromium)("web console in Chromium", { timeout: 120_000 }, (
         dialogs++
         void d.dismiss()
       })
-      await page.goto(url!)
+      await page.goto(url)
       await page.waitForSelector("#status.live")
       await page.waitForFunction(count("article.card", 3), undefined, { timeout: 20_000 })
       const card = (tool: string) => page.locator("article.card", { has: page.locator(".tool", { hasText: tool }) })

@@ -1,7 +1,8 @@
 /**
  * The terminal approver on a real terminal: `approve-demo.ts` runs in a
  * detached tmux session, and the test reads the screen (`capture-pane`) and
- * types (`send-keys`) as a user would. Skipped where tmux is not installed.
+ * types (`send-keys`) as a user would. Skipped where tmux is not installed,
+ * except in CI, where that fails.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,15 +10,20 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, describe, expect, it } from "vitest"
+import { required } from "../systemPackage.ts"
 
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
+const hasTmux = required(
+  (() => {
+    try {
+      execFileSync("tmux", ["-V"], { stdio: "ignore" })
+      return true
+    } catch {
+      return false
+    }
+  })(),
+  "the terminal approver end to end (test/e2e/terminal.test.ts)",
+  "tmux"
+)
 
 const repo = fileURLToPath(new URL("../..", import.meta.url))
 const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })

@@ -22,9 +22,24 @@ interface Span {
   readonly attributes: Record<string, unknown>
 }
 
-/** A collector on a free port; `spans` holds every span received so far. */
+/**
+ * A collector on a free port; `spans` holds every span received so far, and
+ * `until` waits until they satisfy a condition (checked as each POST lands).
+ */
 const collector = Effect.gen(function*() {
   const spans: Array<Span> = []
+  const waiting = new Set<() => void>()
+  const until = (condition: (spans: ReadonlyArray<Span>) => boolean) =>
+    Effect.callback<void>((resume) => {
+      const check = () => {
+        if (!condition(spans)) return
+        waiting.delete(check)
+        resume(Effect.void)
+      }
+      waiting.add(check)
+      check()
+      return Effect.sync(() => waiting.delete(check))
+    })
   const receive = HttpRouter.add("POST", "/v1/traces", (request) =>
     Effect.gen(function*() {
       const body = (yield* request.json) as any
@@ -43,6 +58,7 @@ const collector = Effect.gen(function*() {
           }
         }
       }
+      for (const check of waiting) check()
       return HttpServerResponse.jsonUnsafe({})
     }).pipe(Effect.orDie))
   const context = yield* Layer.build(
@@ -52,7 +68,7 @@ const collector = Effect.gen(function*() {
   )
   const address = Context.get(context, HttpServer.HttpServer).address
   const port = address._tag === "UnixPathAddress" ? 0 : address.port
-  return { spans, endpoint: `http://127.0.0.1:${port}` }
+  return { spans, until, endpoint: `http://127.0.0.1:${port}` }
 })
 
 const parentOf = (spans: ReadonlyArray<Span>, span: Span) => spans.find((s) => s.spanId === span.parentSpanId)
@@ -92,7 +108,7 @@ describe("Tracing", () => {
 
   it.live("toolgate mcp --otlp exports one span per call with the decision, who decided and the rule", () =>
     Effect.gen(function*() {
-      const { spans, endpoint } = yield* collector
+      const { spans, until, endpoint } = yield* collector
       const ws = workspace({ policy: { permissions: { allow: ["mcp__up__echo"], deny: ["mcp__up__write"] } } })
       yield* Effect.addFinalizer(() => Effect.sync(ws.remove))
       yield* Effect.promise(async () => {
@@ -101,10 +117,8 @@ describe("Tracing", () => {
         await gateway.call("up__write", { key: "k", value: "v" })
         await gateway.close()
       })
-      // the exporter flushes as the gateway shuts down; allow the last POST to land
-      for (let i = 0; i < 50 && spans.filter((s) => s.name === "toolgate.mcp.call").length < 2; i++) {
-        yield* Effect.sleep("100 millis")
-      }
+      // the exporter flushes as the gateway shuts down; the last POST may land after it exits
+      yield* until((spans) => spans.filter((s) => s.name === "toolgate.mcp.call").length >= 2)
       const calls = spans.filter((s) => s.name === "toolgate.mcp.call")
       const byTool = Object.fromEntries(calls.map((s) => [s.attributes["toolgate.tool"], s]))
       expect(byTool["up__echo"]?.attributes).toMatchObject({ "toolgate.outcome": "Succeeded", "toolgate.is_error": false })
@@ -144,7 +158,7 @@ describe("Tracing", () => {
 
   it.live("toolgate mcp --trace-params puts the call's params on its toolgate.call span", () =>
     Effect.gen(function*() {
-      const { spans, endpoint } = yield* collector
+      const { spans, until, endpoint } = yield* collector
       const ws = workspace({ policy: { permissions: { allow: ["mcp__up__echo"] } } })
       yield* Effect.addFinalizer(() => Effect.sync(ws.remove))
       yield* Effect.promise(async () => {
@@ -152,8 +166,8 @@ describe("Tracing", () => {
         await gateway.call("up__echo", { message: "traced-params" })
         await gateway.close()
       })
-      // the exporter flushes as the gateway shuts down; allow the last POST to land
-      for (let i = 0; i < 50 && !spans.some((s) => s.name === "toolgate.call"); i++) yield* Effect.sleep("100 millis")
+      // the exporter flushes as the gateway shuts down; the last POST may land after it exits
+      yield* until((spans) => spans.some((s) => s.name === "toolgate.call"))
       const call = spans.find((s) => s.name === "toolgate.call")
       expect(call?.attributes["toolgate.params"]).toBe(JSON.stringify({ message: "traced-params" }))
     }), 90_000)

@@ -59,6 +59,18 @@ export const start = async (args: ReadonlyArray<string>, env: Record<string, str
   })
   let stderr = ""
   child.stderr!.on("data", (d) => (stderr += d))
+  // the console URL, as soon as the gateway prints it (it prints it once, at start)
+  const consoleUrl = new Promise<URL>((resolve, reject) => {
+    const look = () => {
+      const found = /approve calls at (\S+)/.exec(stderr)?.[1]
+      if (found === undefined) return
+      child.stderr!.off("data", look)
+      resolve(new URL(found))
+    }
+    child.stderr!.on("data", look)
+    child.once("exit", () => reject(new Error(`no console URL on stderr:\n${stderr}`)))
+  })
+  consoleUrl.catch(() => undefined)
   const waiting = new Map<number, (message: any) => void>()
   let buffer = ""
   child.stdout!.on("data", (d) => {
@@ -102,14 +114,7 @@ export const start = async (args: ReadonlyArray<string>, env: Record<string, str
     request,
     send: sendRequest,
     notify: (method, params) => send({ jsonrpc: "2.0", method, ...(params !== undefined ? { params } : {}) }),
-    consoleUrl: async () => {
-      for (let i = 0; i < 300; i++) {
-        const found = /approve calls at (\S+)/.exec(stderr)?.[1]
-        if (found !== undefined) return new URL(found)
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      throw new Error(`no console URL on stderr:\n${stderr}`)
-    },
+    consoleUrl: () => consoleUrl,
     call: async (name, args) => {
       const answer = await request("tools/call", { name, arguments: args })
       if (answer.error) throw new Error(`JSON-RPC error: ${JSON.stringify(answer.error)}`)
