@@ -1,0 +1,176 @@
+/**
+ * The gateway's stdio transport to an upstream: effect's `McpClient.Transport`
+ * shape, hand-written because effect's own stdio transport (4.1) drops every
+ * message the server sends unprompted — it answers server requests with
+ * "method not found" and ignores notifications — and always declares empty
+ * client capabilities. A gateway must relay those messages: progress and
+ * log notifications, `list_changed`, and the server's requests for roots,
+ * sampling and elicitation, which belong to the client behind the gateway.
+ *
+ * So this transport hands what the server sends on its own to a {@link Peer},
+ * declares the capabilities the gateway relays in `initialize`, and adds the
+ * current call's `_meta` (a progress token) to outgoing requests. Framing,
+ * stray lines (see `strayLines.ts`, applied by the spawner) and shutdown
+ * (close stdin, then SIGTERM) follow effect's transport.
+ */
+import { Cause, Context, Deferred, Duration, Effect, Option, Queue, Schema, type Scope, Stream } from "effect"
+import { McpClient, McpClientError, type McpProtocol, McpSchema } from "effect/ai"
+import { type ChildProcess, ChildProcessSpawner } from "effect/process"
+
+/** What an upstream sends unprompted: notifications, and requests the client behind the gateway answers. */
+export interface Peer {
+  readonly notification: (method: string, params: unknown) => Effect.Effect<void>
+  readonly request: (method: string, params: unknown) => Effect.Effect<unknown, { readonly code: number; readonly message: string }>
+}
+
+/**
+ * `_meta` to add to the requests made by the current fiber (a progress token
+ * the gateway made for one relayed call); read by the transport when it sends.
+ */
+export const CallMeta = Context.Reference<Readonly<Record<string, unknown>> | undefined>("toolgate/mcp/CallMeta", {
+  defaultValue: () => undefined
+})
+
+/**
+ * The client capabilities the gateway declares to upstreams. Upstreams start
+ * before any client connects, so the gateway declares what it can relay;
+ * a relayed request the client cannot answer fails with an error the
+ * upstream sees (see `McpGateway.ts`).
+ */
+export const relayedCapabilities = { roots: { listChanged: false }, sampling: {}, elicitation: { form: {} } }
+
+const closeTimeout = Duration.seconds(3)
+
+const failure = (reason: McpClientError.McpClientErrorReason) => new McpClientError.McpClientError({ reason })
+const transportError = (description: string, cause?: unknown) =>
+  failure(new McpClientError.TransportError({ description, ...(cause === undefined ? {} : { cause }) }))
+
+const decodeMessage = Schema.decodeUnknownOption(McpSchema.JsonRpcMessage)
+
+type Message = McpSchema.JsonRpcMessage
+
+/** Adds the relayed capabilities to `initialize` and the call's `_meta` to other requests. */
+const outgoing = (message: McpSchema.JsonRpcRequest, meta: Readonly<Record<string, unknown>> | undefined) => {
+  const params = (message.params ?? {}) as Record<string, unknown>
+  if (message.method === "initialize") {
+    return { ...message, params: { ...params, capabilities: { ...(params["capabilities"] as object ?? {}), ...relayedCapabilities } } }
+  }
+  if (meta === undefined) return message
+  return { ...message, params: { ...params, _meta: { ...(params["_meta"] as object ?? {}), ...meta } } }
+}
+
+/**
+ * Dispatches one message the server sent: a response to a pending request,
+ * or a notification or request for the {@link Peer}. Requests are answered
+ * on their own fiber so a slow answer (a human sampling) blocks nothing.
+ */
+export const makeDispatch = (options: {
+  readonly peer: Peer
+  readonly pending: Map<McpSchema.RequestId, Deferred.Deferred<McpSchema.JsonRpcResponse>>
+  readonly send: (message: Message) => Effect.Effect<void, McpClientError.McpClientError>
+}) =>
+(message: Message): Effect.Effect<void, never, Scope.Scope> => {
+  if ("method" in message) {
+    if ("id" in message && message.id !== undefined) {
+      const id = message.id
+      if (message.method === "ping") return Effect.ignore(options.send({ jsonrpc: "2.0", id, result: {} }))
+      return options.peer.request(message.method, message.params).pipe(
+        Effect.matchEffect({
+          onFailure: (error) => options.send({ jsonrpc: "2.0", id, error: { code: error.code, message: error.message } }),
+          onSuccess: (result) => options.send({ jsonrpc: "2.0", id, result: result as never })
+        }),
+        Effect.ignore,
+        Effect.forkScoped,
+        Effect.asVoid
+      )
+    }
+    return options.peer.notification(message.method, message.params)
+  }
+  if (message.id === undefined || message.id === null) return Effect.void
+  const waiting = options.pending.get(message.id)
+  return waiting === undefined ? Effect.void : Deferred.succeed(waiting, message).pipe(Effect.asVoid)
+}
+
+/** Sends a request through `send` and waits for its answer in `pending`, failing when the transport did. */
+export const makeRequest = (options: {
+  readonly pending: Map<McpSchema.RequestId, Deferred.Deferred<McpSchema.JsonRpcResponse>>
+  readonly send: (message: Message) => Effect.Effect<void, McpClientError.McpClientError>
+  readonly failed: Deferred.Deferred<never, McpClientError.McpClientError>
+}) =>
+(message: McpSchema.JsonRpcRequest): Effect.Effect<McpSchema.JsonRpcResponse, McpClientError.McpClientError> =>
+  Effect.gen(function*() {
+    const meta = yield* CallMeta
+    const response = yield* Deferred.make<McpSchema.JsonRpcResponse>()
+    options.pending.set(message.id, response)
+    return yield* options.send(outgoing(message, meta) as McpSchema.JsonRpcRequest).pipe(
+      Effect.andThen(Deferred.await(response)),
+      Effect.raceFirst(Deferred.await(options.failed)),
+      Effect.onInterrupt(() =>
+        Effect.ignore(options.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: message.id } }))
+      ),
+      Effect.ensuring(Effect.sync(() => options.pending.delete(message.id)))
+    )
+  })
+
+/** A transport over a child process speaking newline-delimited JSON-RPC. */
+export const stdio = (options: {
+  readonly command: ChildProcess.Command
+  readonly protocol: McpProtocol.ProtocolAdapter<McpClient.ProtocolVersion>
+  readonly peer: Peer
+}): Effect.Effect<McpClient.Transport, McpClientError.McpClientError, ChildProcessSpawner.ChildProcessSpawner | Scope.Scope> =>
+  Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const process = yield* spawner.spawn(options.command).pipe(
+      Effect.mapError((cause) => transportError("Cannot spawn MCP server", cause))
+    )
+    const pending = new Map<McpSchema.RequestId, Deferred.Deferred<McpSchema.JsonRpcResponse>>()
+    const failed = yield* Deferred.make<never, McpClientError.McpClientError>()
+    const input = yield* Queue.unbounded<string, Cause.Done>()
+    const send = (message: Message): Effect.Effect<void, McpClientError.McpClientError> =>
+      Effect.suspend((): Effect.Effect<void, McpClientError.McpClientError> =>
+        Deferred.isDoneUnsafe(failed) ? Deferred.await(failed) : Effect.asVoid(Queue.offer(input, JSON.stringify(message) + "\n"))
+      )
+    const dispatch = makeDispatch({ peer: options.peer, pending, send })
+    yield* Stream.fromQueue(input).pipe(
+      Stream.encodeText,
+      Stream.run(process.stdin),
+      Effect.catch((cause) => Deferred.fail(failed, transportError("MCP stdin failed", cause))),
+      Effect.forkScoped
+    )
+    yield* process.stdout.pipe(
+      Stream.decodeText(),
+      Stream.splitLines,
+      Stream.runForEach((line) =>
+        line.trim() === "" ? Effect.void : Option.match(
+          Option.flatMap(Option.liftThrowable(JSON.parse)(line), decodeMessage),
+          { onNone: () => Effect.logWarning(`toolgate mcp: an upstream sent a message that is not JSON-RPC: ${line.slice(0, 200)}`), onSome: dispatch }
+        )
+      ),
+      Effect.catch((cause) => Effect.succeed(cause)),
+      Effect.andThen(Deferred.fail(failed, transportError("MCP server closed stdout"))),
+      Effect.forkScoped
+    )
+    yield* process.exitCode.pipe(
+      Effect.map((code) => `MCP process exited (${code})`),
+      Effect.orElseSucceed(() => "MCP process exited"),
+      Effect.flatMap((description) => Deferred.fail(failed, transportError(description))),
+      Effect.forkScoped
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Deferred.fail(failed, failure(new McpClientError.ClosedError({ description: "MCP transport closed" })))
+        yield* Queue.end(input)
+        const exited = yield* process.exitCode.pipe(Effect.timeoutOption(closeTimeout), Effect.option)
+        if (Option.isNone(exited) || Option.isNone(exited.value)) {
+          yield* process.kill({ killSignal: "SIGTERM", forceKillAfter: Duration.toMillis(closeTimeout) }).pipe(Effect.ignore)
+        }
+      })
+    )
+    return {
+      ["~effect/ai/McpClient/Transport"]: "~effect/ai/McpClient/Transport",
+      protocol: options.protocol,
+      isCallable: () => true,
+      notify: send,
+      request: makeRequest({ pending, send, failed })
+    } as unknown as McpClient.Transport
+  })

@@ -1,0 +1,167 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import {
+  CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ToolListChangedNotificationSchema
+} from "@modelcontextprotocol/sdk/types.js"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+
+// What `toolgate mcp` relays besides the client's own requests, driven by
+// the official SDK client in front of an upstream on the current SDK
+// (test/fixtures/mcp-sdk-relay.mjs): resource templates and completions,
+// progress and log notifications, list changes, and the upstream's
+// requests for the client's sampling, elicitation and roots.
+
+const repo = fileURLToPath(new URL("../..", import.meta.url))
+const bin = NodePath.join(repo, "src/bin/toolgate.ts")
+const relayUpstream = NodePath.join(repo, "test/fixtures/mcp-sdk-relay.mjs")
+
+let dir = ""
+beforeAll(() => {
+  dir = Fs.mkdtempSync(NodePath.join(Os.tmpdir(), "toolgate-mcp-relay-"))
+})
+afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
+
+const stdioUpstream = { command: process.execPath, args: [relayUpstream] }
+
+/** Starts `toolgate mcp` in front of `servers`, connected with an SDK client declaring sampling, elicitation and roots. */
+const connect = async (name: string, servers: Record<string, unknown>, policy: unknown, setup: (client: Client) => void = () => {}) => {
+  const config = NodePath.join(dir, `${name}.mcp.json`)
+  const policyFile = NodePath.join(dir, `${name}.policy.json`)
+  Fs.writeFileSync(config, JSON.stringify({ mcpServers: servers }))
+  Fs.writeFileSync(policyFile, JSON.stringify(policy))
+  let stderr = ""
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [bin, "mcp", "--config", config, "--policy", policyFile],
+    env: process.env as Record<string, string>,
+    stderr: "pipe"
+  })
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const client = new Client(
+    { name: "sdk-relay-client", version: "1.0.0" },
+    { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: false } } }
+  )
+  setup(client)
+  await client.connect(transport)
+  return { client, stderr: () => stderr, close: () => client.close() }
+}
+
+const textOf = (result: unknown) =>
+  ((result as { content: Array<{ type: string; text?: string }> }).content).map((c) => c.text ?? "").join("")
+
+/** Resolves when `predicate` holds for a value `subscribe` delivers. */
+const waitFor = <A>(subscribe: (deliver: (a: A) => void) => void, predicate: (a: A) => boolean) =>
+  new Promise<A>((resolve) => subscribe((a) => predicate(a) && resolve(a)))
+
+describe("toolgate mcp relays what MCP clients use", () => {
+  it("passes resource templates and completions through, gated as @resource and @completion", async () => {
+    const gw = await connect("templates", { relay: stdioUpstream }, {
+      permissions: { allow: ["mcp__relay__@resource", "mcp__relay__@completion", "mcp__relay__@prompt"] }
+    })
+    try {
+      const templates = (await gw.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)
+      expect(templates).toEqual(["memo://notes/{name}"])
+      const read = await gw.client.readResource({ uri: "memo://notes/alpha" })
+      expect(read.contents[0]).toMatchObject({ uri: "memo://notes/alpha", text: "note alpha" })
+      const colour = await gw.client.complete({ ref: { type: "ref/prompt", name: "relay__paint" }, argument: { name: "colour", value: "r" } })
+      expect(colour.completion.values).toEqual(["red"])
+      const note = await gw.client.complete({
+        ref: { type: "ref/resource", uri: "memo://notes/{name}" },
+        argument: { name: "name", value: "b" }
+      })
+      expect(note.completion.values).toEqual(["beta"])
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("refuses a templated read and a completion the policy denies, naming the rule", async () => {
+    const gw = await connect("templates-denied", { relay: stdioUpstream }, {
+      permissions: { deny: ["mcp__relay__@resource", "mcp__relay__@completion"] }
+    })
+    try {
+      await expect(gw.client.readResource({ uri: "memo://notes/alpha" })).rejects.toThrow(/mcp__relay__@resource/)
+      await expect(
+        gw.client.complete({ ref: { type: "ref/prompt", name: "relay__paint" }, argument: { name: "colour", value: "r" } })
+      ).rejects.toThrow(/mcp__relay__@completion/)
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("relays an upstream's progress under the client's own token, and its log messages", async () => {
+    const logs: Array<unknown> = []
+    const gw = await connect("progress", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__work"] } }, (client) =>
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params)))
+    try {
+      await gw.client.setLoggingLevel("debug")
+      const progress: Array<unknown> = []
+      const result = await gw.client.callTool({ name: "relay__work", arguments: { steps: 2 } }, CallToolResultSchema, {
+        onprogress: (p) => void progress.push(p)
+      })
+      expect(textOf(result)).toBe("worked 2 steps")
+      // The gateway sends both steps before the result, but the SDK client
+      // drops a progress notification read in the same chunk as the result
+      // (it handles notifications a microtask later), so only the first
+      // step is certain to be seen.
+      expect(progress[0]).toEqual({ progress: 1, total: 2, message: "step 1" })
+      expect(logs).toContainEqual({ level: "info", logger: "relay/worker", data: "did step 1" })
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("tells the client when an upstream's tools change, and the new tool is gated", async () => {
+    const changed: Array<() => void> = []
+    const gw = await connect("changed", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__grow"], deny: ["mcp__relay__grown"] } }, (client) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.forEach((f) => f())))
+    try {
+      expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain("relay__grown")
+      const notified = waitFor<void>((f) => changed.push(f), () => true)
+      expect(textOf(await gw.client.callTool({ name: "relay__grow", arguments: {} }))).toBe("grew")
+      // the gateway lists again and offers the new tool; wait until the client sees it
+      await notified
+      let names = (await gw.client.listTools()).tools.map((t) => t.name)
+      while (!names.includes("relay__grown")) {
+        await waitFor<void>((f) => changed.push(f), () => true)
+        names = (await gw.client.listTools()).tools.map((t) => t.name)
+      }
+      const denied = await gw.client.callTool({ name: "relay__grown", arguments: {} })
+      expect(denied.isError).toBe(true)
+      expect(textOf(denied)).toContain("mcp__relay__grown")
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("relays an upstream's sampling, elicitation and roots requests to the client and its answers back", async () => {
+    const seen: Array<string> = []
+    const gw = await connect("reverse", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__ask"] } }, (client) => {
+      client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+        seen.push(`sampling: ${(request.params.messages[0]!.content as { text: string }).text}`)
+        return { role: "assistant", model: "test-model", content: { type: "text", text: "hi" } }
+      })
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        seen.push(`elicit: ${request.params.message}`)
+        return { action: "accept", content: { name: "Ada" } }
+      })
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///work", name: "work" }] }))
+    })
+    try {
+      const result = await gw.client.callTool({ name: "relay__ask", arguments: {} })
+      expect(textOf(result)).toBe("model said hi; user said accept Ada; roots file:///work")
+      expect(seen).toEqual(["sampling: say hi", "elicit: Your name?"])
+    } finally {
+      await gw.close()
+    }
+  })
+})
