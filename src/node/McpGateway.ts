@@ -164,14 +164,10 @@ export const validate = (file: string, config: Config): Effect.Effect<Config, Mc
       if ((entry.command === undefined) === (entry.url === undefined)) {
         return yield* fail(`the server ${JSON.stringify(name)} needs exactly one of "command" (stdio) or "url" (Streamable HTTP)`)
       }
-      if (entry.type === "sse") {
-        return yield* fail(
-          `the server ${JSON.stringify(name)} uses the legacy SSE transport, which the gateway does not speak; ` +
-            `point "url" at the server's Streamable HTTP endpoint (usually /mcp) with "type": "http"`
-        )
-      }
       if (entry.type === "stdio" && entry.command === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "stdio" but has no "command"`)
-      if (entry.type === "http" && entry.url === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "http" but has no "url"`)
+      if ((entry.type === "http" || entry.type === "sse") && entry.url === undefined) {
+        return yield* fail(`the server ${JSON.stringify(name)} is "type": ${JSON.stringify(entry.type)} but has no "url"`)
+      }
       if (entry.url !== undefined && !URL.canParse(entry.url)) {
         return yield* fail(`the server ${JSON.stringify(name)} has an invalid "url" ${JSON.stringify(entry.url)}`)
       }
@@ -379,7 +375,7 @@ interface Entry {
 
 const endpointOf = (entry: ServerConfig): Upstream.Endpoint =>
   entry.url !== undefined
-    ? { _tag: "Http", url: entry.url, headers: entry.headers ?? {} }
+    ? { _tag: entry.type === "sse" ? "Sse" : "Http", url: entry.url, headers: entry.headers ?? {} }
     : { _tag: "Stdio", command: entry.command!, args: entry.args ?? [], env: entry.env ?? {}, cwd: entry.cwd }
 
 const describeClientError = (error: McpClientError.McpClientError): string =>

@@ -9,6 +9,7 @@ import {
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
@@ -162,6 +163,42 @@ describe("toolgate mcp relays what MCP clients use", () => {
       expect(seen).toEqual(["sampling: say hi", "elicit: Your name?"])
     } finally {
       await gw.close()
+    }
+  })
+
+  it("speaks the legacy SSE transport to an upstream (type \"sse\"), relaying its requests to the client", async () => {
+    const server = spawn(process.execPath, [relayUpstream], { env: { ...process.env, MCP_SSE: "1" }, stdio: ["ignore", "pipe", "inherit"] })
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = ""
+        server.stdout!.on("data", (d) => {
+          out += d
+          const found = /listening (\d+)/.exec(out)?.[1]
+          if (found !== undefined) resolve(found)
+        })
+        server.on("exit", (code) => reject(new Error(`the SSE upstream exited (${code})`)))
+      })
+      const gw = await connect("sse", { legacy: { type: "sse", url: `http://127.0.0.1:${port}/sse` } }, {
+        permissions: { allow: ["mcp__legacy__work", "mcp__legacy__ask"], deny: ["mcp__legacy__grow"] }
+      }, (client) => {
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: "assistant", model: "m", content: { type: "text", text: "hello" } }))
+        client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }))
+        client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }))
+      })
+      try {
+        const tools = (await gw.client.listTools()).tools.map((t) => t.name).sort()
+        expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__work"])
+        const worked = await gw.client.callTool({ name: "legacy__work", arguments: { steps: 1 } })
+        expect(textOf(worked)).toBe("worked 1 steps")
+        expect(textOf(await gw.client.callTool({ name: "legacy__ask", arguments: {} }))).toBe("model said hello; user said decline undefined; roots ")
+        const denied = await gw.client.callTool({ name: "legacy__grow", arguments: {} })
+        expect(denied.isError).toBe(true)
+        expect(textOf(denied)).toContain("mcp__legacy__grow")
+      } finally {
+        await gw.close()
+      }
+    } finally {
+      server.kill()
     }
   })
 })

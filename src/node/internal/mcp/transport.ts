@@ -15,6 +15,8 @@
  */
 import { Cause, Context, Deferred, Duration, Effect, Option, Queue, Schema, type Scope, Stream } from "effect"
 import { McpClient, McpClientError, type McpProtocol, McpSchema } from "effect/ai"
+import * as Sse from "effect/encoding/Sse"
+import { HttpClient, HttpClientRequest } from "effect/http"
 import { type ChildProcess, ChildProcessSpawner } from "effect/process"
 
 /** What an upstream sends unprompted: notifications, and requests the client behind the gateway answers. */
@@ -166,6 +168,83 @@ export const stdio = (options: {
         }
       })
     )
+    return {
+      ["~effect/ai/McpClient/Transport"]: "~effect/ai/McpClient/Transport",
+      protocol: options.protocol,
+      isCallable: () => true,
+      notify: send,
+      request: makeRequest({ pending, send, failed })
+    } as unknown as McpClient.Transport
+  })
+
+/**
+ * A transport over the legacy HTTP+SSE transport (protocol 2024-11-05),
+ * which effect's client does not speak: a GET opens an event stream whose
+ * first `endpoint` event names the URL to POST messages to; every message
+ * from the server, answers included, comes as a `message` event on that
+ * stream. As the official SDK's `SSEClientTransport` does, the endpoint
+ * must have the stream's origin (a server cannot send our messages, and the
+ * headers configured for it, elsewhere).
+ */
+export const sse = (options: {
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly protocol: McpProtocol.ProtocolAdapter<McpClient.ProtocolVersion>
+  readonly peer: Peer
+}): Effect.Effect<McpClient.Transport, McpClientError.McpClientError, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const pending = new Map<McpSchema.RequestId, Deferred.Deferred<McpSchema.JsonRpcResponse>>()
+    const failed = yield* Deferred.make<never, McpClientError.McpClientError>()
+    const endpoint = yield* Deferred.make<URL, McpClientError.McpClientError>()
+    const send = (message: Message): Effect.Effect<void, McpClientError.McpClientError> =>
+      Effect.gen(function*() {
+        const url = yield* Deferred.await(endpoint)
+        const response = yield* http.execute(
+          HttpClientRequest.post(url, { headers: options.headers }).pipe(HttpClientRequest.bodyText(JSON.stringify(message), "application/json"))
+        ).pipe(Effect.mapError((cause) => transportError("Cannot POST to the MCP server's SSE endpoint", cause)))
+        if (response.status < 200 || response.status >= 300) {
+          return yield* failure(new McpClientError.HttpError({ status: response.status, description: `MCP SSE endpoint answered HTTP ${response.status}` }))
+        }
+      })
+    const dispatch = makeDispatch({ peer: options.peer, pending, send })
+    const stream = yield* http.execute(
+      HttpClientRequest.get(options.url, { headers: { ...options.headers, accept: "text/event-stream" } })
+    ).pipe(Effect.mapError((cause) => transportError("Cannot open the MCP server's SSE stream", cause)))
+    if (stream.status !== 200) {
+      return yield* failure(new McpClientError.HttpError({ status: stream.status, description: `MCP SSE stream answered HTTP ${stream.status}` }))
+    }
+    const events: Array<Sse.Event> = []
+    const parser = Sse.makeParser((event) => {
+      if (event._tag === "Event") events.push(event)
+    })
+    const onEvent = (event: Sse.Event): Effect.Effect<void, never, Scope.Scope> => {
+      if (event.event === "endpoint") {
+        const url = URL.parse(event.data, options.url)
+        return url !== null && url.origin === new URL(options.url).origin
+          ? Deferred.succeed(endpoint, url).pipe(Effect.asVoid)
+          : Deferred.fail(endpoint, transportError(`the MCP server named an endpoint of another origin: ${event.data.slice(0, 200)}`)).pipe(Effect.asVoid)
+      }
+      if (event.event !== "message" && event.event !== "") return Effect.void
+      return Option.match(Option.flatMap(Option.liftThrowable(JSON.parse)(event.data), decodeMessage), {
+        onNone: () => Effect.logWarning(`toolgate mcp: an upstream sent an SSE message that is not JSON-RPC: ${event.data.slice(0, 200)}`),
+        onSome: dispatch
+      })
+    }
+    yield* stream.stream.pipe(
+      Stream.decodeText(),
+      Stream.runForEach((chunk) => {
+        parser.feed(chunk)
+        return Effect.forEach(events.splice(0), onEvent, { discard: true })
+      }),
+      Effect.catch((cause) => Effect.succeed(cause)),
+      Effect.andThen(Effect.suspend(() => {
+        const closed = transportError("MCP server closed its SSE stream")
+        return Effect.andThen(Deferred.fail(endpoint, closed), Deferred.fail(failed, closed))
+      })),
+      Effect.forkScoped
+    )
+    yield* Effect.addFinalizer(() => Deferred.fail(failed, failure(new McpClientError.ClosedError({ description: "MCP transport closed" }))))
     return {
       ["~effect/ai/McpClient/Transport"]: "~effect/ai/McpClient/Transport",
       protocol: options.protocol,

@@ -26,6 +26,8 @@ export type Endpoint =
     readonly cwd: string | undefined
   }
   | { readonly _tag: "Http"; readonly url: string; readonly headers: Readonly<Record<string, string>> }
+  /** The legacy HTTP+SSE transport (see `transport.ts`). */
+  | { readonly _tag: "Sse"; readonly url: string; readonly headers: Readonly<Record<string, string>> }
 
 export interface Upstream {
   readonly name: string
@@ -98,6 +100,8 @@ const transportFor = (endpoint: Endpoint, protocol: Protocol, peer: Transport.Pe
         stderr: "inherit"
       })
     })
+    : endpoint._tag === "Sse"
+    ? Transport.sse({ peer, protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
     : McpClient.http({ protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
 
 interface Connection {
