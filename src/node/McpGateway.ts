@@ -327,6 +327,13 @@ export interface Gateway {
    * (sampling, elicitation, roots) while it runs.
    */
   readonly call: (name: string, args: unknown, origin?: Relay.Origin) => Effect.Effect<McpSchema.CallToolResult>
+  /**
+   * Whether an upstream offers this now: a tool or prompt by its exposed
+   * name, a resource by its URI, a template by its URI template. What a
+   * server stopped offering (it said its list changed) stays registered on
+   * effect's server, which cannot remove a registration, but is hidden.
+   */
+  readonly offers: (kind: "tool" | "prompt" | "resource" | "template", name: string) => boolean
   /** Where the upstreams' log messages go (the client); set once the server runs. */
   readonly attach: (downstream: Relay.Downstream) => void
   /** The argument check of a tool by its policy name (`mcp__SERVER__TOOL`), e.g. for a console's param editor. */
@@ -757,6 +764,14 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
       return gatedRead(server, Passthrough.promptTool, { name: exposed.slice(sep + 2), arguments: args }, origin)
     },
     complete: (server, params) => gatedRead(server, Passthrough.completionTool, params),
+    offers: (kind, name) =>
+      kind === "tool"
+        ? entries.has(name)
+        : kind === "prompt"
+        ? prompts.some((p) => p.prompt.name === name)
+        : kind === "resource"
+        ? resources.some((r) => r.resource.uri === name)
+        : templates.some((t) => t.template.uriTemplate === name),
     call,
     attach: (d) => {
       downstream = d
@@ -835,41 +850,49 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
         ),
         Effect.mapError((message) => new McpSchema.InternalError({ message }))
       )
+    // hidden from lists and refused once the upstream no longer offers it
+    const whileOffered = (kind: Parameters<Gateway["offers"]>[0], name: string) =>
+      Context.make(McpSchema.EnabledWhen, () => gateway.offers(kind, name))
+    // which server a resource URI or template belongs to: the first that offered it
+    const owners = new Map<string, string>()
+    const claim = (key: string, upstream: string, what: string) =>
+      Effect.suspend(() => {
+        const owner = owners.get(key)
+        if (owner === undefined) owners.set(key, upstream)
+        return owner === undefined || owner === upstream ? Effect.succeed(true) : Effect.as(
+          Effect.logWarning(`toolgate mcp: ${upstream}: the ${what} is offered by ${owner} too; the one listed first in the configuration is kept`),
+          false
+        )
+      })
     const register = (added: Added) =>
       Effect.gen(function*() {
         for (const tool of added.tools) {
           yield* server.addTool({
             tool,
-            annotations: Context.empty(),
+            annotations: whileOffered("tool", tool.name),
             handle: (args) => Effect.flatMap(originOf, (origin) => gateway.call(tool.name, args, origin))
           })
         }
         for (const { server: upstream, template } of added.templates) {
-          if (server.resourceTemplates.some((t) => t.template.uriTemplate === template.uriTemplate)) {
-            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource template ${template.uriTemplate} is offered by another server too; the one listed first in the configuration is kept`)
-            continue
-          }
+          if (!(yield* claim(`template ${template.uriTemplate}`, upstream, `resource template ${template.uriTemplate}`))) continue
           const { routerPath, variables } = Relay.route(template.uriTemplate)
           yield* server.addResourceTemplate({
             template,
             routerPath,
-            annotations: Context.empty(),
+            annotations: whileOffered("template", template.uriTemplate),
             completions: Object.fromEntries(variables.map((v) => [v, completion(upstream, { type: "ref/resource", uri: template.uriTemplate }, v)])),
             handle: (uri) => readResource(gateway, upstream, uri)
           })
         }
         for (const { resource, server: upstream } of added.resources) {
-          if (server.resources.some((r) => r.resource.uri === resource.uri)) {
-            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource ${resource.uri} is offered by another server too; the one listed first in the configuration is kept`)
-            continue
-          }
-          yield* server.addResource({ resource, annotations: Context.empty(), handle: readResource(gateway, upstream, resource.uri) })
+          if (!(yield* claim(`resource ${resource.uri}`, upstream, `resource ${resource.uri}`))) continue
+          yield* server.addResource({ resource, annotations: whileOffered("resource", resource.uri), handle: readResource(gateway, upstream, resource.uri) })
         }
         for (const { prompt, server: upstream } of added.prompts) {
           const own = prompt.name.slice(upstream.length + 2)
           yield* server.addPrompt({
             prompt,
-            annotations: Context.empty(),
+            annotations: whileOffered("prompt", prompt.name),
             completions: Object.fromEntries(
               (prompt.arguments ?? []).map((a) => [a.name, completion(upstream, { type: "ref/prompt", name: own }, a.name)])
             ),

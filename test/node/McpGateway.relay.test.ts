@@ -59,9 +59,20 @@ const connect = async (name: string, servers: Record<string, unknown>, policy: u
 const textOf = (result: unknown) =>
   ((result as { content: Array<{ type: string; text?: string }> }).content).map((c) => c.text ?? "").join("")
 
-/** Resolves when `predicate` holds for a value `subscribe` delivers. */
-const waitFor = <A>(subscribe: (deliver: (a: A) => void) => void, predicate: (a: A) => boolean) =>
-  new Promise<A>((resolve) => subscribe((a) => predicate(a) && resolve(a)))
+/**
+ * Lists the client's tools until `predicate` holds, listing again after
+ * each tools/list_changed (`changed` collects the waiters the test's
+ * notification handler wakes; each waiter is registered before the listing,
+ * so a notification between the two is not missed).
+ */
+const toolsUntil = async (client: Client, changed: Array<() => void>, predicate: (names: Array<string>) => boolean) => {
+  for (;;) {
+    const next = new Promise<void>((resolve) => changed.push(resolve))
+    const names = (await client.listTools()).tools.map((t) => t.name)
+    if (predicate(names)) return names
+    await next
+  }
+}
 
 describe("toolgate mcp relays what MCP clients use", () => {
   it("passes resource templates and completions through, gated as @resource and @completion", async () => {
@@ -124,21 +135,32 @@ describe("toolgate mcp relays what MCP clients use", () => {
   it("tells the client when an upstream's tools change, and the new tool is gated", async () => {
     const changed: Array<() => void> = []
     const gw = await connect("changed", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__grow"], deny: ["mcp__relay__grown"] } }, (client) =>
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.forEach((f) => f())))
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.splice(0).forEach((f) => f())))
     try {
       expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain("relay__grown")
-      const notified = waitFor<void>((f) => changed.push(f), () => true)
       expect(textOf(await gw.client.callTool({ name: "relay__grow", arguments: {} }))).toBe("grew")
-      // the gateway lists again and offers the new tool; wait until the client sees it
-      await notified
-      let names = (await gw.client.listTools()).tools.map((t) => t.name)
-      while (!names.includes("relay__grown")) {
-        await waitFor<void>((f) => changed.push(f), () => true)
-        names = (await gw.client.listTools()).tools.map((t) => t.name)
-      }
+      // the gateway lists again and offers the new tool: the client is told, and sees it
+      await toolsUntil(gw.client, changed, (names) => names.includes("relay__grown"))
       const denied = await gw.client.callTool({ name: "relay__grown", arguments: {} })
       expect(denied.isError).toBe(true)
       expect(textOf(denied)).toContain("mcp__relay__grown")
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("hides a tool an upstream stopped offering, and refuses calls to it", async () => {
+    const changed: Array<() => void> = []
+    const gw = await connect("removed", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__retire"] } }, (client) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.splice(0).forEach((f) => f())))
+    try {
+      expect((await gw.client.listTools()).tools.map((t) => t.name)).toContain("relay__retire")
+      expect(textOf(await gw.client.callTool({ name: "relay__retire", arguments: {} }))).toBe("retired")
+      const names = await toolsUntil(gw.client, changed, (names) => !names.includes("relay__retire"))
+      expect(names).toContain("relay__work")
+      const gone = await gw.client.callTool({ name: "relay__retire", arguments: {} }).then(textOf, (e: Error) => e.message)
+      expect(gone).toMatch(/retire/)
+      expect(gone).not.toBe("retired")
     } finally {
       await gw.close()
     }
@@ -187,7 +209,7 @@ describe("toolgate mcp relays what MCP clients use", () => {
       })
       try {
         const tools = (await gw.client.listTools()).tools.map((t) => t.name).sort()
-        expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__work"])
+        expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__retire", "legacy__work"])
         const worked = await gw.client.callTool({ name: "legacy__work", arguments: { steps: 1 } })
         expect(textOf(worked)).toBe("worked 1 steps")
         expect(textOf(await gw.client.callTool({ name: "legacy__ask", arguments: {} }))).toBe("model said hello; user said decline undefined; roots ")
