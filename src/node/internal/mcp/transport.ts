@@ -43,6 +43,9 @@ export const relayedCapabilities = { roots: { listChanged: false }, sampling: {}
 
 const closeTimeout = Duration.seconds(3)
 
+/** The longest message taken from an upstream, as effect's transports bound theirs: a server cannot make the gateway buffer without end. */
+const maxMessageBytes = 16 * 1024 * 1024
+
 const failure = (reason: McpClientError.McpClientErrorReason) => new McpClientError.McpClientError({ reason })
 const transportError = (description: string, cause?: unknown) =>
   failure(new McpClientError.TransportError({ description, ...(cause === undefined ? {} : { cause }) }))
@@ -139,22 +142,41 @@ export const stdio = (options: {
       Effect.catch((cause) => Deferred.fail(failed, transportError("MCP stdin failed", cause))),
       Effect.forkScoped
     )
+    const onLine = (line: string) =>
+      line.trim() === "" ? Effect.void : Option.match(
+        Option.flatMap(Option.liftThrowable(JSON.parse)(line), decodeMessage),
+        { onNone: () => Effect.logWarning(`toolgate mcp: an upstream sent a message that is not JSON-RPC: ${line.slice(0, 200)}`), onSome: dispatch }
+      )
+    yield* Stream.runDrain(process.stderr).pipe(Effect.ignore, Effect.forkScoped)
+    const drained = yield* Deferred.make<void>()
+    let buffer = ""
     yield* process.stdout.pipe(
       Stream.decodeText(),
-      Stream.splitLines,
-      Stream.runForEach((line) =>
-        line.trim() === "" ? Effect.void : Option.match(
-          Option.flatMap(Option.liftThrowable(JSON.parse)(line), decodeMessage),
-          { onNone: () => Effect.logWarning(`toolgate mcp: an upstream sent a message that is not JSON-RPC: ${line.slice(0, 200)}`), onSome: dispatch }
-        )
+      Stream.runForEach((chunk) =>
+        Effect.gen(function*() {
+          buffer += chunk
+          let start = 0
+          let index: number
+          while ((index = buffer.indexOf("\n", start)) >= 0) {
+            yield* onLine(buffer.slice(start, index))
+            start = index + 1
+          }
+          buffer = buffer.slice(start)
+          if (buffer.length > maxMessageBytes) {
+            return yield* Effect.fail(failure(new McpClientError.LimitError({ description: "MCP message exceeds 16 MiB" })))
+          }
+        })
       ),
-      Effect.catch((cause) => Effect.succeed(cause)),
-      Effect.andThen(Deferred.fail(failed, transportError("MCP server closed stdout"))),
+      Effect.andThen(Effect.fail(transportError("MCP server closed stdout"))),
+      Effect.catch((error) => Deferred.fail(failed, McpClientError.isMcpClientError(error) ? error : transportError("MCP stdout failed", error))),
+      Effect.ensuring(Deferred.succeed(drained, undefined)),
       Effect.forkScoped
     )
+    // What the server wrote just before it exited is read before pending requests fail.
     yield* process.exitCode.pipe(
       Effect.map((code) => `MCP process exited (${code})`),
       Effect.orElseSucceed(() => "MCP process exited"),
+      Effect.tap(() => Deferred.await(drained).pipe(Effect.timeoutOption(closeTimeout))),
       Effect.flatMap((description) => Deferred.fail(failed, transportError(description))),
       Effect.forkScoped
     )
