@@ -189,24 +189,11 @@ describe("toolgate mcp relays what MCP clients use", () => {
   })
 
   it("speaks the legacy SSE transport to an upstream (type \"sse\"), relaying its requests to the client", async () => {
-    const server = spawn(process.execPath, [relayUpstream], { env: { ...process.env, MCP_SSE: "1" }, stdio: ["ignore", "pipe", "inherit"] })
+    const upstream = await serve("MCP_SSE")
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let out = ""
-        server.stdout!.on("data", (d) => {
-          out += d
-          const found = /listening (\d+)/.exec(out)?.[1]
-          if (found !== undefined) resolve(found)
-        })
-        server.on("exit", (code) => reject(new Error(`the SSE upstream exited (${code})`)))
-      })
-      const gw = await connect("sse", { legacy: { type: "sse", url: `http://127.0.0.1:${port}/sse` } }, {
+      const gw = await connect("sse", { legacy: { type: "sse", url: `http://127.0.0.1:${upstream.port}/sse` } }, {
         permissions: { allow: ["mcp__legacy__work", "mcp__legacy__ask"], deny: ["mcp__legacy__grow"] }
-      }, (client) => {
-        client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: "assistant", model: "m", content: { type: "text", text: "hello" } }))
-        client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }))
-        client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }))
-      })
+      }, answering)
       try {
         const tools = (await gw.client.listTools()).tools.map((t) => t.name).sort()
         expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__retire", "legacy__work"])
@@ -220,7 +207,51 @@ describe("toolgate mcp relays what MCP clients use", () => {
         await gw.close()
       }
     } finally {
-      server.kill()
+      upstream.stop()
+    }
+  })
+
+  it("relays what a Streamable HTTP upstream sends in its event streams: progress and requests for the client", async () => {
+    const upstream = await serve("MCP_HTTP")
+    try {
+      const gw = await connect("http", { web: { url: `http://127.0.0.1:${upstream.port}/mcp` } }, {
+        permissions: { allow: ["mcp__web__work", "mcp__web__ask"] }
+      }, answering)
+      try {
+        const progress: Array<unknown> = []
+        const worked = await gw.client.callTool({ name: "web__work", arguments: { steps: 2 } }, CallToolResultSchema, {
+          onprogress: (p) => void progress.push(p)
+        })
+        expect(textOf(worked)).toBe("worked 2 steps")
+        expect(progress[0]).toEqual({ progress: 1, total: 2, message: "step 1" })
+        expect(textOf(await gw.client.callTool({ name: "web__ask", arguments: {} }))).toBe("model said hello; user said decline undefined; roots ")
+      } finally {
+        await gw.close()
+      }
+    } finally {
+      upstream.stop()
     }
   })
 })
+
+/** The fixture served over HTTP (`mode` is MCP_SSE or MCP_HTTP): its port once it listens. */
+const serve = async (mode: "MCP_SSE" | "MCP_HTTP") => {
+  const server = spawn(process.execPath, [relayUpstream], { env: { ...process.env, [mode]: "1" }, stdio: ["ignore", "pipe", "inherit"] })
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    server.stdout!.on("data", (d) => {
+      out += d
+      const found = /listening (\d+)/.exec(out)?.[1]
+      if (found !== undefined) resolve(found)
+    })
+    server.on("exit", (code) => reject(new Error(`the HTTP upstream exited (${code})`)))
+  })
+  return { port, stop: () => server.kill() }
+}
+
+/** A client that answers sampling with "hello", declines elicitation and has no roots. */
+const answering = (client: Client) => {
+  client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: "assistant", model: "m", content: { type: "text", text: "hello" } }))
+  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }))
+  client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [] }))
+}

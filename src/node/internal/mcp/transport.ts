@@ -13,7 +13,7 @@
  * stray lines (see `strayLines.ts`, applied by the spawner) and shutdown
  * (close stdin, then SIGTERM) follow effect's transport.
  */
-import { Cause, Context, Deferred, Duration, Effect, Option, Queue, Schema, type Scope, Stream } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Option, Queue, Schema, Scope, Stream } from "effect"
 import { McpClient, McpClientError, type McpProtocol, McpSchema } from "effect/ai"
 import * as Sse from "effect/encoding/Sse"
 import { HttpClient, HttpClientRequest } from "effect/http"
@@ -273,5 +273,124 @@ export const sse = (options: {
       isCallable: () => true,
       notify: send,
       request: makeRequest({ pending, send, failed })
+    } as unknown as McpClient.Transport
+  })
+
+/** Reads the messages of a response body that is an SSE stream (each `message` event one message) and hands each to `onMessage`. */
+const readEvents = <R>(
+  body: Stream.Stream<Uint8Array, unknown>,
+  onEvent: (event: Sse.Event) => Effect.Effect<void, never, R>
+): Effect.Effect<void, unknown, R> => {
+  const events: Array<Sse.Event> = []
+  const parser = Sse.makeParser((event) => {
+    if (event._tag === "Event") events.push(event)
+  }, { maxEventSize: maxMessageBytes })
+  return body.pipe(
+    Stream.decodeText(),
+    Stream.runForEach((chunk) => {
+      const error = parser.feed(chunk)
+      return Effect.andThen(
+        Effect.forEach(events.splice(0), onEvent, { discard: true }),
+        error === undefined ? Effect.void : Effect.fail(error)
+      )
+    })
+  )
+}
+
+const parseEvent = (event: Sse.Event): Option.Option<Message> =>
+  event.event !== "message" && event.event !== "" ? Option.none() : Option.flatMap(Option.liftThrowable(JSON.parse)(event.data), decodeMessage)
+
+/**
+ * A transport over Streamable HTTP (protocol 2025-03-26 and later), written
+ * for the same reason as {@link stdio}: effect's HTTP transport drops the
+ * notifications and requests a server sends in a response's event stream.
+ * Each message is POSTed; an answer comes as JSON or as an event stream that
+ * may carry the server's notifications and requests first. The session id
+ * the server gives in `initialize` goes with every later message, the
+ * negotiated revision in `MCP-Protocol-Version`, and the session is ended
+ * with a DELETE when the connection closes. Once initialized, a GET opens
+ * the stream on which the server sends what is not tied to one request
+ * (log messages, `list_changed`, requests servers make outside the call's
+ * own stream); a server that offers none answers 405.
+ */
+export const streamableHttp = (options: {
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly protocol: McpProtocol.ProtocolAdapter<McpClient.ProtocolVersion>
+  readonly peer: Peer
+}): Effect.Effect<McpClient.Transport, McpClientError.McpClientError, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const scope = yield* Effect.scope
+    const pending = new Map<McpSchema.RequestId, Deferred.Deferred<McpSchema.JsonRpcResponse>>()
+    const failed = yield* Deferred.make<never, McpClientError.McpClientError>()
+    let session: string | undefined
+    let initialized = false
+    const headersFor = () => ({
+      ...options.headers,
+      accept: "application/json, text/event-stream",
+      ...(session === undefined ? {} : { "mcp-session-id": session }),
+      ...(initialized ? { "mcp-protocol-version": options.protocol.protocolVersion } : {})
+    })
+    const dispatchIn = (message: Message) => Effect.provideService(dispatch(message), Scope.Scope, scope)
+    const send = (message: Message): Effect.Effect<void, McpClientError.McpClientError> =>
+      Effect.gen(function*() {
+        const response = yield* http.execute(
+          HttpClientRequest.post(options.url, { headers: headersFor() }).pipe(HttpClientRequest.bodyText(JSON.stringify(message), "application/json"))
+        ).pipe(Effect.mapError((cause) => transportError("Cannot POST to the MCP server", cause)))
+        const given = response.headers["mcp-session-id"]
+        if (given !== undefined) session = given
+        if ("method" in message && message.method === "initialize") initialized = true
+        if ("method" in message && message.method === "notifications/initialized") yield* Effect.forkIn(listen, scope)
+        if (response.status === 202 || response.status === 204) return
+        if (response.status < 200 || response.status >= 300) {
+          return yield* failure(new McpClientError.HttpError({ status: response.status, description: `MCP server answered HTTP ${response.status}` }))
+        }
+        const type = response.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase()
+        if (type === "text/event-stream") {
+          return yield* readEvents(response.stream, (event) =>
+            Option.match(parseEvent(event), {
+              onNone: () => Effect.logWarning(`toolgate mcp: an upstream sent an SSE message that is not JSON-RPC: ${event.data.slice(0, 200)}`),
+              onSome: dispatchIn
+            })).pipe(Effect.mapError((cause) => transportError("Cannot read the MCP server's event stream", cause)))
+        }
+        const text = yield* response.text.pipe(Effect.mapError((cause) => transportError("Cannot read the MCP server's answer", cause)))
+        if (text.trim() === "") return
+        const parsed = Option.liftThrowable(JSON.parse)(text)
+        const messages = Option.map(parsed, (json) => Array.isArray(json) ? json : [json])
+        if (Option.isNone(messages)) return yield* failure(new McpClientError.ProtocolError({ description: "Invalid MCP JSON" }))
+        for (const json of messages.value) {
+          const decoded = decodeMessage(json)
+          if (Option.isSome(decoded)) yield* dispatchIn(decoded.value)
+        }
+      })
+    const dispatch = makeDispatch({ peer: options.peer, pending, send })
+    const listen: Effect.Effect<void> = Effect.gen(function*() {
+      const response = yield* http.execute(HttpClientRequest.get(options.url, { headers: { ...headersFor(), accept: "text/event-stream" } }))
+      if (response.status !== 200) return
+      yield* readEvents(response.stream, (event) => Option.match(parseEvent(event), { onNone: () => Effect.void, onSome: dispatchIn }))
+    }).pipe(
+      Effect.catchCause((cause) => Effect.logDebug("toolgate mcp: an upstream's event stream ended", cause))
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Deferred.fail(failed, failure(new McpClientError.ClosedError({ description: "MCP transport closed" })))
+        if (session !== undefined) {
+          yield* http.execute(HttpClientRequest.delete(options.url, { headers: headersFor() })).pipe(
+            Effect.timeoutOption(closeTimeout),
+            Effect.ignore
+          )
+        }
+      })
+    )
+    const request = makeRequest({ pending, send, failed })
+    return {
+      ["~effect/ai/McpClient/Transport"]: "~effect/ai/McpClient/Transport",
+      protocol: options.protocol,
+      isCallable: () => true,
+      notify: send,
+      // the answer comes in the POST's own response, which `send` reads to
+      // its end, dispatching the server's messages on the way
+      request
     } as unknown as McpClient.Transport
   })

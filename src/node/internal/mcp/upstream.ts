@@ -102,7 +102,7 @@ const transportFor = (endpoint: Endpoint, protocol: Protocol, peer: Transport.Pe
     })
     : endpoint._tag === "Sse"
     ? Transport.sse({ peer, protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
-    : McpClient.http({ protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
+    : Transport.streamableHttp({ peer, protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
 
 interface Connection {
   readonly client: McpClient.McpClient
