@@ -10,6 +10,12 @@
  * are single-underscore words, so that name splits one way only: `a__b`
  * cannot pose as server `a`.
  *
+ * Resources (listed and templated), prompts and completions pass through
+ * gated the same way (`internal/mcp/passthrough.ts`); what upstreams send
+ * on their own — progress, log messages, `list_changed`, requests for the
+ * client's roots, sampling and elicitation — is relayed to the client
+ * (`internal/mcp/relay.ts`).
+ *
  * The invariant: a call reaches an upstream only after the gate allowed it
  * and its arguments passed the tool's input schema. Everything else (a
  * denial, bad arguments, an upstream that crashed or hung) comes back to the
@@ -40,7 +46,9 @@ import * as Upstream from "./internal/mcp/upstream.ts"
 
 /**
  * One entry of `mcpServers`: a command speaking MCP on stdio (`command`,
- * `args`, `env`, `cwd`), or a Streamable HTTP server (`url`, `headers`).
+ * `args`, `env`, `cwd`), a Streamable HTTP server (`url`, `headers`), or
+ * with `"type": "sse"` a server on the legacy HTTP+SSE transport (`url` of
+ * its event stream, `headers`).
  *
  * @example
  * ```ts

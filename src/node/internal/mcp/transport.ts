@@ -1,17 +1,19 @@
 /**
- * The gateway's stdio transport to an upstream: effect's `McpClient.Transport`
- * shape, hand-written because effect's own stdio transport (4.1) drops every
- * message the server sends unprompted — it answers server requests with
- * "method not found" and ignores notifications — and always declares empty
- * client capabilities. A gateway must relay those messages: progress and
- * log notifications, `list_changed`, and the server's requests for roots,
- * sampling and elicitation, which belong to the client behind the gateway.
+ * The gateway's transports to upstreams (stdio, Streamable HTTP, legacy
+ * HTTP+SSE): effect's `McpClient.Transport` shape, so effect's `McpClient`
+ * runs on them, but hand-written, because effect's own transports (4.1)
+ * drop every message a server sends unprompted — they answer server
+ * requests with "method not found" and ignore notifications — declare
+ * empty client capabilities, and include no legacy SSE transport. A gateway
+ * must relay those messages: progress and log notifications,
+ * `list_changed`, and the server's requests for roots, sampling and
+ * elicitation, which belong to the client behind the gateway.
  *
- * So this transport hands what the server sends on its own to a {@link Peer},
- * declares the capabilities the gateway relays in `initialize`, and adds the
- * current call's `_meta` (a progress token) to outgoing requests. Framing,
- * stray lines (see `strayLines.ts`, applied by the spawner) and shutdown
- * (close stdin, then SIGTERM) follow effect's transport.
+ * So these transports hand what the server sends on its own to a
+ * {@link Peer}, declare the capabilities the gateway relays in
+ * `initialize`, and add the current call's `_meta` (a progress token) to
+ * outgoing requests. Framing, message limits and shutdown follow effect's
+ * transports; stray stdout lines are skipped by the spawner (`strayLines.ts`).
  */
 import { Cause, Context, Deferred, Duration, Effect, Option, Queue, Schema, Scope, Stream } from "effect"
 import { McpClient, McpClientError, type McpProtocol, McpSchema } from "effect/ai"

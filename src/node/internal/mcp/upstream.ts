@@ -16,7 +16,7 @@ import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as StrayLines from "./strayLines.ts"
 import * as Transport from "./transport.ts"
 
-/** Where an upstream lives: a command speaking MCP on stdio, or a Streamable HTTP URL. */
+/** Where an upstream lives: a command speaking MCP on stdio, a Streamable HTTP URL, or a legacy SSE URL. */
 export type Endpoint =
   | {
     readonly _tag: "Stdio"
