@@ -25,7 +25,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, type Duration, Effect, FileSystem, identity, Layer, Option, Schema, Schedule, Semaphore } from "effect"
+import { Context, Deferred, type Duration, Effect, FileSystem, identity, Layer, Option, References, Schema, Schedule, Semaphore } from "effect"
 import { type McpClientError, McpProtocol, McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import * as Approval from "../Approval.ts"
 import * as PolicySubject from "../policy/PolicySubject.ts"
@@ -598,9 +598,25 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     },
     request: (method, params) => Relay.answer(inFlight.get(server)?.at(-1)?.client, method, params)
   })
+  // the log level last asked of each upstream
+  const levels = new Map<string, McpSchema.LoggingLevel>()
+  // effect's server handles the client's logging/setLevel itself and offers
+  // no hook, so the level reaches an upstream that logs before the next
+  // call made to it (best effort: a refusal changes nothing)
+  const forwardLevel = (server: string, level: McpSchema.LoggingLevel) => {
+    const upstream = upstreams.get(server)?.upstream
+    if (upstream?.capabilities.logging === undefined || levels.get(server) === level) return Effect.void
+    return upstream.raw("logging/setLevel", { level }).pipe(
+      Effect.tap(() => Effect.sync(() => levels.set(server, level))),
+      Effect.ignore
+    )
+  }
   /** Runs a call to `server` on behalf of `origin`: its progress and requests go to that client. */
   const onBehalf = <A, E, R>(server: string, origin: Relay.Origin | undefined, effect: Effect.Effect<A, E, R>) => {
     if (origin === undefined) return effect
+    return Effect.andThen(forwardLevel(server, origin.level), relayed(server, origin, effect))
+  }
+  const relayed = <A, E, R>(server: string, origin: Relay.Origin, effect: Effect.Effect<A, E, R>) => {
     const token = origin.progress === undefined ? undefined : `toolgate-progress-${++progressSequence}`
     const calls = inFlight.get(server) ?? []
     inFlight.set(server, calls)
@@ -839,6 +855,7 @@ export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpSe
             ...(typeof params["message"] === "string" ? { message: params["message"] } : {})
           }).pipe(Effect.provideContext(context), Effect.ignore),
         within: (effect) => Effect.provideContext(effect, context),
+        level: Relay.mcpLevel(Context.get(context, References.CurrentLogLevel)),
         client: Context.getOrUndefined(context, McpSchema.McpServerClient)
       }
     })

@@ -132,6 +132,18 @@ describe("toolgate mcp relays what MCP clients use", () => {
     }
   })
 
+  it("forwards the client's log level to an upstream that logs, before the next call to it", async () => {
+    const gw = await connect("level", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__level"] } })
+    try {
+      await gw.client.setLoggingLevel("warning")
+      expect(textOf(await gw.client.callTool({ name: "relay__level", arguments: {} }))).toBe("warning")
+      await gw.client.setLoggingLevel("error")
+      expect(textOf(await gw.client.callTool({ name: "relay__level", arguments: {} }))).toBe("error")
+    } finally {
+      await gw.close()
+    }
+  })
+
   it("tells the client when an upstream's tools change, and the new tool is gated", async () => {
     const changed: Array<() => void> = []
     const gw = await connect("changed", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__grow"], deny: ["mcp__relay__grown"] } }, (client) =>
@@ -196,7 +208,7 @@ describe("toolgate mcp relays what MCP clients use", () => {
       }, answering)
       try {
         const tools = (await gw.client.listTools()).tools.map((t) => t.name).sort()
-        expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__retire", "legacy__work"])
+        expect(tools).toEqual(["legacy__ask", "legacy__grow", "legacy__level", "legacy__retire", "legacy__work"])
         const worked = await gw.client.callTool({ name: "legacy__work", arguments: { steps: 1 } })
         expect(textOf(worked)).toBe("worked 1 steps")
         expect(textOf(await gw.client.callTool({ name: "legacy__ask", arguments: {} }))).toBe("model said hello; user said decline undefined; roots ")

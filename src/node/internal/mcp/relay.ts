@@ -29,6 +29,8 @@ export interface Origin {
   readonly progress: ((params: Readonly<Record<string, unknown>>) => Effect.Effect<void>) | undefined
   /** Runs a notification to the client in the request's context: effect's server then delivers it before the request's answer. */
   readonly within: (effect: Effect.Effect<void>) => Effect.Effect<void>
+  /** The log level the client set (or effect's server's default), to forward to the upstream before the call. */
+  readonly level: McpSchema.LoggingLevel
   /** The client, to answer the upstream's requests while the call runs. */
   readonly client: McpSchema.McpServerClient["Service"] | undefined
 }
@@ -42,6 +44,30 @@ export interface Downstream {
 export interface RpcError {
   readonly code: number
   readonly message: string
+}
+
+/**
+ * The MCP level to ask an upstream for, from the effect log level effect's
+ * server gives a request for the client's `logging/setLevel`. That mapping
+ * folds MCP's eight levels into effect's six, so this asks for at least
+ * what the client wants (`notice` becomes `info`); effect's server then
+ * filters what it relays by the client's exact level.
+ */
+export const mcpLevel = (level: string): McpSchema.LoggingLevel => {
+  switch (level) {
+    case "Info":
+      return "info"
+    case "Warn":
+      return "warning"
+    case "Error":
+      return "error"
+    case "Fatal":
+      return "critical"
+    case "None":
+      return "emergency"
+    default:
+      return "debug"
+  }
 }
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
