@@ -34,7 +34,13 @@ afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
 const stdioUpstream = { command: process.execPath, args: [relayUpstream] }
 
 /** Starts `toolgate mcp` in front of `servers`, connected with an SDK client declaring sampling, elicitation and roots. */
-const connect = async (name: string, servers: Record<string, unknown>, policy: unknown, setup: (client: Client) => void = () => {}) => {
+const connect = async (
+  name: string,
+  servers: Record<string, unknown>,
+  policy: unknown,
+  setup: (client: Client) => void = () => {},
+  capabilities: Record<string, unknown> = { sampling: {}, elicitation: {}, roots: { listChanged: false } }
+) => {
   const config = NodePath.join(dir, `${name}.mcp.json`)
   const policyFile = NodePath.join(dir, `${name}.policy.json`)
   Fs.writeFileSync(config, JSON.stringify({ mcpServers: servers }))
@@ -49,7 +55,7 @@ const connect = async (name: string, servers: Record<string, unknown>, policy: u
   transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
   const client = new Client(
     { name: "sdk-relay-client", version: "1.0.0" },
-    { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: false } } }
+    { capabilities }
   )
   setup(client)
   await client.connect(transport)
@@ -195,6 +201,17 @@ describe("toolgate mcp relays what MCP clients use", () => {
       const result = await gw.client.callTool({ name: "relay__ask", arguments: {} })
       expect(textOf(result)).toBe("model said hi; user said accept Ada; roots file:///work")
       expect(seen).toEqual(["sampling: say hi", "elicit: Your name?"])
+    } finally {
+      await gw.close()
+    }
+  })
+
+  it("answers an upstream's sampling request with an error when the client cannot sample, and the call fails", async () => {
+    const gw = await connect("no-sampling", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__ask"] } }, () => {}, {})
+    try {
+      const result = await gw.client.callTool({ name: "relay__ask", arguments: {} })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toMatch(/did not advertise the sampling capability/)
     } finally {
       await gw.close()
     }
