@@ -124,7 +124,9 @@ const describe = (error: unknown): string =>
  * expression becomes a path parameter `:N`, and the variables it names are
  * returned in order (the keys its completions are registered under). Query
  * expressions (`{?a,b}`, `{&c}`) are left out of the route: the router
- * matches the path, and the upstream reads the whole URI.
+ * matches the path, and the upstream reads the whole URI. Written here
+ * because effect compiles its own templates (`compileUriTemplate`) only from
+ * template literals, privately; an upstream's template arrives as a string.
  */
 export const route = (uriTemplate: string): { readonly routerPath: string; readonly variables: ReadonlyArray<string> } => {
   const variables: Array<string> = []
