@@ -14,6 +14,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Relay from "../../src/node/internal/mcp/relay.ts"
 
 // What `toolgate mcp` relays besides the client's own requests, driven by
 // the official SDK client in front of an upstream on the current SDK
@@ -80,6 +81,19 @@ const toolsUntil = async (client: Client, changed: Array<() => void>, predicate:
   }
 }
 
+describe("an upstream's URI template read as effect's resource route", () => {
+  it("makes each expression a path parameter and names its variables, query expressions left to the upstream", () => {
+    expect(Relay.route("memo://notes/{name}")).toEqual({ routerPath: "memo:://notes/:0", variables: ["name"] })
+    expect(Relay.route("repo://{owner}/{repo}/issues{?state,page}")).toEqual({
+      routerPath: "repo:://:0/:1/issues",
+      variables: ["owner", "repo", "state", "page"]
+    })
+    expect(Relay.route("file://{+path}")).toEqual({ routerPath: "file:://*", variables: ["path"] })
+    expect(Relay.route("git://{+repo}/HEAD")).toEqual({ routerPath: "git:://:0/HEAD", variables: ["repo"] })
+    expect(Relay.route("db://rows{/id*}")).toEqual({ routerPath: "db:://rows/:0", variables: ["id"] })
+  })
+})
+
 describe("toolgate mcp relays what MCP clients use", () => {
   it("passes resource templates and completions through, gated as @resource and @completion", async () => {
     const gw = await connect("templates", { relay: stdioUpstream }, {
@@ -87,9 +101,12 @@ describe("toolgate mcp relays what MCP clients use", () => {
     })
     try {
       const templates = (await gw.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)
-      expect(templates).toEqual(["memo://notes/{name}"])
+      expect(templates).toEqual(["memo://notes/{name}", "files://{+path}"])
       const read = await gw.client.readResource({ uri: "memo://notes/alpha" })
       expect(read.contents[0]).toMatchObject({ uri: "memo://notes/alpha", text: "note alpha" })
+      // a reserved expansion spans segments
+      const file = await gw.client.readResource({ uri: "files://src/a/b.ts" })
+      expect(file.contents[0]).toMatchObject({ uri: "files://src/a/b.ts", text: "file src/a/b.ts" })
       const colour = await gw.client.complete({ ref: { type: "ref/prompt", name: "relay__paint" }, argument: { name: "colour", value: "r" } })
       expect(colour.completion.values).toEqual(["red"])
       const note = await gw.client.complete({

@@ -121,7 +121,8 @@ const describe = (error: unknown): string =>
 
 /**
  * An RFC 6570 URI template as effect's resource router reads it: each
- * expression becomes a path parameter `:N`, and the variables it names are
+ * expression becomes a path parameter `:N` (a reserved one at the end, a
+ * wildcard), and the variables it names are
  * returned in order (the keys its completions are registered under). Query
  * expressions (`{?a,b}`, `{&c}`) are left out of the route: the router
  * matches the path, and the upstream reads the whole URI. Written here
@@ -139,7 +140,10 @@ export const route = (uriTemplate: string): { readonly routerPath: string; reado
     const names = match[2]!.split(",").map((v) => v.replace(/[*]$|:\d+$/, "")).filter((v) => v !== "")
     variables.push(...names)
     if (match[1] === "?" || match[1] === "&") continue
-    routerPath += `${match[1] === "/" ? "/" : ""}:${index++}`
+    // reserved expansion may span `/`: at the end of the template it is the
+    // router's wildcard (which may only come last), elsewhere one segment
+    const spans = (match[1] === "+" || match[1] === "#") && last === uriTemplate.length
+    routerPath += spans ? "*" : `${match[1] === "/" ? "/" : ""}:${index++}`
   }
   routerPath += uriTemplate.slice(last).replaceAll(":", "::")
   return { routerPath, variables }
