@@ -6,6 +6,7 @@ import {
   ElicitRequestSchema,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -72,14 +73,20 @@ const textOf = (result: unknown) =>
  * notification handler wakes; each waiter is registered before the listing,
  * so a notification between the two is not missed).
  */
-const toolsUntil = async (client: Client, changed: Array<() => void>, predicate: (names: Array<string>) => boolean) => {
+const listUntil = async (
+  list: () => Promise<Array<string>>,
+  changed: Array<() => void>,
+  predicate: (names: Array<string>) => boolean
+) => {
   for (;;) {
     const next = new Promise<void>((resolve) => changed.push(resolve))
-    const names = (await client.listTools()).tools.map((t) => t.name)
+    const names = await list()
     if (predicate(names)) return names
     await next
   }
 }
+const toolsUntil = (client: Client, changed: Array<() => void>, predicate: (names: Array<string>) => boolean) =>
+  listUntil(async () => (await client.listTools()).tools.map((t) => t.name), changed, predicate)
 
 describe("an upstream's URI template read as effect's resource route", () => {
   it("makes each expression a path parameter and names its variables, query expressions left to the upstream", () => {
@@ -167,10 +174,15 @@ describe("toolgate mcp relays what MCP clients use", () => {
     }
   })
 
-  it("tells the client when an upstream's tools change, and the new tool is gated", async () => {
+  it("tells the client when an upstream's tools or prompts change, and what is new is gated", async () => {
     const changed: Array<() => void> = []
-    const gw = await connect("changed", { relay: stdioUpstream }, { permissions: { allow: ["mcp__relay__grow"], deny: ["mcp__relay__grown"] } }, (client) =>
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.splice(0).forEach((f) => f())))
+    const promptsChanged: Array<() => void> = []
+    const gw = await connect("changed", { relay: stdioUpstream }, {
+      permissions: { allow: ["mcp__relay__grow"], deny: ["mcp__relay__grown", "mcp__relay__@prompt"] }
+    }, (client) => {
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.splice(0).forEach((f) => f()))
+      client.setNotificationHandler(PromptListChangedNotificationSchema, () => promptsChanged.splice(0).forEach((f) => f()))
+    })
     try {
       expect((await gw.client.listTools()).tools.map((t) => t.name)).not.toContain("relay__grown")
       expect(textOf(await gw.client.callTool({ name: "relay__grow", arguments: {} }))).toBe("grew")
@@ -179,6 +191,8 @@ describe("toolgate mcp relays what MCP clients use", () => {
       const denied = await gw.client.callTool({ name: "relay__grown", arguments: {} })
       expect(denied.isError).toBe(true)
       expect(textOf(denied)).toContain("mcp__relay__grown")
+      await listUntil(async () => (await gw.client.listPrompts()).prompts.map((p) => p.name), promptsChanged, (names) => names.includes("relay__sprout"))
+      await expect(gw.client.getPrompt({ name: "relay__sprout" })).rejects.toThrow(/mcp__relay__@prompt/)
     } finally {
       await gw.close()
     }
