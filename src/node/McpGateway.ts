@@ -10,6 +10,12 @@
  * are single-underscore words, so that name splits one way only: `a__b`
  * cannot pose as server `a`.
  *
+ * Resources (listed and templated), prompts and completions pass through
+ * gated the same way (`internal/mcp/passthrough.ts`); what upstreams send
+ * on their own — progress, log messages, `list_changed`, requests for the
+ * client's roots, sampling and elicitation — is relayed to the client
+ * (`internal/mcp/relay.ts`).
+ *
  * The invariant: a call reaches an upstream only after the gate allowed it
  * and its arguments passed the tool's input schema. Everything else (a
  * denial, bad arguments, an upstream that crashed or hung) comes back to the
@@ -19,7 +25,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, type Duration, Effect, FileSystem, identity, Layer, Option, Schema, Schedule } from "effect"
+import { Context, Deferred, type Duration, Effect, FileSystem, identity, Layer, Option, References, Schema, Schedule, Semaphore } from "effect"
 import { type McpClientError, McpProtocol, McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import * as Approval from "../Approval.ts"
 import * as PolicySubject from "../policy/PolicySubject.ts"
@@ -30,6 +36,8 @@ import * as ToolPolicy from "../ToolPolicy.ts"
 import * as ToolResult from "../ToolResult.ts"
 import { compile } from "./internal/mcp/inputSchema.ts"
 import * as Passthrough from "./internal/mcp/passthrough.ts"
+import * as Relay from "./internal/mcp/relay.ts"
+import * as Transport from "./internal/mcp/transport.ts"
 import * as Upstream from "./internal/mcp/upstream.ts"
 
 // -----------------------------------------------------------------------------
@@ -38,7 +46,9 @@ import * as Upstream from "./internal/mcp/upstream.ts"
 
 /**
  * One entry of `mcpServers`: a command speaking MCP on stdio (`command`,
- * `args`, `env`, `cwd`), or a Streamable HTTP server (`url`, `headers`).
+ * `args`, `env`, `cwd`), a Streamable HTTP server (`url`, `headers`), or
+ * with `"type": "sse"` a server on the legacy HTTP+SSE transport (`url` of
+ * its event stream, `headers`).
  *
  * @example
  * ```ts
@@ -162,14 +172,10 @@ export const validate = (file: string, config: Config): Effect.Effect<Config, Mc
       if ((entry.command === undefined) === (entry.url === undefined)) {
         return yield* fail(`the server ${JSON.stringify(name)} needs exactly one of "command" (stdio) or "url" (Streamable HTTP)`)
       }
-      if (entry.type === "sse") {
-        return yield* fail(
-          `the server ${JSON.stringify(name)} uses the legacy SSE transport, which the gateway does not speak; ` +
-            `point "url" at the server's Streamable HTTP endpoint (usually /mcp) with "type": "http"`
-        )
-      }
       if (entry.type === "stdio" && entry.command === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "stdio" but has no "command"`)
-      if (entry.type === "http" && entry.url === undefined) return yield* fail(`the server ${JSON.stringify(name)} is "type": "http" but has no "url"`)
+      if ((entry.type === "http" || entry.type === "sse") && entry.url === undefined) {
+        return yield* fail(`the server ${JSON.stringify(name)} is "type": ${JSON.stringify(entry.type)} but has no "url"`)
+      }
       if (entry.url !== undefined && !URL.canParse(entry.url)) {
         return yield* fail(`the server ${JSON.stringify(name)} has an invalid "url" ${JSON.stringify(entry.url)}`)
       }
@@ -313,8 +319,31 @@ export interface Gateway {
   /** Reads a resource of `server`, gated as `mcp__SERVER__@resource`. */
   readonly readResource: (server: string, uri: string) => Effect.Effect<unknown, string>
   /** Gets a prompt by its exposed name (`SERVER__PROMPT`), gated as `mcp__SERVER__@prompt`. */
-  readonly getPrompt: (exposed: string, args: Readonly<Record<string, string>>) => Effect.Effect<unknown, string>
-  readonly call: (name: string, args: unknown) => Effect.Effect<McpSchema.CallToolResult>
+  readonly getPrompt: (
+    exposed: string,
+    args: Readonly<Record<string, string>>,
+    origin?: Relay.Origin
+  ) => Effect.Effect<unknown, string>
+  /**
+   * Asks `server` to complete an argument of one of its prompts (by the
+   * upstream's own name) or resource templates, gated as `mcp__SERVER__@completion`.
+   */
+  readonly complete: (server: string, params: Relay.CompleteParams) => Effect.Effect<unknown, string>
+  /**
+   * Gates one call. `origin` is the client request it serves: where the
+   * upstream's progress for it goes, and who answers the upstream's requests
+   * (sampling, elicitation, roots) while it runs.
+   */
+  readonly call: (name: string, args: unknown, origin?: Relay.Origin) => Effect.Effect<McpSchema.CallToolResult>
+  /**
+   * Whether an upstream offers this now: a tool or prompt by its exposed
+   * name, a resource by its URI, a template by its URI template. What a
+   * server stopped offering (it said its list changed) stays registered on
+   * effect's server, which cannot remove a registration, but is hidden.
+   */
+  readonly offers: (kind: "tool" | "prompt" | "resource" | "template", name: string) => boolean
+  /** Where the upstreams' log messages go (the client); set once the server runs. */
+  readonly attach: (downstream: Relay.Downstream) => void
   /** The argument check of a tool by its policy name (`mcp__SERVER__TOOL`), e.g. for a console's param editor. */
   readonly parameters: (policyName: string) => Schema.Top | undefined
 }
@@ -329,6 +358,7 @@ export interface Added {
   readonly tools: ReadonlyArray<McpSchema.Tool>
   readonly resources: ReadonlyArray<{ readonly server: string; readonly resource: McpSchema.Resource }>
   readonly prompts: ReadonlyArray<{ readonly server: string; readonly prompt: McpSchema.Prompt }>
+  readonly templates: ReadonlyArray<{ readonly server: string; readonly template: McpSchema.ResourceTemplate }>
 }
 
 /**
@@ -360,7 +390,7 @@ interface Entry {
 
 const endpointOf = (entry: ServerConfig): Upstream.Endpoint =>
   entry.url !== undefined
-    ? { _tag: "Http", url: entry.url, headers: entry.headers ?? {} }
+    ? { _tag: entry.type === "sse" ? "Sse" : "Http", url: entry.url, headers: entry.headers ?? {} }
     : { _tag: "Stdio", command: entry.command!, args: entry.args ?? [], env: entry.env ?? {}, cwd: entry.cwd }
 
 const describeClientError = (error: McpClientError.McpClientError): string =>
@@ -435,7 +465,9 @@ const entriesOf = (upstream: Upstream.Upstream) =>
         parameters: m.tool.parametersSchema as Schema.Top
       })),
       toolkit: withHandler,
+      upstream,
       resources: upstream.resources,
+      templates: upstream.templates,
       prompts: upstream.prompts.map((prompt) => new McpSchema.Prompt({ ...prompt, name: exposedName(upstream.name, prompt.name) }))
     }
   })
@@ -473,13 +505,34 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
   const tools: Array<McpSchema.Tool> = []
   const resources: Array<{ readonly server: string; readonly resource: McpSchema.Resource }> = []
   const prompts: Array<{ readonly server: string; readonly prompt: McpSchema.Prompt }> = []
+  const templates: Array<{ readonly server: string; readonly template: McpSchema.ResourceTemplate }> = []
   const upstreams = new Map<string, Mirrored>()
   const toAdded = (m: Mirrored): Added => ({
     tools: m.tools.map((e) => e.exposed),
     resources: m.resources.map((resource) => ({ server: m.server, resource })),
-    prompts: m.prompts.map((prompt) => ({ server: m.server, prompt }))
+    prompts: m.prompts.map((prompt) => ({ server: m.server, prompt })),
+    templates: m.templates.map((template) => ({ server: m.server, template }))
   })
   const add = (m: Mirrored) => {
+    const previous = upstreams.get(m.server)
+    if (previous !== undefined) {
+      // a server's lists changed: what it offered before goes, then what it offers now comes
+      for (const entry of previous.tools) {
+        entries.delete(entry.exposed.name)
+        parameters.delete(entry.policyName)
+        unchecked.delete(entry.policyName)
+      }
+      const others = <A extends { readonly server: string }>(items: Array<A>) => {
+        const kept = items.filter((item) => item.server !== m.server)
+        items.splice(0, items.length, ...kept)
+      }
+      const own = new Set(previous.tools.map((e) => e.exposed.name))
+      const keptTools = tools.filter((t) => !own.has(t.name))
+      tools.splice(0, tools.length, ...keptTools)
+      others(resources)
+      others(prompts)
+      others(templates)
+    }
     upstreams.set(m.server, m)
     for (const entry of m.tools) {
       entries.set(entry.exposed.name, entry)
@@ -490,15 +543,103 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     tools.push(...added.tools)
     resources.push(...added.resources)
     prompts.push(...added.prompts)
+    templates.push(...added.templates)
     return added
   }
   const late: Array<(added: Added) => Effect.Effect<void>> = []
+
+  // What the upstreams send on their own (see internal/mcp/relay.ts).
+  const scope = yield* Effect.scope
+  let downstream: Relay.Downstream | undefined
+  // the progress tokens the gateway gave upstreams, each to the client's own
+  const progress = new Map<string, (params: Readonly<Record<string, unknown>>) => Effect.Effect<void>>()
+  let progressSequence = 0
+  // per server, the origins of the calls in flight to it, newest last
+  const inFlight = new Map<string, Array<Relay.Origin>>()
+  const refreshing = Semaphore.makeUnsafe(1)
+  // A server said a list changed: list again and offer the client what it
+  // offers now, gated as before. Forked: the server's answer to the listing
+  // arrives through the reader that delivered this notification.
+  const refresh = (server: string) =>
+    refreshing.withPermits(1)(Effect.gen(function*() {
+      const current = upstreams.get(server)
+      if (current === undefined) return
+      const listed = yield* current.upstream.relist
+      const now = add(yield* entriesOf({ ...current.upstream, ...listed }))
+      yield* Effect.logInfo(`toolgate mcp: MCP server ${JSON.stringify(server)} changed its lists: ${now.tools.length} tools`)
+      for (const register of [...late]) yield* register(now)
+    })).pipe(
+      Effect.catchCause((cause) => Effect.logWarning(`toolgate mcp: MCP server ${JSON.stringify(server)} changed its lists, and listing them again failed`, cause)),
+      Effect.forkIn(scope),
+      Effect.asVoid
+    )
+  const peerOf = (server: string): Transport.Peer => ({
+    notification: (method, params) => {
+      const p = (params ?? {}) as Record<string, unknown>
+      switch (method) {
+        case "notifications/progress": {
+          const send = progress.get(String(p["progressToken"]))
+          return send === undefined ? Effect.void : send(p)
+        }
+        case "notifications/message":
+          // sent in the context of the call in flight, if any: delivered before its result
+          return downstream === undefined ? Effect.void : (inFlight.get(server)?.at(-1)?.within ?? identity)(downstream.log({
+            level: Schema.is(McpSchema.LoggingLevel)(p["level"]) ? p["level"] : "info",
+            logger: typeof p["logger"] === "string" ? `${server}/${p["logger"]}` : server,
+            data: p["data"]
+          }))
+        case "notifications/tools/list_changed":
+        case "notifications/resources/list_changed":
+        case "notifications/prompts/list_changed":
+          return refresh(server)
+        default:
+          return Effect.void
+      }
+    },
+    request: (method, params) => Relay.answer(inFlight.get(server)?.at(-1)?.client, method, params)
+  })
+  // the log level last asked of each upstream
+  const levels = new Map<string, McpSchema.LoggingLevel>()
+  // effect's server handles the client's logging/setLevel itself and offers
+  // no hook, so the level reaches an upstream that logs before the next
+  // call made to it (best effort: a refusal changes nothing)
+  const forwardLevel = (server: string, level: McpSchema.LoggingLevel) => {
+    const upstream = upstreams.get(server)?.upstream
+    if (upstream?.capabilities.logging === undefined || levels.get(server) === level) return Effect.void
+    return upstream.raw("logging/setLevel", { level }).pipe(
+      Effect.tap(() => Effect.sync(() => levels.set(server, level))),
+      Effect.ignore
+    )
+  }
+  /** Runs a call to `server` on behalf of `origin`: its progress and requests go to that client. */
+  const onBehalf = <A, E, R>(server: string, origin: Relay.Origin | undefined, effect: Effect.Effect<A, E, R>) => {
+    if (origin === undefined) return effect
+    return Effect.andThen(forwardLevel(server, origin.level), relayed(server, origin, effect))
+  }
+  const relayed = <A, E, R>(server: string, origin: Relay.Origin, effect: Effect.Effect<A, E, R>) => {
+    const token = origin.progress === undefined ? undefined : `toolgate-progress-${++progressSequence}`
+    const calls = inFlight.get(server) ?? []
+    inFlight.set(server, calls)
+    return Effect.acquireUseRelease(
+      Effect.sync(() => {
+        calls.push(origin)
+        if (token !== undefined) progress.set(token, origin.progress!)
+      }),
+      () => token === undefined ? effect : Effect.provideService(effect, Transport.CallMeta, { progressToken: token }),
+      () =>
+        Effect.sync(() => {
+          calls.splice(calls.indexOf(origin), 1)
+          if (token !== undefined) progress.delete(token)
+        })
+    )
+  }
   const connect = (name: string, entry: ServerConfig) =>
     Upstream.connect({
       name,
       endpoint: endpointOf(entry),
       startTimeout: options.startTimeout ?? "30 seconds",
-      callTimeout: options.callTimeout ?? "60 seconds"
+      callTimeout: options.callTimeout ?? "60 seconds",
+      peer: peerOf(name)
     }).pipe(Effect.mapError((e) => new UpstreamError({ server: name, problem: e.message })))
   // One upstream that does not start costs its own tools, not the gateway:
   // it is reported, and started again in the background (backing off up to
@@ -548,7 +689,8 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
   const events = yield* Effect.serviceOption(ToolEvents.ToolEvents)
   // What the engine cannot check is asked, never allowed: a rule that allows
   // a tool whose arguments went unchecked becomes a question.
-  const gatedPolicy: ToolPolicy.ToolPolicy = unchecked.size === 0 ? policy : {
+  // (always wrapped: a server that starts late or changes its list adds tools)
+  const gatedPolicy: ToolPolicy.ToolPolicy = {
     decide: (request) =>
       Effect.map(policy.decide(request), (verdict) => {
         const why = unchecked.get(request.call.name)
@@ -606,21 +748,22 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
       })
     )
   }
-  const call = (name: string, args: unknown): Effect.Effect<McpSchema.CallToolResult> => {
+  const call = (name: string, args: unknown, origin?: Relay.Origin): Effect.Effect<McpSchema.CallToolResult> => {
     const entry = entries.get(name)
     if (entry === undefined) {
       const outcome = ToolResult.Outcome.NotFound({ available: Array.from(entries.keys()) })
       return Effect.succeed(text(ToolResult.explain(name, outcome), true))
     }
-    return Effect.map(gated(entry.toolkit, entry.policyName, args ?? {}, name), (result) =>
+    const server = name.slice(0, name.indexOf("__"))
+    return Effect.map(onBehalf(server, origin, gated(entry.toolkit, entry.policyName, args ?? {}, name)), (result) =>
       result === "stopped" ? stoppedResult : toCallToolResult(result, name))
   }
-  /** A gated read of a resource or a prompt: the upstream's answer, or why not. */
-  const gatedRead = (server: string, tool: string, params: unknown): Effect.Effect<unknown, string> => {
+  /** A gated read of a resource, a prompt or a completion: the upstream's answer, or why not. */
+  const gatedRead = (server: string, tool: string, params: unknown, origin?: Relay.Origin): Effect.Effect<unknown, string> => {
     const upstream = upstreams.get(server)
     if (upstream === undefined) return Effect.fail(`no MCP server ${JSON.stringify(server)} is up`)
     const label = exposedName(server, tool)
-    return Effect.flatMap(gated(upstream.toolkit, policyName(server, tool), params, label), (result) =>
+    return Effect.flatMap(onBehalf(server, origin, gated(upstream.toolkit, policyName(server, tool), params, label)), (result) =>
       result === "stopped"
         ? Effect.fail(stoppedResult.content.map((c) => c.type === "text" ? c.text : "").join(""))
         : result.outcome._tag === "Succeeded"
@@ -632,19 +775,31 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
     tools,
     subscribe: (register) =>
       Effect.suspend(() => {
-        const snapshot: Added = { tools: [...tools], resources: [...resources], prompts: [...prompts] }
+        const snapshot: Added = { tools: [...tools], resources: [...resources], prompts: [...prompts], templates: [...templates] }
         late.push(register)
         return register(snapshot)
       }),
     instructions: () =>
       Array.from(upstreams.values()).flatMap((m) => m.instructions === undefined ? [] : [`${m.server}: ${m.instructions}`]).join("\n\n"),
     readResource: (server, uri) => gatedRead(server, Passthrough.resourceTool, { uri }),
-    getPrompt: (exposed, args) => {
+    getPrompt: (exposed, args, origin) => {
       const sep = exposed.indexOf("__")
       const server = exposed.slice(0, sep)
-      return gatedRead(server, Passthrough.promptTool, { name: exposed.slice(sep + 2), arguments: args })
+      return gatedRead(server, Passthrough.promptTool, { name: exposed.slice(sep + 2), arguments: args }, origin)
     },
+    complete: (server, params) => gatedRead(server, Passthrough.completionTool, params),
+    offers: (kind, name) =>
+      kind === "tool"
+        ? entries.has(name)
+        : kind === "prompt"
+        ? prompts.some((p) => p.prompt.name === name)
+        : kind === "resource"
+        ? resources.some((r) => r.resource.uri === name)
+        : templates.some((t) => t.template.uriTemplate === name),
     call,
+    attach: (d) => {
+      downstream = d
+    },
     parameters: (name) => parameters.get(name)
   } satisfies Gateway
 })
@@ -667,40 +822,107 @@ export const make = Effect.fn("toolgate.McpGateway.make")(function*(options: Opt
  *
  * @since 0.1.0
  */
+const readResource = (gateway: Gateway, upstream: string, uri: string) =>
+  gateway.readResource(upstream, uri).pipe(
+    Effect.flatMap((result) =>
+      Option.match(Schema.decodeUnknownOption(McpSchema.ReadResourceResult)(result), {
+        onNone: () => Effect.fail("the server's answer is not a resource"),
+        onSome: Effect.succeed
+      })
+    ),
+    Effect.mapError((message) => new McpSchema.InternalError({ message }))
+  )
+
 export const registrations = (gateway: Gateway): Layer.Layer<never, never, McpServer.McpServer> =>
   Layer.effectDiscard(Effect.gen(function*() {
     const server = yield* McpServer.McpServer
+    // the upstreams' log messages go to the client; effect's server applies
+    // the level the client set with logging/setLevel
+    gateway.attach({
+      log: (params) => Effect.ignore(server.notifications["notifications/message"](params))
+    })
+    // The client request a handler serves: its progress token and the
+    // client, read from the request's context (effect provides them to handlers).
+    const originOf: Effect.Effect<Relay.Origin> = Effect.map(Effect.context<never>(), (context) => {
+      const request = Context.getOrUndefined(context, McpSchema.McpRequestContext)
+      const token = (request?.requestMetadata as { readonly progressToken?: McpSchema.ProgressToken } | undefined)?.progressToken
+      return {
+        progress: token === undefined ? undefined : (params) =>
+          server.notifications["notifications/progress"]({
+            progressToken: token,
+            progress: typeof params["progress"] === "number" ? params["progress"] : 0,
+            ...(typeof params["total"] === "number" ? { total: params["total"] } : {}),
+            ...(typeof params["message"] === "string" ? { message: params["message"] } : {})
+          }).pipe(Effect.provideContext(context), Effect.ignore),
+        within: (effect) => Effect.provideContext(effect, context),
+        level: Relay.mcpLevel(Context.get(context, References.CurrentLogLevel)),
+        client: Context.getOrUndefined(context, McpSchema.McpServerClient)
+      }
+    })
+    const decodeComplete = Schema.decodeUnknownOption(McpSchema.CompleteResult)
+    const completion = (upstream: string, ref: Relay.CompleteParams["ref"], argument: string) =>
+    (value: string, context: { readonly arguments?: Readonly<Record<string, string>> | undefined } | undefined) =>
+      gateway.complete(upstream, {
+        ref,
+        argument: { name: argument, value },
+        ...(context?.arguments === undefined ? {} : { context: { arguments: context.arguments } })
+      }).pipe(
+        Effect.flatMap((result) =>
+          Option.match(decodeComplete(result), {
+            onNone: () => Effect.fail("the server's answer is not a completion"),
+            onSome: Effect.succeed
+          })
+        ),
+        Effect.mapError((message) => new McpSchema.InternalError({ message }))
+      )
+    // hidden from lists and refused once the upstream no longer offers it
+    const whileOffered = (kind: Parameters<Gateway["offers"]>[0], name: string) =>
+      Context.make(McpSchema.EnabledWhen, () => gateway.offers(kind, name))
+    // which server a resource URI or template belongs to: the first that offered it
+    const owners = new Map<string, string>()
+    const claim = (key: string, upstream: string, what: string) =>
+      Effect.suspend(() => {
+        const owner = owners.get(key)
+        if (owner === undefined) owners.set(key, upstream)
+        return owner === undefined || owner === upstream ? Effect.succeed(true) : Effect.as(
+          Effect.logWarning(`toolgate mcp: ${upstream}: the ${what} is offered by ${owner} too; the one listed first in the configuration is kept`),
+          false
+        )
+      })
     const register = (added: Added) =>
       Effect.gen(function*() {
         for (const tool of added.tools) {
-          yield* server.addTool({ tool, annotations: Context.empty(), handle: (args) => gateway.call(tool.name, args) })
-        }
-        for (const { resource, server: upstream } of added.resources) {
-          if (server.resources.some((r) => r.resource.uri === resource.uri)) {
-            yield* Effect.logWarning(`toolgate mcp: ${upstream}: the resource ${resource.uri} is offered by another server too; the one listed first in the configuration is kept`)
-            continue
-          }
-          yield* server.addResource({
-            resource,
-            annotations: Context.empty(),
-            handle: gateway.readResource(upstream, resource.uri).pipe(
-              Effect.flatMap((result) =>
-                Option.match(Schema.decodeUnknownOption(McpSchema.ReadResourceResult)(result), {
-                  onNone: () => Effect.fail("the server's answer is not a resource"),
-                  onSome: Effect.succeed
-                })
-              ),
-              Effect.mapError((message) => new McpSchema.InternalError({ message }))
-            )
+          yield* server.addTool({
+            tool,
+            annotations: whileOffered("tool", tool.name),
+            handle: (args) => Effect.flatMap(originOf, (origin) => gateway.call(tool.name, args, origin))
           })
         }
-        for (const { prompt } of added.prompts) {
+        for (const { server: upstream, template } of added.templates) {
+          if (!(yield* claim(`template ${template.uriTemplate}`, upstream, `resource template ${template.uriTemplate}`))) continue
+          const { routerPath, variables } = Relay.route(template.uriTemplate)
+          yield* server.addResourceTemplate({
+            template,
+            routerPath,
+            annotations: whileOffered("template", template.uriTemplate),
+            completions: Object.fromEntries(variables.map((v) => [v, completion(upstream, { type: "ref/resource", uri: template.uriTemplate }, v)])),
+            handle: (uri) => readResource(gateway, upstream, uri)
+          })
+        }
+        for (const { resource, server: upstream } of added.resources) {
+          if (!(yield* claim(`resource ${resource.uri}`, upstream, `resource ${resource.uri}`))) continue
+          yield* server.addResource({ resource, annotations: whileOffered("resource", resource.uri), handle: readResource(gateway, upstream, resource.uri) })
+        }
+        for (const { prompt, server: upstream } of added.prompts) {
+          const own = prompt.name.slice(upstream.length + 2)
           yield* server.addPrompt({
             prompt,
-            annotations: Context.empty(),
-            completions: {},
+            annotations: whileOffered("prompt", prompt.name),
+            completions: Object.fromEntries(
+              (prompt.arguments ?? []).map((a) => [a.name, completion(upstream, { type: "ref/prompt", name: own }, a.name)])
+            ),
             handle: (params) =>
-              gateway.getPrompt(prompt.name, params).pipe(
+              Effect.flatMap(originOf, (origin) => gateway.getPrompt(prompt.name, params, origin)).pipe(
                 Effect.flatMap((result) =>
                   Option.match(Schema.decodeUnknownOption(McpSchema.GetPromptResult)(result), {
                     onNone: () => Effect.fail("the server's answer is not a prompt"),

@@ -1,10 +1,15 @@
 /**
  * What the gateway passes through besides tools: an upstream's resources
- * and prompts. Each read of a resource and each get of a prompt is gated
- * like a tool call, as a read-only call of a tool the client never sees:
+ * (listed ones and those its resource templates name), prompts and
+ * completions. Each read of a resource, get of a prompt and completion is
+ * gated like a tool call, as a read-only call of a tool the client never
+ * sees:
  *
- * - `mcp__SERVER__@resource` with params `{ uri }`,
- * - `mcp__SERVER__@prompt` with params `{ name, arguments }`.
+ * - `mcp__SERVER__@resource` with params `{ uri }` (a templated URI too),
+ * - `mcp__SERVER__@prompt` with params `{ name, arguments }`,
+ * - `mcp__SERVER__@completion` with params `{ ref, argument, context? }`,
+ *   the upstream's own `completion/complete` request (the prompt's name
+ *   as the upstream knows it, or the resource template's URI template).
  *
  * `@` cannot appear in an MCP tool name, so these never collide with an
  * upstream's own tools; rules name them like tools (`mcp__docs__@resource`),
@@ -18,6 +23,7 @@ import type * as Upstream from "./upstream.ts"
 /** The tool part of the gated names. */
 export const resourceTool = "@resource"
 export const promptTool = "@prompt"
+export const completionTool = "@completion"
 
 // plain JSON data: effect/ai encodes a tool's success, and an McpSchema
 // class instance does not encode as Unknown
@@ -31,7 +37,7 @@ const describe = (error: McpClientError.McpClientError) => error.message
  */
 export const mirror = (upstream: Upstream.Upstream, policyName: (server: string, tool: string) => string) => {
   const items = []
-  if (upstream.resources.length > 0) {
+  if (upstream.resources.length > 0 || upstream.templates.length > 0) {
     const name = policyName(upstream.name, resourceTool)
     items.push({
       tool: PolicySubject.mcp(upstream.name, resourceTool)(Tool.make(name, {
@@ -60,6 +66,27 @@ export const mirror = (upstream: Upstream.Upstream, policyName: (server: string,
           ? Effect.fail(`the MCP server ${upstream.name} has no prompt ${JSON.stringify(promptName)}`)
           : upstream.getPrompt(prompt, args).pipe(Effect.map(plain), Effect.mapError(describe))
       },
+      policyName: name
+    })
+  }
+  if (upstream.capabilities.completions !== undefined) {
+    const name = policyName(upstream.name, completionTool)
+    items.push({
+      tool: PolicySubject.mcp(upstream.name, completionTool)(Tool.make(name, {
+        description: `Complete an argument of a prompt or resource template of the MCP server ${upstream.name}`,
+        parameters: Schema.Struct({
+          ref: Schema.Union([
+            Schema.Struct({ type: Schema.Literal("ref/prompt"), name: Schema.String }),
+            Schema.Struct({ type: Schema.Literal("ref/resource"), uri: Schema.String })
+          ]),
+          argument: Schema.Struct({ name: Schema.String, value: Schema.String }),
+          context: Schema.optional(Schema.Struct({ arguments: Schema.optional(Schema.Record(Schema.String, Schema.String)) }))
+        }),
+        success: Schema.Unknown,
+        failure: Schema.String
+      })).annotate(Tool.Readonly, true),
+      handler: (params: unknown) =>
+        upstream.raw("completion/complete", plain(params) as Record<string, unknown>).pipe(Effect.map(plain), Effect.mapError(describe)),
       policyName: name
     })
   }

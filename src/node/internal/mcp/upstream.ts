@@ -10,12 +10,13 @@
  * caller gets a timeout result.
  */
 import { Context, Duration, Effect, Exit, RcRef, Scope } from "effect"
-import { McpClient, type McpClientError, McpProtocol, type McpSchema } from "effect/ai"
+import { McpClient, McpClientError, McpProtocol, type McpSchema } from "effect/ai"
 import type { HttpClient } from "effect/http"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import * as StrayLines from "./strayLines.ts"
+import * as Transport from "./transport.ts"
 
-/** Where an upstream lives: a command speaking MCP on stdio, or a Streamable HTTP URL. */
+/** Where an upstream lives: a command speaking MCP on stdio, a Streamable HTTP URL, or a legacy SSE URL. */
 export type Endpoint =
   | {
     readonly _tag: "Stdio"
@@ -25,6 +26,8 @@ export type Endpoint =
     readonly cwd: string | undefined
   }
   | { readonly _tag: "Http"; readonly url: string; readonly headers: Readonly<Record<string, string>> }
+  /** The legacy HTTP+SSE transport (see `transport.ts`). */
+  | { readonly _tag: "Sse"; readonly url: string; readonly headers: Readonly<Record<string, string>> }
 
 export interface Upstream {
   readonly name: string
@@ -35,6 +38,17 @@ export interface Upstream {
   /** Its resources and prompts at start (empty when it offers none). */
   readonly resources: ReadonlyArray<McpSchema.Resource>
   readonly prompts: ReadonlyArray<McpSchema.Prompt>
+  /** Its resource templates at start (empty when it offers none). */
+  readonly templates: ReadonlyArray<McpSchema.ResourceTemplate>
+  /** What the server declared in `initialize`. */
+  readonly capabilities: McpSchema.ServerCapabilities
+  /** Lists again what the server offers (after it said a list changed). */
+  readonly relist: Effect.Effect<Listed, McpClientError.McpClientError>
+  /**
+   * A request effect's client has no method for (`completion/complete`,
+   * `logging/setLevel`): sent as is, the JSON-RPC result or error returned.
+   */
+  readonly raw: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown, McpClientError.McpClientError>
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpClientError.McpClientError>
   readonly getPrompt: (
     prompt: McpSchema.Prompt,
@@ -44,6 +58,14 @@ export interface Upstream {
     tool: McpSchema.Tool,
     args: Record<string, unknown>
   ) => Effect.Effect<McpSchema.CallToolResult, McpClientError.McpClientError>
+}
+
+/** What a server offers, as listed. */
+export interface Listed {
+  readonly tools: ReadonlyArray<McpSchema.Tool>
+  readonly resources: ReadonlyArray<McpSchema.Resource>
+  readonly templates: ReadonlyArray<McpSchema.ResourceTemplate>
+  readonly prompts: ReadonlyArray<McpSchema.Prompt>
 }
 
 const clientInfo = { name: "toolgate", version: "0.1.0" }
@@ -65,9 +87,10 @@ const asClientProtocol = (protocol: Protocol) => protocol as unknown as typeof M
 const versionRefused = (error: McpClientError.McpClientError) =>
   error.reason._tag === "UnsupportedError" && /protocol version/.test(error.message)
 
-const transportFor = (endpoint: Endpoint, protocol: Protocol) =>
+const transportFor = (endpoint: Endpoint, protocol: Protocol, peer: Transport.Peer) =>
   endpoint._tag === "Stdio"
-    ? McpClient.stdio({
+    ? Transport.stdio({
+      peer,
       protocol: asClientProtocol(protocol),
       command: ChildProcess.make(endpoint.command, [...endpoint.args], {
         env: endpoint.env,
@@ -77,7 +100,14 @@ const transportFor = (endpoint: Endpoint, protocol: Protocol) =>
         stderr: "inherit"
       })
     })
-    : McpClient.http({ protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
+    : endpoint._tag === "Sse"
+    ? Transport.sse({ peer, protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
+    : Transport.streamableHttp({ peer, protocol: asClientProtocol(protocol), url: endpoint.url, headers: endpoint.headers })
+
+interface Connection {
+  readonly client: McpClient.McpClient
+  readonly transport: McpClient.Transport
+}
 
 const brokenTransport = (error: McpClientError.McpClientError) =>
   error.reason._tag === "TransportError" || error.reason._tag === "ClosedError" || error.reason._tag === "HttpError"
@@ -92,6 +122,7 @@ export const connect = (options: {
   readonly endpoint: Endpoint
   readonly startTimeout: Duration.Input
   readonly callTimeout: Duration.Input
+  readonly peer: Transport.Peer
 }): Effect.Effect<
   Upstream,
   McpClientError.McpClientError,
@@ -109,14 +140,15 @@ export const connect = (options: {
     let accepted = 0
     // Each attempt in a scope of its own, closed when the server refuses:
     // the refusing server's process ends before the next one starts.
-    const open = (index: number): Effect.Effect<McpClient.McpClient, McpClientError.McpClientError, Scope.Scope> =>
+    const open = (index: number): Effect.Effect<Connection, McpClientError.McpClientError, Scope.Scope> =>
       Effect.gen(function*() {
         const attempt = yield* Scope.fork(yield* Effect.scope)
         return yield* Effect.gen(function*() {
-          const transport = yield* transportFor(options.endpoint, protocols[index]!)
-          return yield* McpClient.make({ ...clientInfo, timeout: options.startTimeout }).pipe(
+          const transport = yield* transportFor(options.endpoint, protocols[index]!, options.peer)
+          const client = yield* McpClient.make({ ...clientInfo, timeout: options.startTimeout }).pipe(
             Effect.provideService(McpClient.Transport, transport)
           )
+          return { client, transport }
         }).pipe(Scope.provide(attempt), Effect.onError(() => Scope.close(attempt, Exit.void)))
       }).pipe(
         Effect.provideContext(spawner),
@@ -130,28 +162,61 @@ export const connect = (options: {
       acquire: Effect.suspend(() => open(accepted)),
       idleTimeToLive: Duration.infinity
     })
-    const { instructions, prompts, resources, tools } = yield* Effect.scoped(Effect.gen(function*() {
-      const client = yield* RcRef.get(connection)
-      return {
-        instructions: client.instructions,
-        tools: yield* client.listTools(),
-        // listing what a server does not offer yields nothing, not an error
-        resources: yield* client.listResources(),
-        prompts: yield* client.listPrompts()
-      }
-    }))
     // Every use gets the live connection; a broken transport makes the next
     // use start the server again.
-    const use = <A>(f: (client: McpClient.McpClient) => Effect.Effect<A, McpClientError.McpClientError>) =>
+    const useConnection = <A>(f: (connection: Connection) => Effect.Effect<A, McpClientError.McpClientError>) =>
       Effect.scoped(Effect.flatMap(RcRef.get(connection), f)).pipe(
         Effect.tapError((error) => brokenTransport(error) ? RcRef.invalidate(connection) : Effect.void)
       )
+    const use = <A>(f: (client: McpClient.McpClient) => Effect.Effect<A, McpClientError.McpClientError>) =>
+      useConnection((c) => f(c.client))
+    let rawId = 0
+    const raw = (method: string, params: Record<string, unknown>, timeout: Duration.Input = options.callTimeout) =>
+      useConnection(({ transport }) =>
+        transport.request({ jsonrpc: "2.0", id: `toolgate-${++rawId}`, method, params }).pipe(
+          Effect.timeoutOrElse({
+            duration: timeout,
+            orElse: () => Effect.fail(new McpClientError.McpClientError({ reason: new McpClientError.TimeoutError({ operation: method }) }))
+          }),
+          Effect.flatMap((response) =>
+            "error" in response
+              ? Effect.fail(new McpClientError.McpClientError({
+                reason: new McpClientError.ProtocolError({ code: response.error.code, description: response.error.message })
+              }))
+              : Effect.succeed(response.result as unknown)
+          )
+        )
+      )
+    const list: Effect.Effect<Listed, McpClientError.McpClientError> = use((client) =>
+      Effect.gen(function*() {
+        const templates = client.capabilities.resources === undefined
+          ? []
+          : yield* raw("resources/templates/list", {}, options.startTimeout).pipe(
+            Effect.map((result) => (result as { resourceTemplates?: ReadonlyArray<McpSchema.ResourceTemplate> }).resourceTemplates ?? [])
+          )
+        return {
+          tools: yield* client.listTools(),
+          // listing what a server does not offer yields nothing, not an error
+          resources: yield* client.listResources(),
+          templates,
+          prompts: yield* client.listPrompts()
+        }
+      })
+    )
+    const { capabilities, instructions } = yield* use((client) =>
+      Effect.succeed({ capabilities: client.capabilities, instructions: client.instructions })
+    )
+    const { prompts, resources, templates, tools } = yield* list
     return {
       name: options.name,
       instructions,
+      capabilities,
       tools,
       resources,
+      templates,
       prompts,
+      relist: list,
+      raw: (method, params) => raw(method, params),
       call: (tool, args) => use((client) => client.callTool({ tool, arguments: args }, { timeout: options.callTimeout })),
       readResource: (uri) => use((client) => client.readResource({ uri }, { timeout: options.callTimeout })),
       getPrompt: (prompt, args) => use((client) => client.getPrompt({ prompt, arguments: args }, { timeout: options.callTimeout }))
