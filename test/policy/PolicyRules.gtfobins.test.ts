@@ -105,6 +105,25 @@ describe("[issue 16] programs GTFOBins lists and the engine has no spec for", ()
     expect(verdict({ deny: ["Bash(rm:*)"] }, "gcc -o build/x x.c", "bypass")._tag).toBe("Ask")
   })
 
+  it("spec'd programs against GTFOBins' own payloads: containers, bare editors, git diff outside the repository", () => {
+    // podman runs as docker does; docker and podman's object groups act by their second word
+    const podman = { allow: ["Bash(podman:*)", "Bash(docker:*)"] }
+    for (const command of [
+      "podman run --rm -it --privileged --volume /:/mnt alpine chroot /mnt /bin/sh", "podman run alpine id", "docker image build .",
+      "docker system prune -af", "podman volume rm data", "docker network create x", "docker context use remote"
+    ]) expect(verdict(podman, command)._tag, command).toBe("Ask")
+    for (const command of ["docker ps", "podman ps -a", "docker image ls", "docker volume ls", "docker port c1", "docker system df"]) {
+      expect(verdict(podman, command)._tag, command).toBe("Allow")
+    }
+    // an editor with no file runs the commands of its input
+    for (const [rule, command] of [["ed", "ed <<< '!id'"], ["ex", "ex <<< '!id'"], ["vim", "vim"], ["ed", "printf '!id\\n' | ed"]] as const) {
+      expect(verdict({ allow: [`Bash(${rule}:*)`, "Bash(printf:*)"] }, command)._tag, command).toBe("Ask")
+    }
+    // a path outside the repository makes git diff read files as --no-index does
+    expect(verdict({ allow: ["Bash(git diff:*)"], deny: ["Read(/etc/shadow)"] }, "git diff /dev/null /etc/shadow")._tag).toBe("Deny")
+    expect(verdict({ allow: ["Bash(git diff:*)"], deny: ["Read(/etc/shadow)"] }, "git diff origin/main -- src")._tag).toBe("Allow")
+  })
+
   it("bare yarn installs: a rule naming yarn alone does not cover it, `Bash(yarn)` does", () => {
     expect(verdict({ allow: ["Bash(yarn:*)"] }, "yarn")._tag).toBe("Ask")
     expect(verdict({ allow: ["Bash(yarn:*)"] }, "yarn --frozen-lockfile")._tag).toBe("Ask")

@@ -186,6 +186,9 @@ const read = (argv: ReadonlyArray<Word>): Parsed | string => {
     }
     if (ended || !w.startsWith("-") || w === "-") {
       if ((noIndex && sub === "diff") || spec.readsOperands === true) out.push(effect("reads-file", k, w, `git ${sub} reads a file`))
+      // a path outside the repository makes `git diff` compare files as --no-index does (`git diff /dev/null /etc/x`):
+      // a word that may be a path is a read (inside the repository, a read of the project's own files)
+      else if (sub === "diff" && /[/~]|^\.\.?$/.test(w)) out.push(effect("reads-file", k, w, "git diff reads the files a path outside the repository names"))
       operands.push({ value: w, at: k })
       continue
     }

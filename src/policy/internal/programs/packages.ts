@@ -171,6 +171,7 @@ export const toolchains: ReadonlyArray<ProgramSpec> = [
 // -v /:/host …`, `kubectl exec`, `gh extension`, `terraform apply`) take
 // their arguments as code: a prefix rule covers only the words it spells.
 const readOnly = new Set(["ps", "images", "image", "logs", "inspect", "version", "info", "get", "describe", "list", "ls", "status", "view", "top", "diff", "history", "stats", "events", "search", "show", "whoami", "plan", "validate", "fmt", "output", "api-resources", "explain", "config", "auth", "pr", "issue", "repo", "release", "run", "workflow", "cluster-info", "context", "port", "volume", "network", "system"])
+const containerGroups = new Set(["image", "volume", "network", "system", "context", "config"])
 const client = (who: string) => (p: Parsed): ReadonlyArray<Effect> | string => {
   const argv = p.argv
   const out: Array<Effect> = []
@@ -185,7 +186,10 @@ const client = (who: string) => (p: Parsed): ReadonlyArray<Effect> | string => {
   // gh's read-only groups still run code when their second word acts (`gh pr checkout`, `gh run rerun`)
   const second = argv[i + 1]
   const acts = who === "gh" && second !== undefined && !/^(list|view|status|diff|checks|ls|download)$/.test(second) && i + 1 < argv.length
-  const pure = readOnly.has(sub) && !(who === "docker" && sub === "run") && !(who === "kubectl" && sub === "run") && !acts
+  // docker and podman's object groups act by their second word (`docker image build`, `podman system reset`)
+  const container = who === "docker" || who === "podman"
+  const groupActs = container && containerGroups.has(sub) && (second === undefined || !/^(ls|list|inspect|show|history|df|info|exists|tree)$/.test(second))
+  const pure = readOnly.has(sub) && !((container || who === "kubectl") && sub === "run") && !acts && !groupActs
   for (let k = i + 1; k < argv.length; k++) {
     const w = argv[k]
     if (pure) {

@@ -37,7 +37,10 @@ const editor = (names: string): ProgramSpec => ({
   operands: "inert",
   raw: true,
   refine: (p) => [
-    effect("runs-code", p.argv.length > 1 ? 1 : 0, p.argv[p.argv.length > 1 ? 1 : 0], `${p.argv[0]} is an editor, which can run shell commands`),
+    // bare (`ed <<< '!id'`, `ex`), it runs the commands of its input: past the name, where `Bash(ed:*)` spells nothing
+    p.argv.length > 1
+      ? effect("runs-code", 1, p.argv[1], `${p.argv[0]} is an editor, which can run shell commands`)
+      : effect("runs-code", 1, p.argv[0], `${p.argv[0]} is an editor, which runs the commands of its input`),
     ...p.argv.slice(1).flatMap((w, n) => w !== undefined && w.startsWith("-") ? [] : [effect("writes-file", n + 1, w, `${p.argv[0]} may write its file`)])
   ]
 })
