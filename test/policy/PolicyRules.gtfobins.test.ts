@@ -81,13 +81,20 @@ describe("[issue 16] programs GTFOBins lists and the engine has no spec for", ()
       const v = verdict(rules, command)
       expect(v._tag, command).toBe("Ask")
     }
+    // GTFOBins lists these only for privilege escalation; they change what a file grants or what a path shows
+    expect(verdict({ allow: ["Bash(setcap:*)"] }, "setcap cap_setuid+ep /usr/bin/python3")._tag).toBe("Ask")
+    expect(verdict({ allow: ["Bash(setfacl:*)"] }, "setfacl -m u:me:rwx /etc/sudoers")._tag).toBe("Ask")
+    expect(verdict({ allow: ["Bash(mount:*)"] }, "mount --bind /tmp/x /etc")._tag).toBe("Ask")
     // a Write rule allows what it names
     expect(verdict({ allow: ["Bash(xxd:*)", "Write(/tmp/**)"] }, "xxd -r dump.hex /tmp/out.bin")._tag).toBe("Allow")
   })
 
-  it("a read-only program meets Read rules wherever its words name a path (@FILE, -fFILE, --x=FILE)", () => {
-    const rules = { allow: ["Bash(readelf:*)", "Bash(strings:*)", "Bash(column:*)"], deny: ["Read(/etc/shadow)"] }
-    for (const command of ["readelf -a @/etc/shadow", "strings /etc/shadow", "column -c/etc/shadow", "column --x=/etc/shadow"]) {
+  it("a read-only program meets Read rules wherever its words name a path (@FILE, -fFILE, --x=FILE, inside a quoted word, after a scheme)", () => {
+    const rules = { allow: ["Bash(readelf:*)", "Bash(strings:*)", "Bash(column:*)", "Bash(apache2:*)", "Bash(yelp:*)", "Bash(lwp-request:*)", "Bash(check_cups:*)"], deny: ["Read(/etc/shadow)"] }
+    for (const command of [
+      "readelf -a @/etc/shadow", "strings /etc/shadow", "column -c/etc/shadow", "column --x=/etc/shadow", "apache2 -C 'Include /etc/shadow'",
+      "yelp man:/etc/shadow", "lwp-request file:///etc/shadow", "check_cups --extra-opts=@/etc/shadow"
+    ]) {
       expect(verdict(rules, command)._tag, command).not.toBe("Allow")
     }
     expect(verdict(rules, "strings x.bin")._tag).toBe("Allow")

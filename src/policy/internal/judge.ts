@@ -676,14 +676,17 @@ const speltWhole = (cover: Cover | undefined, argv: ReadonlyArray<unknown>): boo
   cover !== undefined && (cover.literal === Infinity || (argv.length > 1 && cover.literal >= argv.length))
 
 // The places a word of an unspec'd program may name: the word, the value
-// after `=` (`--out=F`), after `@` (`@LISTFILE`), and the path glued to a
-// short option (`-o/tmp/x`, `-o~/x`).
+// after `=` (`--out=F`), after `@` (`@LISTFILE`), the path glued to a
+// short option (`-o/tmp/x`, `-o~/x`), and every absolute or home path
+// inside it after a separator (`-c 'Include /etc/x'`, `man:/etc/x`,
+// `file:///etc/x`, `--extra-opts=@/etc/x`).
 const pathsIn = (w: string): ReadonlyArray<string> => {
-  const out = [w]
-  if (w.includes("=")) out.push(w.slice(w.indexOf("=") + 1))
-  if (w.startsWith("@") && w.length > 1) out.push(w.slice(1))
-  if (/^-[^-/~]+[/~]/.test(w)) out.push(w.slice(w.search(/[/~]/)))
-  return out
+  const out = new Set([w])
+  if (w.includes("=")) out.add(w.slice(w.indexOf("=") + 1))
+  if (w.startsWith("@") && w.length > 1) out.add(w.slice(1))
+  if (/^-[^-/~]+[/~]/.test(w)) out.add(w.slice(w.search(/[/~]/)))
+  for (const m of w.matchAll(/(?:^|[\s=@:'"(,<>])((?:~\/|\/)[^\s'"(),;<>]*|~(?=$|[\s'"(),;<>]))/g)) out.add(m[1]!.replace(/^\/{2,}/, "/"))
+  return [...out]
 }
 
 // A write to `paths` is covered without a Write rule when it lands in the

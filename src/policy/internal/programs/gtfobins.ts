@@ -82,11 +82,14 @@ const table: Readonly<Record<string, string>> = {
 
 // What GTFOBins leaves out and the engine must still know: its archivers
 // are listed for reading, but extracting writes every member where the
-// archive says (`7z x a.7z -o/etc`), and libarchive's front ends run a
-// compressor command (`--use-compress-program`).
+// archive says (`7z x a.7z -o/etc`); libarchive's front ends run a
+// compressor command (`--use-compress-program`); and the programs it lists
+// only for privilege escalation change what a file grants (`setcap
+// cap_setuid+ep F`, ACLs, attributes) or what a path shows (`mount`).
 const beyond: Readonly<Record<string, string>> = {
   rw: "7z 7za 7zr 7zz ar pax arj unrar rar lha unar unsquashfs",
-  crw: "bsdtar bsdcpio"
+  w: "setcap setfacl chattr",
+  crw: "bsdtar bsdcpio mount umount"
 }
 
 const byName = new Map<string, string>()
