@@ -21,6 +21,7 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import * as Shell from "../../../src/policy/internal/shell.ts"
 import { lines as generated, markerNames } from "./generate.ts"
+import { required } from "../../systemPackage.ts"
 
 const which = (name: string) => ["/usr/bin", "/bin"].map((d) => `${d}/${name}`).find((p) => Fs.existsSync(p))
 const bash = which("bash")
@@ -229,7 +230,8 @@ export const divergence = (line: string, runs: ReadonlyArray<ReadonlyArray<strin
 const count = Number(process.env["TOOLGATE_DIFF_LINES"] ?? 400)
 const seed = Number(process.env["TOOLGATE_DIFF_SEED"] ?? 13)
 
-describe.skipIf(bash === undefined || which("timeout") === undefined)("the engine reads lines as bash runs them", () => {
+const present = required(bash !== undefined && which("timeout") !== undefined, "the bash differential test", "bash and coreutils (timeout)")
+describe.skipIf(!present)("the engine reads lines as bash runs them", () => {
   it("accounts for every program bash starts, on hand-written and generated lines", async () => {
     const scratch = setup()
     try {
