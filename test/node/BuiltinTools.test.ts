@@ -238,10 +238,9 @@ describe("BuiltinTools", () => {
     it.live("a command running past its timeout is killed and is a CommandTimedOut failure with its output so far", () =>
       Effect.gen(function*() {
         const ws = yield* workspace
-        const started = Date.now()
-        // 300 ms asked; clamped to the 1 s minimum (a tiny timeout would only race the sandbox's set-up)
+        // 300 ms asked; clamped to the 1 s minimum (a tiny timeout would only race the sandbox's set-up).
+        // No wall-clock bound: CommandTimedOut at 1000 ms is the kill, not the end of `sleep 20`.
         const r = yield* call(ws.root, "Bash", { command: "echo started; sleep 20", timeout: 300 })
-        expect(Date.now() - started).toBeLessThan(5000)
         expect(r.outcome._tag).toBe("Failed")
         expect(r.result).toMatchObject({ _tag: "CommandTimedOut", timeoutMs: 1000, stdout: "started\n" })
       }).pipe(Effect.provide(NodeServices.layer)))
@@ -266,10 +265,9 @@ describe("BuiltinTools", () => {
     it.live("a command that leaves a background child returns when the shell exits, and the child dies with it", () =>
       Effect.gen(function*() {
         const ws = yield* workspace
-        const started = Date.now()
         const marker = uniqueSleep()
+        // an exit status rather than CommandTimedOut: the call returned when the shell exited, not at its timeout
         const r = yield* call(ws.root, "Bash", { command: `sleep ${marker} & echo back` })
-        expect(Date.now() - started).toBeLessThan(5000)
         expect(r.result).toMatchObject({ exitCode: 0, stdout: "back\n" })
         expect(yield* diesWithin5s(marker)).toBe(true)
       }).pipe(Effect.provide(NodeServices.layer)))

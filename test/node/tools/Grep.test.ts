@@ -10,15 +10,13 @@ describe("Grep", () => {
       ws.write("evil.txt", `${"a".repeat(30)}!\n`)
       let ticks = 0
       const timer = setInterval(() => ticks++, 10)
-      const started = Date.now()
       const [r] = yield* run([{ name: "Grep", params: { pattern: "(a+)+$" } }]).pipe(
         Effect.provide(tools(ws.root, { grep: { timeout: "1 second" } })),
         Effect.ensuring(Effect.sync(() => clearInterval(timer)))
       )
-      const elapsed = Date.now() - started
+      // (no wall-clock bound: SearchTimedOut is the deadline ending it; unbounded, this pattern runs for minutes)
       expect(tag(r!)).toBe("SearchTimedOut")
       expect(r!.result).toMatchObject({ pattern: "(a+)+$", timeoutMs: 1000 })
-      expect(elapsed).toBeLessThan(5000)
       // A blocked loop would have ticked once or not at all in that second.
       expect(ticks).toBeGreaterThan(20)
     }).pipe(Effect.provide(NodeServices.layer)))
