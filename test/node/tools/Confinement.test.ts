@@ -28,7 +28,7 @@ const swapper = (dir: string, target: string) =>
              try {
                fs.renameSync(dir, stash); fs.renameSync(link, dir)
                fs.renameSync(dir, link); fs.renameSync(stash, dir)
-               cycles++
+               if (cycles++ === 0) console.log("swapping")
              } catch {}
            }
            setImmediate(spin)
@@ -60,12 +60,22 @@ describe("file tools under a directory ↔ symlink swap race", () => {
       NodeFs.writeFileSync(NodePath.join(ws.outside, "edit.txt"), "ping\n")
 
       const child = yield* swapper(dir, ws.outside)
+      let printed = ""
+      child.stdout!.on("data", (chunk) => (printed += chunk))
+      // the race starts once the swapper has swapped: on a loaded machine it may start late
+      yield* Effect.promise(() =>
+        new Promise<void>((ready) => {
+          const look = () => printed.includes("swapping") ? ready() : setTimeout(look, 5)
+          look()
+        })
+      )
       let readsInside = 0
       let escapes = 0
       let refused = 0
-      const rounds = 20
+      // At least 20 rounds, and on until both outcomes were seen (a starved
+      // swapper only makes it take more rounds): the race must be real.
       yield* Effect.gen(function*() {
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < 20 || ((readsInside === 0 || refused === 0) && round < 400); round++) {
         const calls = [
           ...Array.from({ length: 100 }, () => ({ name: "Read", params: { file_path: "dir/file.txt" } })),
           ...Array.from({ length: 35 }, (_, i) => ({
@@ -88,9 +98,7 @@ describe("file tools under a directory ↔ symlink swap race", () => {
       }).pipe(Effect.provide(tools(ws.root)))
       const cycles = yield* Effect.promise(() =>
         new Promise<number>((done) => {
-          let out = ""
-          child.stdout!.on("data", (chunk) => (out += chunk))
-          child.once("close", () => done(Number.parseInt(out, 10)))
+          child.once("close", () => done(Number.parseInt(printed.trim().split("\n").at(-1)!, 10)))
           child.kill("SIGTERM")
         })
       )
@@ -100,7 +108,7 @@ describe("file tools under a directory ↔ symlink swap race", () => {
       expect(NodeFs.readFileSync(NodePath.join(ws.outside, "edit.txt"), "utf8")).toBe("ping\n")
       expect(NodeFs.readFileSync(NodePath.join(ws.outside, "file.txt"), "utf8")).toBe("OUTSIDE\n")
       // The race was real: the swap ran and both outcomes happened.
-      expect(cycles).toBeGreaterThan(100)
+      expect(cycles).toBeGreaterThan(0)
       expect(readsInside).toBeGreaterThan(0)
       expect(refused).toBeGreaterThan(0)
     }).pipe(Effect.provide(NodeServices.layer)), 240_000)
