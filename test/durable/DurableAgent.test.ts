@@ -4,6 +4,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import { database } from "./postgres.ts"
 
 // A durable agent run killed with SIGKILL in the middle of a tool call and
 // started again: the model is not asked again for the turns it answered,
@@ -14,9 +15,7 @@ import { fileURLToPath } from "node:url"
 
 const agent = fileURLToPath(new URL("./fixtures/agent.ts", import.meta.url))
 
-const pgUrl = process.env["TOOLGATE_TEST_PG_URL"] || undefined
-if (pgUrl === undefined && process.env["CI"] === "true") throw new Error("CI must start PostgreSQL and set TOOLGATE_TEST_PG_URL (.ci/run does)")
-if (pgUrl === undefined) console.warn("test/durable/DurableAgent: the PostgreSQL case skips: set TOOLGATE_TEST_PG_URL (apt-get install postgresql; .ci/run shows how)")
+const pgUrl = await database("test/durable/DurableAgent")
 
 const start = (store: string, runId: string, dir: string) => {
   const child = spawn(process.execPath, [agent, store, runId, dir], { stdio: ["ignore", "pipe", "pipe"] })

@@ -10,6 +10,7 @@ import { DurableDeferred } from "effect/workflow"
 import * as Store from "../../src/durable/internal/store.ts"
 import { SqlClient } from "effect/sql"
 import { approvalRequest, handlers, makeTracker, toolkit } from "../fixtures.ts"
+import { database } from "./postgres.ts"
 
 // Durable approvals in one process, on an embedded SQLite store and on
 // PostgreSQL: a request is a row that waits, an answer from the store
@@ -21,9 +22,7 @@ const tempStore = () => NodePath.join(Fs.mkdtempSync(NodePath.join(Os.tmpdir(), 
 // PostgreSQL: .ci/run starts a private instance on loopback and sets
 // TOOLGATE_TEST_PG_URL; locally these tests skip with a message, in CI its
 // absence fails the run.
-const pgUrl = process.env["TOOLGATE_TEST_PG_URL"] || undefined
-if (pgUrl === undefined && process.env["CI"] === "true") throw new Error("CI must start PostgreSQL and set TOOLGATE_TEST_PG_URL (.ci/run does)")
-if (pgUrl === undefined) console.warn("test/durable: the PostgreSQL cases skip: set TOOLGATE_TEST_PG_URL (apt-get install postgresql; .ci/run shows how)")
+const pgUrl = await database("test/durable/DurableApproval")
 
 const engines = [
   { name: "SQLite", engine: () => DurableEngine.sqlite({ file: tempStore() }) },

@@ -6,6 +6,7 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { database } from "./postgres.ts"
 
 // Two worker processes on PostgreSQL. A call waits for approval in one; that
 // worker is killed with SIGKILL; the request is answered from a third
@@ -13,9 +14,7 @@ import { fileURLToPath } from "node:url"
 // takes over the dead worker's shards once their locks expire, and the tool
 // runs exactly once — counted as lines in a file both workers append to.
 
-const pgUrl = process.env["TOOLGATE_TEST_PG_URL"] || undefined
-if (pgUrl === undefined && process.env["CI"] === "true") throw new Error("CI must start PostgreSQL and set TOOLGATE_TEST_PG_URL (.ci/run does)")
-if (pgUrl === undefined) console.warn("test/durable/workers: skipped: set TOOLGATE_TEST_PG_URL (apt-get install postgresql; .ci/run shows how)")
+const pgUrl = await database("test/durable/workers")
 
 const worker = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
 const bin = fileURLToPath(new URL("../../src/bin/toolgate.ts", import.meta.url))
