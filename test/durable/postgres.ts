@@ -7,7 +7,8 @@
  * files run two at a time, and effect/cluster keeps its shard locks, runners
  * and messages in fixed tables, so two files sharing one database were two
  * clusters fighting over the same shards (a run resumed by the other file's
- * worker, which has no such workflow).
+ * worker, which has no such workflow). The databases are left behind: CI's
+ * instance is thrown away whole; locally, `toolgate_test_*` can be dropped.
  */
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
