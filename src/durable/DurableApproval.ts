@@ -202,10 +202,10 @@ export const make = (
     const timeoutMillis = options.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
     const withdrawAfter = options.withdrawAfter ?? "1 second"
     return {
-      approve: (request) =>
-        Effect.gen(function*() {
+      approve: (request) => {
+        const id = approvalId(options.runId, request.call.id)
+        return Effect.gen(function*() {
           const store = yield* Store.Store
-          const id = approvalId(options.runId, request.call.id)
           const executionId = yield* ApprovalWorkflow.executionId({ approvalId: id })
           const row = yield* store.insertPending({
             id,
@@ -218,14 +218,17 @@ export const make = (
           if (row.status === "withdrawn") {
             return Approval.ApprovalDecision.Deny({ reason: "this request was withdrawn earlier; ask again with a new call" })
           }
-          return yield* ApprovalWorkflow.execute({ approvalId: id, ...(timeoutMillis === undefined ? {} : { timeoutMillis }) }).pipe(
-            // Cancelled, or shutting down? The withdrawal waits a moment in
-            // this Layer's scope: a shutdown closes the scope and cancels it.
-            Effect.onInterrupt(() =>
-              Effect.forkIn(Effect.andThen(Effect.sleep(withdrawAfter), withdraw(id)), scope).pipe(Effect.asVoid)
-            )
-          )
-        }).pipe(Effect.provideContext(context))
+          return yield* ApprovalWorkflow.execute({ approvalId: id, ...(timeoutMillis === undefined ? {} : { timeoutMillis }) })
+        }).pipe(
+          // Cancelled, or shutting down? The withdrawal waits a moment in
+          // this Layer's scope: a shutdown closes the scope and cancels it.
+          // Around the whole request, the row's insert included: an
+          // interruption just after the row was recorded, before the
+          // workflow started, left the request pending for good.
+          Effect.onInterrupt(() => Effect.forkIn(Effect.andThen(Effect.sleep(withdrawAfter), withdraw(id)), scope).pipe(Effect.asVoid)),
+          Effect.provideContext(context)
+        )
+      }
     } satisfies Approval.ApprovalHandler
   })
 

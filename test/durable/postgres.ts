@@ -11,7 +11,8 @@
  * instance is thrown away whole; locally, `toolgate_test_*` can be dropped.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Redacted } from "effect"
+import { Effect, Layer, Redacted } from "effect"
+import { DurableEngine } from "toolgate/durable"
 import { SqlClient } from "effect/sql"
 import * as Crypto from "node:crypto"
 
@@ -33,5 +34,9 @@ export const database = async (who: string): Promise<string | undefined> => {
   )
   const url = new URL(base)
   url.pathname = `/${name}`
+  // The engine's tables, made once here: the tests start two workers at the
+  // same moment, and two processes making them at once in an empty database
+  // can race (a run in CI waited its whole timeout).
+  await Effect.runPromise(Effect.scoped(Layer.build(DurableEngine.client({ store: url.toString() }))))
   return url.toString()
 }
