@@ -8,7 +8,7 @@
  * stopped waiting (timeout, cancellation, an interrupted run) is withdrawn:
  * its card leaves the board and every open page is told.
  */
-import { Duration, Effect, Exit, Option, PubSub, Schema, type Scope } from "effect"
+import { Duration, Effect, Exit, Option, PubSub, Schedule, Schema, type Scope } from "effect"
 import * as Approval from "../../../Approval.ts"
 import type * as ToolEvents from "../../../ToolEvents.ts"
 import * as ToolPolicy from "../../../ToolPolicy.ts"
@@ -113,6 +113,17 @@ const validate = (schema: Schema.Top | undefined, params: unknown): string | und
   return failure?._tag === "Fail" ? String((failure.error as Schema.SchemaError).message) : "the params do not fit the tool"
 }
 
+// A reviewer's edited params that do not fit the tool: the answer the page gets instead.
+const editProblem = (
+  parameters: (tool: string) => Schema.Top | undefined,
+  tool: string,
+  body: DecisionBody
+): DecideResult | undefined => {
+  if (body.action !== "allow" || body.params === undefined) return undefined
+  const problem = validate(parameters(tool), body.params)
+  return problem === undefined ? undefined : { _tag: "InvalidParams", message: problem }
+}
+
 const decisionOf = (body: DecisionBody): Approval.ApprovalDecision =>
   body.action === "allow"
     ? Approval.ApprovalDecision.Allow({
@@ -193,10 +204,8 @@ export const make = (options: {
       Effect.gen(function*() {
         const held = cards.get(id)
         if (held === undefined) return { _tag: "Gone" } as const
-        if (body.action === "allow" && body.params !== undefined) {
-          const problem = validate(options.parameters(held.card.tool), body.params)
-          if (problem !== undefined) return { _tag: "InvalidParams", message: problem } as const
-        }
+        const invalid = editProblem(options.parameters, held.card.tool, body)
+        if (invalid !== undefined) return invalid
         const accepted = yield* held.pending.decide(decisionOf(body))
         if (!accepted || !cards.delete(id)) return { _tag: "Gone" } as const
         const entry = recentOf(id, held.card.callId, held.card.tool, body)
@@ -318,16 +327,14 @@ export const polling = (options: {
       }
     })
     yield* refresh
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(options.every), refresh)))
+    yield* Effect.forkScoped(Effect.repeat(Effect.delay(refresh, options.every), Schedule.forever))
 
     const decide = (id: string, body: DecisionBody): Effect.Effect<DecideResult> =>
       Effect.gen(function*() {
         const held = cards.get(id)
         if (held === undefined) return { _tag: "Gone" } as const
-        if (body.action === "allow" && body.params !== undefined) {
-          const problem = validate(options.parameters(held.card.tool), body.params)
-          if (problem !== undefined) return { _tag: "InvalidParams", message: problem } as const
-        }
+        const invalid = editProblem(options.parameters, held.card.tool, body)
+        if (invalid !== undefined) return invalid
         const answered = yield* options.answer(held.kept.id, decisionOf(body))
         if (drop(id) === undefined) return { _tag: "Gone" } as const
         if (!answered) {
